@@ -1,0 +1,28 @@
+// Two projects: `unit` (pure logic, no cluster) and `integration` (real apiserver, real Docker).
+// TypeScript is compiled by SWC and kept as ES modules; jest runs with --experimental-vm-modules.
+/** @type {import('jest').Config} */
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts', '.tsx'],
+  // Sources import siblings as `./x.js` (NodeNext ESM); map them back to the .ts file.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.tsx?$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2023' },
+        module: { type: 'es6' },
+      },
+    ],
+  },
+  testEnvironment: 'node',
+};
+
+const config = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/src/**/*.test.ts', '<rootDir>/crds/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 180_000 },
+  ],
+};
+
+export default config;
