@@ -1,0 +1,25 @@
+// Loads agent.proto at run time with @grpc/proto-loader (no generated code to keep in step).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+export const PROTO_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lattice/agent/v1/agent.proto');
+
+/** How messages are decoded; the zod schemas in messages.ts describe exactly this shape. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+};
+
+const definition = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+  lattice: { agent: { v1: { Gateway: grpc.ServiceClientConstructor } } };
+};
+
+/** The Gateway service: pass `.service` to Server.addService, construct it for a client. */
+export const GatewayService = loaded.lattice.agent.v1.Gateway;

@@ -1,0 +1,284 @@
+// zod schemas for every message of agent.proto, as @grpc/proto-loader decodes them with
+// LOADER_OPTIONS (camelCase fields, int64 as number, bytes as Buffer, the name of the set member
+// of each oneof in a virtual field, defaults filled in). Both sides parse what they receive with
+// these, so a malformed or hostile peer is refused at the edge; the types below are the only
+// description of the messages in TypeScript.
+import { z } from 'zod';
+
+const name = z.string().max(253);
+const shortText = z.string().max(1024);
+const longText = z.string().max(32 * 1024);
+const int = z.number().int();
+const nonNegative = int.min(0);
+const timestamp = z.string().max(64); // RFC 3339, or "" when unset
+const bytes = z.instanceof(Uint8Array);
+
+export const AvailabilitySchema = z.object({
+  timeZone: z.string().max(64),
+  days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).max(7),
+  start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'start must be HH:MM'),
+  end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'end must be HH:MM'),
+});
+
+export const OfferSchema = z.object({
+  cpuMillis: nonNegative,
+  memoryBytes: nonNegative,
+  maxPods: nonNegative,
+  labels: z.record(z.string().max(317), z.string().max(63)).default({}),
+  availability: AvailabilitySchema.nullish(),
+});
+
+export const SystemInfoSchema = z.object({
+  os: shortText,
+  architecture: shortText,
+  kernelVersion: shortText,
+  containerRuntimeVersion: shortText,
+  machineCpuMillis: nonNegative,
+  machineMemoryBytes: nonNegative,
+});
+
+export const HelloSchema = z.object({
+  protocolVersion: int,
+  agentVersion: shortText,
+  offer: OfferSchema,
+  system: SystemInfoSchema.nullish(),
+});
+
+export const JoinRequestSchema = z.object({
+  token: z.string().min(1).max(512),
+  nodeName: name,
+  csrPem: z.string().min(1).max(16 * 1024),
+});
+
+export const JoinResponseSchema = z.object({
+  nodeName: name,
+  certificatePem: z.string().min(1).max(16 * 1024),
+  caPem: z.string().min(1).max(16 * 1024),
+});
+
+const EnvVarSchema = z.object({ name: z.string().max(1024), value: longText });
+const ContainerPortSchema = z.object({
+  name: z.string().max(15),
+  containerPort: int.min(1).max(65535),
+  protocol: z.enum(['TCP', 'UDP']),
+});
+const ResourcesSchema = z.object({
+  cpuRequestMillis: nonNegative,
+  cpuLimitMillis: nonNegative,
+  memoryRequestBytes: nonNegative,
+  memoryLimitBytes: nonNegative,
+});
+
+export const ProbeSchema = z.object({
+  handler: z.enum(['httpGet', 'tcpSocket', 'exec']),
+  httpGet: z
+    .object({
+      path: shortText,
+      port: int.min(1).max(65535),
+      scheme: z.enum(['HTTP', 'HTTPS']),
+      headers: z.array(z.object({ name: shortText, value: shortText })).max(32),
+    })
+    .nullish(),
+  tcpSocket: z.object({ port: int.min(1).max(65535) }).nullish(),
+  exec: z.object({ command: z.array(longText).min(1).max(256) }).nullish(),
+  initialDelaySeconds: nonNegative,
+  periodSeconds: nonNegative,
+  timeoutSeconds: nonNegative,
+  successThreshold: nonNegative,
+  failureThreshold: nonNegative,
+});
+
+const VolumeMountSchema = z.object({
+  name: z.string().max(63),
+  mountPath: z.string().min(1).max(4096),
+  readOnly: z.boolean(),
+  subPath: z.string().max(4096),
+});
+
+export const ContainerSchema = z.object({
+  name: z.string().min(1).max(63),
+  image: z.string().min(1).max(1024),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']),
+  command: z.array(longText).max(256),
+  args: z.array(longText).max(1024),
+  env: z.array(EnvVarSchema).max(1024),
+  ports: z.array(ContainerPortSchema).max(64),
+  resources: ResourcesSchema,
+  readinessProbe: ProbeSchema.nullish(),
+  livenessProbe: ProbeSchema.nullish(),
+  startupProbe: ProbeSchema.nullish(),
+  volumeMounts: z.array(VolumeMountSchema).max(64),
+  workingDir: z.string().max(4096),
+  tty: z.boolean(),
+  stdin: z.boolean(),
+  runAsUser: int.min(0).nullish(),
+  runAsGroup: int.min(0).nullish(),
+});
+
+const FileSchema = z.object({
+  path: z.string().min(1).max(4096),
+  content: bytes,
+  mode: int.min(0).max(0o777),
+});
+
+export const VolumeSchema = z.object({
+  name: z.string().min(1).max(63),
+  source: z.enum(['emptyDir', 'files', 'local']),
+  emptyDir: z.object({ medium: z.enum(['', 'Memory']), sizeLimitBytes: nonNegative }).nullish(),
+  files: z.object({ files: z.array(FileSchema).max(1024), defaultMode: int.min(0).max(0o777) }).nullish(),
+  local: z.object({ volumeName: z.string().min(1).max(253) }).nullish(),
+});
+
+export const PodSchema = z.object({
+  uid: z.string().min(1).max(64),
+  namespace: z.string().min(1).max(63),
+  name: name,
+  initContainers: z.array(ContainerSchema).max(16),
+  containers: z.array(ContainerSchema).min(1).max(16),
+  restartPolicy: z.enum(['Always', 'OnFailure', 'Never']),
+  terminationGracePeriodSeconds: nonNegative,
+  volumes: z.array(VolumeSchema).max(64),
+  registryAuths: z.array(z.object({ server: shortText, username: shortText, password: longText })).max(16),
+  hostname: z.string().max(63),
+  revision: shortText,
+});
+
+export const PodDeleteSchema = z.object({ uid: z.string().min(1).max(64), gracePeriodSeconds: nonNegative });
+
+export const ContainerStateSchema = z.object({
+  state: z.enum(['waiting', 'running', 'terminated']),
+  waiting: z.object({ reason: shortText, message: longText }).nullish(),
+  running: z.object({ startedAt: timestamp }).nullish(),
+  terminated: z
+    .object({ exitCode: int, reason: shortText, message: longText, startedAt: timestamp, finishedAt: timestamp })
+    .nullish(),
+});
+
+export const ContainerStatusSchema = z.object({
+  name: z.string().min(1).max(63),
+  state: ContainerStateSchema,
+  lastState: ContainerStateSchema.nullish(),
+  ready: z.boolean(),
+  started: z.boolean(),
+  restartCount: nonNegative,
+  image: z.string().max(1024),
+  imageId: z.string().max(1024),
+  containerId: z.string().max(256),
+});
+
+export const PodStatusSchema = z.object({
+  uid: z.string().min(1).max(64),
+  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed']),
+  reason: shortText,
+  message: longText,
+  podIp: z.string().max(64),
+  startTime: timestamp,
+  initContainerStatuses: z.array(ContainerStatusSchema).max(16),
+  containerStatuses: z.array(ContainerStatusSchema).max(16),
+  deleted: z.boolean(),
+});
+
+export const PodEventSchema = z.object({
+  podUid: z.string().min(1).max(64),
+  type: z.enum(['Normal', 'Warning']),
+  reason: z.string().min(1).max(128),
+  message: longText,
+});
+
+export const LogOptionsSchema = z.object({
+  follow: z.boolean(),
+  tailLines: nonNegative.nullish(),
+  sinceSeconds: nonNegative.nullish(),
+  sinceTime: timestamp,
+  timestamps: z.boolean(),
+  previous: z.boolean(),
+  limitBytes: nonNegative.nullish(),
+});
+
+export const ExecOptionsSchema = z.object({
+  command: z.array(longText).min(1).max(256),
+  stdin: z.boolean(),
+  stdout: z.boolean(),
+  stderr: z.boolean(),
+  tty: z.boolean(),
+});
+
+export const OpenStreamSchema = z.object({
+  streamId: z.string().min(1).max(64),
+  podUid: z.string().min(1).max(64),
+  container: z.string().max(63),
+  kind: z.enum(['logs', 'exec']),
+  logs: LogOptionsSchema.nullish(),
+  exec: ExecOptionsSchema.nullish(),
+});
+
+export const StreamDataSchema = z.object({
+  streamId: z.string().min(1).max(64),
+  channel: int.min(0).max(4),
+  data: bytes.refine((b) => b.byteLength <= 1024 * 1024, 'a stream chunk is at most 1 MiB'),
+});
+
+export const StreamResizeSchema = z.object({
+  streamId: z.string().min(1).max(64),
+  width: nonNegative.max(10_000),
+  height: nonNegative.max(10_000),
+});
+
+export const StreamEndSchema = z.object({
+  streamId: z.string().min(1).max(64),
+  error: longText,
+  exitCode: int.nullish(),
+});
+
+export const VolumeDeleteSchema = z.object({ volumeName: z.string().min(1).max(253) });
+export const VolumeDeletedSchema = z.object({ volumeName: z.string().min(1).max(253), error: longText });
+export const WelcomeSchema = z.object({ nodeName: name, protocolVersion: int });
+export const PodSyncSchema = z.object({ pods: z.array(PodSchema).max(1000) });
+
+/** One message on the stream, agent to gateway: the `msg` field names the member that is set. */
+export const AgentMessageSchema = z.discriminatedUnion('msg', [
+  z.object({ msg: z.literal('hello'), hello: HelloSchema }),
+  z.object({ msg: z.literal('offer'), offer: OfferSchema }),
+  z.object({ msg: z.literal('podStatus'), podStatus: PodStatusSchema }),
+  z.object({ msg: z.literal('podEvent'), podEvent: PodEventSchema }),
+  z.object({ msg: z.literal('streamData'), streamData: StreamDataSchema }),
+  z.object({ msg: z.literal('streamEnd'), streamEnd: StreamEndSchema }),
+  z.object({ msg: z.literal('volumeDeleted'), volumeDeleted: VolumeDeletedSchema }),
+]);
+
+/** One message on the stream, gateway to agent. */
+export const GatewayMessageSchema = z.discriminatedUnion('msg', [
+  z.object({ msg: z.literal('welcome'), welcome: WelcomeSchema }),
+  z.object({ msg: z.literal('podSync'), podSync: PodSyncSchema }),
+  z.object({ msg: z.literal('podUpsert'), podUpsert: PodSchema }),
+  z.object({ msg: z.literal('podDelete'), podDelete: PodDeleteSchema }),
+  z.object({ msg: z.literal('openStream'), openStream: OpenStreamSchema }),
+  z.object({ msg: z.literal('streamData'), streamData: StreamDataSchema }),
+  z.object({ msg: z.literal('streamResize'), streamResize: StreamResizeSchema }),
+  z.object({ msg: z.literal('streamEnd'), streamEnd: StreamEndSchema }),
+  z.object({ msg: z.literal('volumeDelete'), volumeDelete: VolumeDeleteSchema }),
+]);
+
+export type Availability = z.infer<typeof AvailabilitySchema>;
+export type Offer = z.infer<typeof OfferSchema>;
+export type SystemInfo = z.infer<typeof SystemInfoSchema>;
+export type Hello = z.infer<typeof HelloSchema>;
+export type JoinRequest = z.infer<typeof JoinRequestSchema>;
+export type JoinResponse = z.infer<typeof JoinResponseSchema>;
+export type Probe = z.infer<typeof ProbeSchema>;
+export type Container = z.infer<typeof ContainerSchema>;
+export type Volume = z.infer<typeof VolumeSchema>;
+export type Pod = z.infer<typeof PodSchema>;
+export type PodDelete = z.infer<typeof PodDeleteSchema>;
+export type ContainerState = z.infer<typeof ContainerStateSchema>;
+export type ContainerStatus = z.infer<typeof ContainerStatusSchema>;
+export type PodStatus = z.infer<typeof PodStatusSchema>;
+export type PodEvent = z.infer<typeof PodEventSchema>;
+export type LogOptions = z.infer<typeof LogOptionsSchema>;
+export type ExecOptions = z.infer<typeof ExecOptionsSchema>;
+export type OpenStream = z.infer<typeof OpenStreamSchema>;
+export type StreamData = z.infer<typeof StreamDataSchema>;
+export type StreamResize = z.infer<typeof StreamResizeSchema>;
+export type StreamEnd = z.infer<typeof StreamEndSchema>;
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;
