@@ -61,7 +61,7 @@ export const Resources = z
       .default('256Mi')
       .describe('Memory in bytes, requested and also the limit; exceeding it restarts the container.'),
   })
-  .describe('CPU and memory for each container. A provider node runs it only if it offers this much.');
+  .describe('CPU and memory of the container. Only a provider node that offers this much runs it.');
 
 export const SecretKeySelector = z
   .strictObject({

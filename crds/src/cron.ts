@@ -1,5 +1,5 @@
 // Cron schedules and time zones, checked the same way by the apiserver (CEL) and by zod (the same
-// regular expressions in JavaScript, then croner, which is what runs the schedules).
+// regular expressions in JavaScript, then croner, which computes the run times).
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { withRules, type Rule } from './extensions.js';

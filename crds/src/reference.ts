@@ -48,7 +48,7 @@ function renderKind(kind: KindDefinition): string[] {
 }
 
 function fieldRows(path: string, schema: OpenAPISchema, required: boolean): string[] {
-  const row = `| \`${path}\` | ${typeName(schema)} | ${schema.default === undefined ? '' : code(JSON.stringify(schema.default))} | ${describe(schema, required)} |`;
+  const row = `| \`${path}\` | ${typeName(schema)} | ${schema.default === undefined ? '' : code(JSON.stringify(schema.default))} | ${details(schema, required)} |`;
   const item = schema.items;
   const children = item?.properties ? { path: `${path}[]`, node: item } : { path, node: schema };
   return [
@@ -66,9 +66,13 @@ function typeName(schema: OpenAPISchema): string {
   return schema.type ?? '';
 }
 
-/** The description, then what is allowed: required, enum, ranges, lengths, patterns, CEL rules. */
-function describe(schema: OpenAPISchema, required: boolean): string {
-  const parts = [required ? `**Required.** ${schema.description}` : (schema.description ?? '')];
+/**
+ * The description (a list's and its items'), then what is allowed: required, enum, ranges,
+ * lengths, patterns, and the messages of the CEL rules.
+ */
+function details(schema: OpenAPISchema, required: boolean): string {
+  const items = schema.items?.properties ? schema.items : undefined;
+  const parts = [required ? '**Required.**' : '', schema.description ?? '', items?.description ?? ''];
   if (schema.enum) parts.push(`One of ${schema.enum.map((v) => code(String(v))).join(', ')}.`);
   if (schema.minimum !== undefined || schema.maximum !== undefined) parts.push(`${range(schema.minimum, schema.maximum)}.`);
   if (schema.pattern !== undefined) parts.push(`Matches ${code(String(schema.pattern))}.`);
@@ -76,10 +80,13 @@ function describe(schema: OpenAPISchema, required: boolean): string {
   if (schema.maxItems !== undefined) parts.push(`At most ${schema.maxItems} items.`);
   const listKeys = schema['x-kubernetes-list-map-keys'] as string[] | undefined;
   if (listKeys) parts.push(`Items are identified by ${listKeys.map(code).join(', ')}, which must be unique.`);
-  const rules = (schema['x-kubernetes-validations'] ?? []) as CelValidation[];
-  for (const { message, fieldPath } of rules) parts.push(`Rule${fieldPath ? ` for ${code(fieldPath.slice(1))}` : ''}: ${message}.`);
-  return parts.join(' ');
+  for (const { message, fieldPath } of [...rules(schema), ...(items ? rules(items) : [])]) {
+    parts.push(`Rule${fieldPath ? ` for ${code(fieldPath.slice(1))}` : ''}: ${message}.`);
+  }
+  return parts.filter(Boolean).join(' ');
 }
+
+const rules = (schema: OpenAPISchema) => (schema['x-kubernetes-validations'] ?? []) as CelValidation[];
 
 function range(min: unknown, max: unknown): string {
   if (min !== undefined && max !== undefined) return `From ${min} to ${max}`;

@@ -83,7 +83,7 @@ export const Port = z
       .describe('HTTP (exposed as an https:// URL when public) or TCP (raw connections).'),
     expose: Expose.default('none'),
   })
-  .describe('A port the container listens on.');
+  .describe('Each port has a name and a number, and says who can reach it.');
 
 export const Ports = withRules(keyedList(Port, 'name', 32), {
   rule: 'self.all(p, self.exists_one(q, q.port == p.port))',
