@@ -1,3 +1,3 @@
 export * from './messages.js';
 export { PROTOCOL_VERSION } from './version.js';
-export { GatewayService, LOADER_OPTIONS, PROTO_PATH } from './load.js';
+export { GatewayService, LOADER_OPTIONS, PROTO_PATH, gatewayClient, type GatewayClient } from './load.js';

@@ -23,3 +23,13 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as {
 
 /** The Gateway service: pass `.service` to Server.addService, construct it for a client. */
 export const GatewayService = loaded.lattice.agent.v1.Gateway;
+
+/** The client side of the Gateway service, as proto-loader builds it (untyped messages: parse them). */
+export interface GatewayClient extends grpc.Client {
+  Join(request: unknown, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response: unknown) => void): grpc.ClientUnaryCall;
+  Connect(options?: grpc.CallOptions): grpc.ClientDuplexStream<unknown, unknown>;
+}
+
+export function gatewayClient(address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): GatewayClient {
+  return new GatewayService(address, credentials, options) as unknown as GatewayClient;
+}

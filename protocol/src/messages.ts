@@ -11,7 +11,7 @@ const longText = z.string().max(32 * 1024);
 const int = z.number().int();
 const nonNegative = int.min(0);
 const timestamp = z.string().max(64); // RFC 3339, or "" when unset
-const bytes = z.instanceof(Uint8Array);
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "expected bytes" });
 
 export const AvailabilitySchema = z.object({
   timeZone: z.string().max(64),

@@ -1,0 +1,82 @@
+// The agent's configuration: a YAML (or JSON) file, overridable by flags, validated with zod so a
+// mistake is reported with the field at fault instead of surfacing later as odd behaviour.
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { AvailabilitySchema, type Offer } from '@lattice/protocol';
+
+const QUANTITY = /^(\d+(\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+
+/** Kubernetes-style quantity -> number in base units (cores or bytes). */
+export function quantity(value: string): number {
+  const m = QUANTITY.exec(value);
+  if (!m) throw new Error(`"${value}" is not a quantity like 2, 500m, 4Gi`);
+  const factor: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(m[1]) * (m[3] ? factor[m[3]]! : 1);
+}
+
+const quantityString = (what: string) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v))
+    .refine((v) => QUANTITY.test(v), { message: `${what} must be a quantity such as 2, 500m (CPU) or 4Gi (memory)` });
+
+export const AgentConfigSchema = z
+  .object({
+    /** Where the gateway listens, host:port. Set by `join`. */
+    gateway: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'gateway must be HOST:PORT').optional(),
+    /** The provider's offer: what it lends the cluster, never more than the machine has. */
+    cpu: quantityString('cpu').default('1'),
+    memory: quantityString('memory').default('1Gi'),
+    maxPods: z.number().int().min(1).max(250).default(20),
+    labels: z.record(z.string(), z.string()).default({}),
+    availability: AvailabilitySchema.optional(),
+    /** The image each pod's network sandbox runs. */
+    sandboxImage: z.string().min(1).default('127.0.0.1:5001/lattice/busybox:1'),
+    dockerSocket: z.string().default('/var/run/docker.sock'),
+    /** The agent's local admin API (health, metrics, status) for the desktop app. Loopback only. */
+    adminPort: z.number().int().min(0).max(65535).default(0),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export const defaultStateDir = () => path.join(os.homedir(), '.lattice-agent');
+
+export function formatIssues(error: z.ZodError, source: string): string {
+  return `${source} is invalid:\n` + error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+}
+
+/** Reads and validates the config file (absent file = defaults), then applies overrides. */
+export async function loadConfig(file: string, overrides: Record<string, unknown> = {}): Promise<AgentConfig> {
+  let fromFile: unknown = {};
+  try {
+    const text = await readFile(file, 'utf8');
+    fromFile = parseYaml(text) ?? {};
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const parsed = AgentConfigSchema.safeParse({ ...(fromFile as object), ...defined });
+  if (!parsed.success) throw new Error(formatIssues(parsed.error, file));
+  const config = parsed.data;
+  const cores = os.cpus().length;
+  if (quantity(config.cpu) > cores) throw new Error(`${file} is invalid:\n  - cpu: ${config.cpu} is more than this machine's ${cores} CPUs`);
+  if (quantity(config.memory) > os.totalmem()) {
+    throw new Error(`${file} is invalid:\n  - memory: ${config.memory} is more than this machine's ${Math.floor(os.totalmem() / 2 ** 20)}Mi`);
+  }
+  return config;
+}
+
+export function offerOf(config: AgentConfig): Offer {
+  return {
+    cpuMillis: Math.round(quantity(config.cpu) * 1000),
+    memoryBytes: Math.round(quantity(config.memory)),
+    maxPods: config.maxPods,
+    labels: config.labels,
+    availability: config.availability ?? null,
+  };
+}

@@ -1,0 +1,269 @@
+// The agent's one connection to the gateway: dial out with mutual TLS, say Hello, then serve
+// the stream for as long as it lasts; when it drops, dial again with exponential backoff and
+// jitter (so a gateway restart is not met by every agent in the same second). Every message
+// from the gateway is validated before it reaches the runtime.
+import { EventEmitter, once } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  GatewayMessageSchema,
+  PROTOCOL_VERSION,
+  gatewayClient,
+  type AgentMessage,
+  type ExecOptions,
+  type GatewayClient,
+  type GatewayMessage,
+  type LogOptions,
+  type Offer,
+  type OpenStream,
+  type Pod,
+  type PodEvent,
+  type PodStatus,
+  type SystemInfo,
+} from '@lattice/protocol';
+import type { Identity } from './identity.js';
+
+/** What the connection needs of the container runtime (DockerRuntime implements it). */
+export interface PodRuntime {
+  sync(pods: Pod[]): Promise<void>;
+  upsert(pod: Pod): Promise<void>;
+  remove(uid: string, gracePeriodSeconds: number): Promise<void>;
+  logs(uid: string, container: string, options: LogOptions, signal: AbortSignal): AsyncIterable<{ channel: 1 | 2; data: Buffer }>;
+  exec(uid: string, container: string, options: ExecOptions): ExecSession;
+  deleteVolume(name: string): Promise<void>;
+}
+
+export interface ExecSession {
+  write(data: Buffer): void;
+  end(): void;
+  resize(width: number, height: number): void;
+  output: AsyncIterable<{ channel: 1 | 2; data: Buffer }>;
+  exit: Promise<number>;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+const CHUNK = 64 * 1024;
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+export interface ConnectionOptions {
+  identity: Identity;
+  runtime: PodRuntime;
+  offer: () => Offer;
+  system: SystemInfo;
+  agentVersion: string;
+  log: Logger;
+}
+
+/** Emits 'state' (ConnectionState) and 'refused' (a permanent refusal, e.g. a revoked node). */
+export class GatewayConnection extends EventEmitter {
+  private client?: GatewayClient;
+  private call?: grpc.ClientDuplexStream<unknown, unknown>;
+  private stopped = false;
+  private attempt = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private readonly statuses = new Map<string, PodStatus>();
+  private readonly streams = new Map<string, { abort: AbortController; exec?: ExecSession }>();
+  state: ConnectionState = 'disconnected';
+
+  constructor(private readonly options: ConnectionOptions) {
+    super();
+  }
+
+  start(): void {
+    const { identity } = this.options;
+    const credentials = grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certificatePem));
+    this.client = gatewayClient(identity.gateway, credentials, {
+      'grpc.keepalive_time_ms': 20_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    this.dial();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.endStreams();
+    this.call?.end();
+    this.call?.cancel();
+    this.client?.close();
+    this.setState('stopped');
+  }
+
+  /** The runtime observed a pod's status: pass it on now, and remember it for a reconnect. */
+  podStatus(status: PodStatus): void {
+    if (status.deleted) this.statuses.delete(status.uid);
+    else this.statuses.set(status.uid, status);
+    this.send({ msg: 'podStatus', podStatus: status });
+  }
+
+  podEvent(event: PodEvent): void {
+    this.send({ msg: 'podEvent', podEvent: event });
+  }
+
+  /** The provider changed its offer: the gateway updates the Node without a re-join. */
+  offerChanged(): void {
+    this.send({ msg: 'offer', offer: this.options.offer() });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  private send(msg: AgentMessage): boolean {
+    if (this.state !== 'connected' || !this.call) return false;
+    return this.call.write(msg);
+  }
+
+  private dial(): void {
+    if (this.stopped) return;
+    this.setState('connecting');
+    const call = this.client!.Connect();
+    this.call = call;
+    const { log } = this.options;
+    let welcomed = false;
+    call.on('data', (raw: unknown) => {
+      const parsed = GatewayMessageSchema.safeParse(raw);
+      if (!parsed.success) {
+        log.warn({ issues: parsed.error.issues.slice(0, 5) }, 'refused an invalid message from the gateway');
+        return;
+      }
+      if (parsed.data.msg === 'welcome') {
+        welcomed = true;
+        this.attempt = 0;
+        this.setState('connected');
+        log.info({ node: parsed.data.welcome.nodeName }, 'connected to the gateway');
+        return;
+      }
+      void this.handle(parsed.data).catch((err) => log.error({ err, msg: parsed.data.msg }, 'handling a gateway message failed'));
+    });
+    call.on('error', (err: grpc.ServiceError) => {
+      if (this.stopped || err.code === grpc.status.CANCELLED) return;
+      if (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.FAILED_PRECONDITION) {
+        log.error({ reason: err.details }, 'the gateway refused this node');
+        this.emit('refused', err.details);
+      } else {
+        log.warn({ code: err.code, reason: err.details }, welcomed ? 'lost the gateway connection' : 'cannot connect to the gateway');
+      }
+    });
+    call.on('close', () => {
+      if (this.call !== call) return;
+      this.endStreams();
+      this.call = undefined;
+      if (this.stopped) return;
+      this.setState('disconnected');
+      this.retry();
+    });
+    call.write({ msg: 'hello', hello: { protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, offer: this.options.offer(), system: this.options.system } });
+  }
+
+  private retry(): void {
+    const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempt++);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // "equal jitter"
+    this.options.log.info({ inMs: Math.round(delay) }, 'reconnecting to the gateway');
+    this.retryTimer = setTimeout(() => this.dial(), delay);
+  }
+
+  private endStreams(): void {
+    for (const s of this.streams.values()) {
+      s.abort.abort();
+      s.exec?.end();
+    }
+    this.streams.clear();
+  }
+
+  private async handle(msg: GatewayMessage): Promise<void> {
+    const { runtime } = this.options;
+    switch (msg.msg) {
+      case 'welcome':
+        return;
+      case 'podSync': {
+        await runtime.sync(msg.podSync.pods);
+        // Whatever changed while we were away: report the last known status of every pod.
+        const wanted = new Set(msg.podSync.pods.map((p) => p.uid));
+        for (const [uid, status] of this.statuses) {
+          if (wanted.has(uid)) this.send({ msg: 'podStatus', podStatus: status });
+          else this.statuses.delete(uid);
+        }
+        return;
+      }
+      case 'podUpsert':
+        return runtime.upsert(msg.podUpsert);
+      case 'podDelete':
+        return runtime.remove(msg.podDelete.uid, msg.podDelete.gracePeriodSeconds);
+      case 'volumeDelete': {
+        const volumeName = msg.volumeDelete.volumeName;
+        const error = await runtime.deleteVolume(volumeName).then(
+          () => '',
+          (err: Error) => err.message,
+        );
+        this.send({ msg: 'volumeDeleted', volumeDeleted: { volumeName, error } });
+        return;
+      }
+      case 'openStream':
+        return this.openStream(msg.openStream);
+      case 'streamData': {
+        const exec = this.streams.get(msg.streamData.streamId)?.exec;
+        if (!exec) return;
+        if (msg.streamData.data.byteLength === 0) exec.end(); // stdin reached EOF
+        else exec.write(Buffer.from(msg.streamData.data));
+        return;
+      }
+      case 'streamResize':
+        this.streams.get(msg.streamResize.streamId)?.exec?.resize(msg.streamResize.width, msg.streamResize.height);
+        return;
+      case 'streamEnd': {
+        // The client went away: stop following, end the session.
+        const s = this.streams.get(msg.streamEnd.streamId);
+        s?.abort.abort();
+        s?.exec?.end();
+        this.streams.delete(msg.streamEnd.streamId);
+        return;
+      }
+    }
+  }
+
+  /** Relays a log or exec stream, respecting the transport's backpressure. */
+  private async openStream(open: OpenStream): Promise<void> {
+    const { runtime, log } = this.options;
+    const streamId = open.streamId;
+    const abort = new AbortController();
+    const entry: { abort: AbortController; exec?: ExecSession } = { abort };
+    this.streams.set(streamId, entry);
+    let exitCode: number | undefined;
+    let error = '';
+    try {
+      let output: AsyncIterable<{ channel: 1 | 2; data: Buffer }>;
+      if (open.kind === 'logs' && open.logs) {
+        output = runtime.logs(open.podUid, open.container, open.logs, abort.signal);
+      } else if (open.kind === 'exec' && open.exec) {
+        entry.exec = runtime.exec(open.podUid, open.container, open.exec);
+        output = entry.exec.output;
+      } else {
+        throw new Error(`stream kind ${open.kind} came without its options`);
+      }
+      for await (const { channel, data } of output) {
+        if (abort.signal.aborted) break;
+        for (let offset = 0; offset < data.length; offset += CHUNK) {
+          const sent = this.send({ msg: 'streamData', streamData: { streamId, channel, data: data.subarray(offset, offset + CHUNK) } });
+          if (!sent && this.call) await once(this.call, 'drain');
+        }
+      }
+      if (entry.exec) exitCode = await entry.exec.exit;
+    } catch (err) {
+      if (!abort.signal.aborted) {
+        error = (err as Error).message;
+        log.info({ streamId, error }, 'stream failed');
+      }
+    } finally {
+      if (this.streams.get(streamId) === entry) {
+        this.streams.delete(streamId);
+        this.send({ msg: 'streamEnd', streamEnd: { streamId, error, exitCode } });
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// lattice: the cluster operator's command line for provider nodes.
+//
+//   lattice token create [--ttl 1h] [--uses 1] [--description TEXT]   a join token for a provider
+//   lattice node revoke NAME                                          refuse a node from now on
+//
+// It acts with the caller's kubeconfig (KUBECONFIG or --kubeconfig), so RBAC decides.
+import * as k8s from '@kubernetes/client-node';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadOrCreateCertificateAuthority } from './gateway/ca-store.js';
+import { JoinTokens } from './gateway/join-tokens.js';
+import { revokeNode } from './gateway/node-identities.js';
+import { certificateFingerprint } from './gateway/pki.js';
+import { isNotFound } from './kube/errors.js';
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+
+function seconds(value: string): number {
+  const m = DURATION.exec(value);
+  if (!m) throw new InvalidArgumentError('expected a duration like 30m, 12h or 7d');
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+function kubeConfig(path?: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+const program = new Command('lattice')
+  .description('Manage Lattice provider nodes')
+  .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)')
+  .option('-n, --namespace <ns>', 'namespace of the Lattice gateway', 'lattice-system');
+
+const token = program.command('token').description('join tokens for providers');
+token
+  .command('create')
+  .description('create a join token; a provider joins with: lattice-agent join --token TOKEN')
+  .option('--ttl <duration>', 'how long the token is valid', seconds, 3600)
+  .option('--uses <n>', 'how many providers may join with it', positive, 1)
+  .option('--description <text>', 'a note kept with the token')
+  .action(async (opts: { ttl: number; uses: number; description?: string }) => {
+    const { kubeconfig, namespace } = program.opts<{ kubeconfig?: string; namespace: string }>();
+    const core = kubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
+    const ca = await loadOrCreateCertificateAuthority(core, namespace);
+    const created = await new JoinTokens(core, namespace).create({
+      caFingerprint: await certificateFingerprint(ca.certificatePem),
+      ttlSeconds: opts.ttl,
+      usageLimit: opts.uses,
+      description: opts.description,
+    });
+    console.log(created.token);
+    console.error(`valid until ${created.expiration.toISOString()} for ${created.usageLimit} join(s)`);
+  });
+
+const node = program.command('node').description('provider nodes');
+node
+  .command('revoke <name>')
+  .description("refuse a node's certificate from now on and remove it from the cluster")
+  .action(async (name: string) => {
+    const { kubeconfig, namespace } = program.opts<{ kubeconfig?: string; namespace: string }>();
+    const core = kubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
+    const revoked = await revokeNode(core, namespace, name);
+    await core.deleteNode({ name }).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+    if (!revoked) {
+      console.error(`lattice: no joined node is called "${name}"`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`node "${name}" revoked`);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`lattice: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,357 @@
+// The virtual-kubelet gateway: agents dial in over gRPC, each becomes one Node of the cluster.
+//
+//   Join     a join token + CSR -> a node client certificate (server-authenticated TLS only).
+//   Connect  mutual TLS; the certificate names the node. One live stream per node: pods down,
+//            status up, logs/exec multiplexed (StreamMux).
+import * as grpc from '@grpc/grpc-js';
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import {
+  AgentMessageSchema,
+  GatewayService,
+  JoinRequestSchema,
+  PROTOCOL_VERSION,
+  type AgentMessage,
+  type GatewayMessage,
+  type Hello,
+  type Offer,
+} from '@lattice/protocol';
+import { EventRecorder } from '../kube/events.js';
+import { availabilityAt } from './availability.js';
+import { loadOrCreateCertificateAuthority } from './ca-store.js';
+import { JoinRefused, JoinTokens } from './join-tokens.js';
+import { LocalVolumeProvisioner } from './local-volumes.js';
+import { gatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { NodeIdentities } from './node-identities.js';
+import { NODE_ORGANIZATION, NodeCsrError, certificateFingerprint, issueServingCertificate, signNodeCertificate, type CertificateAuthority } from './pki.js';
+import { PodDispatcher } from './pod-dispatcher.js';
+import { StreamMux } from './streams.js';
+import { VirtualNode } from './virtual-node.js';
+
+export interface GatewayConfig {
+  /** Namespace of the gateway's own Secrets (CA, join tokens, node identities). */
+  namespace: string;
+  /** Where the gRPC server listens, e.g. 127.0.0.1:7443. */
+  grpcAddress: string;
+  /** DNS names and IPs agents reach the gateway by; its serving certificate covers them. */
+  servingHosts: string[];
+  /** Where the apiserver reaches the gateway's kubelet API (Node addresses and daemon endpoint). */
+  kubeletEndpoint: { address: string; port: number };
+  /** How long a dropped stream may stay away before the Node is NotReady. */
+  disconnectGraceMs: number;
+  /** How long past the end of its availability window pods may stay on a provider. */
+  drainGraceMs: number;
+  /** How long a Connect may take to say Hello. */
+  helloTimeoutMs?: number;
+}
+
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const AVAILABILITY_CHECK_MS = 15_000;
+
+/** One connected agent. */
+class AgentSession {
+  readonly mux: StreamMux;
+  private closed = false;
+
+  constructor(
+    readonly nodeName: string,
+    private readonly call: grpc.ServerDuplexStream<unknown, unknown>,
+  ) {
+    this.mux = new StreamMux({ send: (msg) => this.send(msg) });
+    call.on('drain', () => this.mux.drained());
+  }
+
+  send(msg: GatewayMessage): boolean {
+    if (this.closed) return false;
+    return this.call.write(msg);
+  }
+
+  close(status: grpc.status, details: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.mux.closeAll(details);
+    this.call.emit('error', { code: status, details });
+    this.call.end();
+  }
+}
+
+export class Gateway {
+  readonly metrics: GatewayMetrics;
+  private readonly core: k8s.CoreV1Api;
+  private readonly coordination: k8s.CoordinationV1Api;
+  private readonly events: EventRecorder;
+  private readonly server = new grpc.Server({ 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly nodes = new Map<string, { node: VirtualNode; offer: Offer; closedSince?: Date; lostTimer?: NodeJS.Timeout; connectedOnce: boolean }>();
+  private readonly identities: NodeIdentities;
+  private readonly dispatcher: PodDispatcher;
+  private readonly volumes: LocalVolumeProvisioner;
+  private readonly tokens: JoinTokens;
+  private ca?: CertificateAuthority;
+  private availabilityTimer?: NodeJS.Timeout;
+  private boundPort?: number;
+
+  constructor(
+    private readonly kc: k8s.KubeConfig,
+    private readonly config: GatewayConfig,
+    private readonly log: Logger,
+    registry: Registry,
+  ) {
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    this.metrics = gatewayMetrics(registry);
+    this.events = new EventRecorder(this.core, 'lattice-gateway', log);
+    this.tokens = new JoinTokens(this.core, config.namespace);
+    this.identities = new NodeIdentities(kc, this.core, config.namespace, (node) => this.revoked(node), log);
+    this.dispatcher = new PodDispatcher(kc, this.core, this.events, this.metrics, config.kubeletEndpoint.address, log.child({ part: 'pods' }));
+    this.volumes = new LocalVolumeProvisioner(
+      kc,
+      this.core,
+      kc.makeApiClient(k8s.StorageV1Api),
+      (node, volumeName) => this.sessions.get(node)?.send({ msg: 'volumeDelete', volumeDelete: { volumeName } }) ?? false,
+      log.child({ part: 'volumes' }),
+    );
+  }
+
+  /** The StreamMux of a node's live connection (for the kubelet API), if it is connected. */
+  connection(nodeName: string): StreamMux | undefined {
+    return this.sessions.get(nodeName)?.mux;
+  }
+
+  /** The port the gRPC server listens on (useful when configured as :0). */
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('the gateway is not started');
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    this.ca = await loadOrCreateCertificateAuthority(this.core, this.config.namespace);
+    await this.identities.start();
+    await this.volumes.start();
+    await this.dispatcher.start();
+    const serving = await issueServingCertificate(this.ca, this.config.servingHosts);
+    const identity = { certificate: Buffer.from(serving.certificatePem), privateKey: Buffer.from(serving.privateKeyPem) };
+    const caCertificate = Buffer.from(this.ca.certificatePem);
+    // Client certificates are requested but not required: Join has none yet. Connect checks them.
+    // Listeners are answered on the next tick: grpc-js registers the server's watcher only after
+    // adding them, and a synchronous answer would be lost (the server would drop every connection).
+    const provider: grpc.experimental.CertificateProvider = {
+      addCaCertificateListener: (l) => setImmediate(() => l({ caCertificate })),
+      removeCaCertificateListener: () => undefined,
+      addIdentityCertificateListener: (l) => setImmediate(() => l(identity)),
+      removeIdentityCertificateListener: () => undefined,
+    };
+    const credentials = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
+    this.server.addService(GatewayService.service, {
+      Join: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void this.join(call, callback),
+      Connect: (call: grpc.ServerDuplexStream<unknown, unknown>) => void this.connect(call),
+    });
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(this.config.grpcAddress, credentials, (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    this.availabilityTimer = setInterval(() => void this.checkAvailability(), AVAILABILITY_CHECK_MS);
+    this.log.info({ address: this.config.grpcAddress, port: this.boundPort }, 'gateway listening');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.availabilityTimer);
+    for (const session of this.sessions.values()) session.close(grpc.status.UNAVAILABLE, 'the gateway is shutting down');
+    for (const { node, lostTimer } of this.nodes.values()) {
+      clearTimeout(lostTimer);
+      node.stopTimers();
+    }
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    await Promise.all([this.dispatcher.stop(), this.volumes.stop(), this.identities.stop()]);
+  }
+
+  /** A join token for providers; it pins this gateway's CA. */
+  async createJoinToken(ttlSeconds: number, usageLimit: number, description?: string) {
+    const ca = this.ca ?? (await loadOrCreateCertificateAuthority(this.core, this.config.namespace));
+    return this.tokens.create({ caFingerprint: await certificateFingerprint(ca.certificatePem), ttlSeconds, usageLimit, description });
+  }
+
+  private async join(call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): Promise<void> {
+    const request = JoinRequestSchema.safeParse(call.request);
+    if (!request.success) {
+      this.metrics.joins.inc({ outcome: 'invalid' });
+      return callback({ code: grpc.status.INVALID_ARGUMENT, details: `invalid join request: ${request.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+    }
+    const { token, nodeName, csrPem } = request.data;
+    if (!NODE_NAME.test(nodeName) || nodeName.length > 63) {
+      this.metrics.joins.inc({ outcome: 'invalid' });
+      return callback({ code: grpc.status.INVALID_ARGUMENT, details: `"${nodeName}" is not a valid node name: use lower-case letters, digits and '-', at most 63 characters` });
+    }
+    try {
+      await this.tokens.consume(token);
+      const issued = await signNodeCertificate(this.ca!, csrPem, nodeName);
+      await this.identities.record(nodeName, issued.serialNumber, issued.notAfter);
+      this.metrics.joins.inc({ outcome: 'joined' });
+      this.log.info({ node: nodeName }, 'provider joined');
+      callback(null, { nodeName, certificatePem: issued.certificatePem, caPem: this.ca!.certificatePem });
+    } catch (err) {
+      if (err instanceof JoinRefused || err instanceof NodeCsrError) {
+        this.metrics.joins.inc({ outcome: 'refused' });
+        this.log.info({ node: nodeName, reason: err.message }, 'join refused');
+        return callback({ code: grpc.status.PERMISSION_DENIED, details: err.message });
+      }
+      this.log.error({ err, node: nodeName }, 'join failed');
+      callback({ code: grpc.status.INTERNAL, details: 'the gateway could not complete the join; try again' });
+    }
+  }
+
+  /** The node a Connect call is from, from its verified client certificate, or why not. */
+  private authenticate(call: grpc.ServerDuplexStream<unknown, unknown>): { node: string } | { error: string } {
+    const cert = call.getAuthContext().sslPeerCertificate;
+    if (!cert) return { error: 'a client certificate signed by the gateway is required: join first (lattice-agent join)' };
+    const node = cert.subject?.CN;
+    const org = cert.subject?.O;
+    if (typeof node !== 'string' || org !== NODE_ORGANIZATION) return { error: 'the client certificate is not a Lattice node certificate' };
+    if (!this.identities.isCurrent(node, cert.serialNumber)) return { error: `node "${node}" was revoked or re-joined with another certificate` };
+    return { node };
+  }
+
+  private async connect(call: grpc.ServerDuplexStream<unknown, unknown>): Promise<void> {
+    const auth = this.authenticate(call);
+    if ('error' in auth) {
+      this.metrics.refusedMessages.inc({ reason: 'unauthenticated' });
+      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: auth.error });
+      return;
+    }
+    const nodeName = auth.node;
+    const log = this.log.child({ node: nodeName });
+    const session = new AgentSession(nodeName, call);
+    let hello: Hello | undefined;
+    const helloTimer = setTimeout(() => {
+      if (!hello) session.close(grpc.status.DEADLINE_EXCEEDED, 'no Hello within the time allowed');
+    }, this.config.helloTimeoutMs ?? 10_000);
+
+    call.on('data', (raw: unknown) => {
+      const parsed = AgentMessageSchema.safeParse(raw);
+      if (!parsed.success) {
+        this.metrics.refusedMessages.inc({ reason: 'invalid' });
+        log.warn({ issues: parsed.error.issues.slice(0, 5) }, 'refused an invalid message from the agent');
+        return;
+      }
+      const msg = parsed.data;
+      if (!hello) {
+        if (msg.msg !== 'hello') {
+          this.metrics.refusedMessages.inc({ reason: 'beforeHello' });
+          return;
+        }
+        hello = msg.hello;
+        clearTimeout(helloTimer);
+        if (hello.protocolVersion !== PROTOCOL_VERSION) {
+          session.close(grpc.status.FAILED_PRECONDITION, `protocol version ${hello.protocolVersion} is not supported; this gateway speaks ${PROTOCOL_VERSION}: upgrade the agent`);
+          return;
+        }
+        void this.attach(session, hello, log).catch((err) => {
+          log.error({ err }, 'registering the node failed');
+          session.close(grpc.status.UNAVAILABLE, 'the gateway could not register the node; retry');
+        });
+        return;
+      }
+      void this.handle(session, msg, log).catch((err) => log.error({ err, msg: msg.msg }, 'handling an agent message failed'));
+    });
+    const ended = () => {
+      clearTimeout(helloTimer);
+      this.detach(session, log);
+    };
+    call.on('end', ended);
+    call.on('error', ended);
+    call.on('cancelled', ended);
+  }
+
+  private async attach(session: AgentSession, hello: Hello, log: Logger): Promise<void> {
+    const previous = this.sessions.get(session.nodeName);
+    if (previous && previous !== session) previous.close(grpc.status.ABORTED, 'replaced by a newer connection of the same node');
+    this.sessions.set(session.nodeName, session);
+    let entry = this.nodes.get(session.nodeName);
+    if (entry) {
+      clearTimeout(entry.lostTimer);
+      entry.offer = hello.offer;
+      this.metrics.reconnects.inc({ node: session.nodeName });
+    } else {
+      entry = { node: new VirtualNode(session.nodeName, this.core, this.coordination, this.config.kubeletEndpoint, log), offer: hello.offer, connectedOnce: true };
+      this.nodes.set(session.nodeName, entry);
+    }
+    this.metrics.connectedAgents.set(this.sessions.size);
+    session.send({ msg: 'welcome', welcome: { nodeName: session.nodeName, protocolVersion: PROTOCOL_VERSION } });
+    await entry.node.availabilityChanged(this.availabilityOf(entry));
+    await entry.node.connected(hello);
+    this.dispatcher.attach(session.nodeName, session);
+    this.volumes.reclaimPending(session.nodeName);
+    log.info({ offer: { cpuMillis: hello.offer.cpuMillis, memoryBytes: hello.offer.memoryBytes } }, 'agent connected');
+  }
+
+  private detach(session: AgentSession, log: Logger): void {
+    session.mux.closeAll('the agent disconnected');
+    if (this.sessions.get(session.nodeName) !== session) return;
+    this.sessions.delete(session.nodeName);
+    this.dispatcher.detach(session.nodeName, session);
+    this.metrics.connectedAgents.set(this.sessions.size);
+    const entry = this.nodes.get(session.nodeName);
+    if (!entry) return;
+    log.info({ graceMs: this.config.disconnectGraceMs }, 'agent disconnected');
+    clearTimeout(entry.lostTimer);
+    entry.lostTimer = setTimeout(() => {
+      if (this.sessions.has(session.nodeName)) return;
+      void entry.node.lost().catch((err) => log.warn({ err }, 'marking the node NotReady failed'));
+    }, this.config.disconnectGraceMs);
+  }
+
+  private async handle(session: AgentSession, msg: AgentMessage, log: Logger): Promise<void> {
+    const node = session.nodeName;
+    switch (msg.msg) {
+      case 'hello':
+        this.metrics.refusedMessages.inc({ reason: 'duplicateHello' });
+        return;
+      case 'offer': {
+        const entry = this.nodes.get(node)!;
+        entry.offer = msg.offer;
+        await entry.node.availabilityChanged(this.availabilityOf(entry));
+        await entry.node.offerChanged(msg.offer);
+        log.info({ offer: msg.offer }, 'provider offer changed');
+        return;
+      }
+      case 'podStatus':
+        return this.dispatcher.statusReported(node, msg.podStatus);
+      case 'podEvent':
+        return this.dispatcher.eventReported(node, msg.podEvent);
+      case 'streamData':
+      case 'streamEnd':
+        session.mux.handle(msg);
+        return;
+      case 'volumeDeleted':
+        return this.volumes.volumeDeleted(node, msg.volumeDeleted.volumeName, msg.volumeDeleted.error);
+    }
+  }
+
+  private availabilityOf(entry: { offer: Offer; closedSince?: Date }) {
+    const now = new Date();
+    const state = availabilityAt(entry.offer.availability, now, entry.closedSince, this.config.drainGraceMs);
+    entry.closedSince = state.available ? undefined : (entry.closedSince ?? now);
+    return state;
+  }
+
+  /** Re-evaluates every connected node's window; the Node's taints follow. */
+  private async checkAvailability(): Promise<void> {
+    for (const [name, entry] of this.nodes) {
+      if (!this.sessions.has(name)) continue;
+      await entry.node.availabilityChanged(this.availabilityOf(entry)).catch((err) => this.log.warn({ err, node: name }, 'availability update failed'));
+    }
+  }
+
+  /** The node's identity was revoked: drop its stream and remove the Node. */
+  private revoked(nodeName: string): void {
+    this.log.info({ node: nodeName }, 'node revoked');
+    this.sessions.get(nodeName)?.close(grpc.status.PERMISSION_DENIED, 'this node was revoked by the cluster operator');
+    const entry = this.nodes.get(nodeName);
+    if (entry) {
+      clearTimeout(entry.lostTimer);
+      entry.node.stopTimers();
+      this.nodes.delete(nodeName);
+    }
+    void this.core.deleteNode({ name: nodeName }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,47 @@
+// The gateway as the operator process runs it: options (validated), start, stop.
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { Gateway } from './gateway.js';
+
+export const GatewayOptionsSchema = z.object({
+  /** Where agents dial in (gRPC over TLS), host:port. */
+  grpcAddress: z.string().regex(/^[^\s]+:\d{1,5}$/, 'must be HOST:PORT').default('127.0.0.1:7443'),
+  /** Names and addresses agents use to reach the gateway; its certificate covers them. */
+  servingHosts: z.array(z.string().min(1)).min(1).default(['127.0.0.1', 'localhost']),
+  /** The address the apiserver reaches the kubelet API at (the Nodes' InternalIP). */
+  kubeletAddress: z.string().min(1).default('127.0.0.1'),
+  kubeletPort: z.number().int().min(1).max(65535).default(10250),
+  /** Seconds a dropped agent stream may stay away before its Node is NotReady. */
+  disconnectGraceSeconds: z.number().min(1).max(600).default(10),
+  /** Seconds past the end of a provider's availability window before its pods are moved off. */
+  drainGraceSeconds: z.number().min(0).max(86_400).default(300),
+  /** Namespace of the gateway's Secrets (CA, join tokens, node identities). */
+  namespace: z.string().min(1).default('lattice-system'),
+});
+
+export type GatewayOptions = z.infer<typeof GatewayOptionsSchema>;
+
+export interface RunningGateway {
+  gateway: Gateway;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, log: Logger, registry: Registry): Promise<RunningGateway> {
+  const gateway = new Gateway(
+    kc,
+    {
+      namespace: options.namespace,
+      grpcAddress: options.grpcAddress,
+      servingHosts: options.servingHosts,
+      kubeletEndpoint: { address: options.kubeletAddress, port: options.kubeletPort },
+      disconnectGraceMs: options.disconnectGraceSeconds * 1000,
+      drainGraceMs: options.drainGraceSeconds * 1000,
+    },
+    log.child({ component: 'gateway' }),
+    registry,
+  );
+  await gateway.start();
+  return { gateway, stop: () => gateway.stop() };
+}

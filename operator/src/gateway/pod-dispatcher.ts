@@ -1,0 +1,232 @@
+// Pods bound to provider nodes: down to their agent, and their status back to the API.
+//
+// Informers keep the pods bound to any node, and the Secrets, ConfigMaps and claims those pods
+// reference; a pod goes only to the session of the node it is bound to, resolved for that node
+// alone. What an agent reports is accepted only for pods bound to that agent's node.
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { GatewayMessage, Pod, PodEvent, PodStatus } from '@lattice/protocol';
+import { isNotFound } from '../kube/errors.js';
+import type { EventRecorder} from '../kube/events.js';
+import { podTarget } from '../kube/events.js';
+import { informer, type Cache } from '../kube/informer.js';
+import type { GatewayMetrics } from './metrics.js';
+import { PodNotReady, PodRefused, toAgentPod, toKubernetesStatus, type PodResolver } from './pod-translation.js';
+import { LOCAL_STORAGE_CLASS, localVolumeName } from './local-volumes.js';
+
+/** What the dispatcher needs of a connected agent. */
+export interface NodeSink {
+  send(msg: GatewayMessage): boolean;
+}
+
+export class PodDispatcher implements PodResolver {
+  private readonly pods: Cache<k8s.V1Pod>;
+  private readonly secrets: Cache<k8s.V1Secret>;
+  private readonly configMaps: Cache<k8s.V1ConfigMap>;
+  private readonly claims: Cache<k8s.V1PersistentVolumeClaim>;
+  private readonly sinks = new Map<string, NodeSink>();
+  /** Per node: pod uid -> revision last sent, so an unchanged pod is not sent again. */
+  private readonly sent = new Map<string, Map<string, string>>();
+  /** Pods waiting for something they reference (uid -> namespace). */
+  private readonly blocked = new Map<string, string>();
+  private readonly refused = new Set<string>();
+
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly core: k8s.CoreV1Api,
+    private readonly events: EventRecorder,
+    private readonly metrics: GatewayMetrics,
+    private readonly hostIP: string,
+    private readonly log: Logger,
+  ) {
+    const scheduled = 'spec.nodeName!=';
+    this.pods = informer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces({ fieldSelector: scheduled }), log, { fieldSelector: scheduled });
+    this.secrets = informer(kc, '/api/v1/secrets', () => core.listSecretForAllNamespaces(), log);
+    this.configMaps = informer(kc, '/api/v1/configmaps', () => core.listConfigMapForAllNamespaces(), log);
+    this.claims = informer(kc, '/api/v1/persistentvolumeclaims', () => core.listPersistentVolumeClaimForAllNamespaces(), log);
+
+    this.pods.on('add', (pod) => this.podChanged(pod));
+    this.pods.on('update', (pod) => this.podChanged(pod));
+    this.pods.on('delete', (pod) => this.podGone(pod));
+    for (const cache of [this.secrets, this.configMaps, this.claims] as Cache<k8s.KubernetesObject>[]) {
+      const retry = (obj: k8s.KubernetesObject) => this.retryBlocked(obj.metadata?.namespace);
+      cache.on('add', retry);
+      cache.on('update', retry);
+    }
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.secrets.start(), this.configMaps.start(), this.claims.start()]);
+    await this.pods.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.pods.stop(), this.secrets.stop(), this.configMaps.stop(), this.claims.stop()]);
+  }
+
+  // PodResolver, from the caches.
+  secret(namespace: string, name: string) {
+    return this.secrets.get(name, namespace);
+  }
+  configMap(namespace: string, name: string) {
+    return this.configMaps.get(name, namespace);
+  }
+  localVolume(namespace: string, claimName: string) {
+    const claim = this.claims.get(claimName, namespace);
+    if (claim?.status?.phase !== 'Bound' || claim.spec?.storageClassName !== LOCAL_STORAGE_CLASS || !claim.spec.volumeName) return undefined;
+    return localVolumeName(claim.spec.volumeName);
+  }
+
+  podsOf(nodeName: string): k8s.V1Pod[] {
+    return this.pods.list().filter((p) => p.spec?.nodeName === nodeName);
+  }
+
+  /** A node's agent connected: send it the complete set of pods it must run. */
+  attach(nodeName: string, sink: NodeSink): void {
+    this.sinks.set(nodeName, sink);
+    const sent = new Map<string, string>();
+    this.sent.set(nodeName, sent);
+    const pods: Pod[] = [];
+    for (const pod of this.podsOf(nodeName)) {
+      if (pod.metadata?.deletionTimestamp) continue; // sent as deletes below, once synced
+      const translated = this.translate(pod);
+      if (translated) {
+        pods.push(translated);
+        sent.set(translated.uid, translated.revision);
+      }
+    }
+    sink.send({ msg: 'podSync', podSync: { pods } });
+    for (const pod of this.podsOf(nodeName).filter((p) => p.metadata?.deletionTimestamp)) this.podChanged(pod);
+    this.metrics.podsPerNode.set({ node: nodeName }, pods.length);
+  }
+
+  detach(nodeName: string, sink: NodeSink): void {
+    if (this.sinks.get(nodeName) !== sink) return; // a newer session already replaced it
+    this.sinks.delete(nodeName);
+    this.sent.delete(nodeName);
+  }
+
+  private podChanged(pod: k8s.V1Pod): void {
+    const nodeName = pod.spec?.nodeName;
+    const sink = nodeName ? this.sinks.get(nodeName) : undefined;
+    if (!nodeName || !sink) return;
+    const uid = pod.metadata!.uid!;
+    const sent = this.sent.get(nodeName)!;
+    if (pod.metadata?.deletionTimestamp) {
+      if (sent.get(uid) === 'deleting') return;
+      sent.set(uid, 'deleting');
+      sink.send({ msg: 'podDelete', podDelete: { uid, gracePeriodSeconds: pod.metadata.deletionGracePeriodSeconds ?? 30 } });
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+      if (!sent.has(uid)) return; // finished before we saw it: nothing to run
+    }
+    const translated = this.translate(pod);
+    if (!translated || sent.get(uid) === translated.revision) return;
+    sent.set(uid, translated.revision);
+    sink.send({ msg: 'podUpsert', podUpsert: translated });
+    this.metrics.podsPerNode.set({ node: nodeName }, sent.size);
+  }
+
+  private podGone(pod: k8s.V1Pod): void {
+    const nodeName = pod.spec?.nodeName;
+    const sink = nodeName ? this.sinks.get(nodeName) : undefined;
+    const uid = pod.metadata!.uid!;
+    this.blocked.delete(uid);
+    this.refused.delete(uid);
+    if (!nodeName || !sink) return;
+    const sent = this.sent.get(nodeName)!;
+    if (sent.delete(uid)) sink.send({ msg: 'podDelete', podDelete: { uid, gracePeriodSeconds: 0 } });
+    this.metrics.podsPerNode.set({ node: nodeName }, sent.size);
+  }
+
+  private translate(pod: k8s.V1Pod): Pod | undefined {
+    const uid = pod.metadata!.uid!;
+    try {
+      const translated = toAgentPod(pod, this);
+      this.blocked.delete(uid);
+      return translated;
+    } catch (err) {
+      if (err instanceof PodNotReady) {
+        if (!this.blocked.has(uid)) void this.events.record(podTarget(pod), 'Warning', 'FailedMount', err.message);
+        this.blocked.set(uid, pod.metadata!.namespace!);
+        return undefined;
+      }
+      if (err instanceof PodRefused) {
+        void this.refuse(pod, err.message);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** A pod that asks for what a provider must never do: never run it, and say why. */
+  private async refuse(pod: k8s.V1Pod, reason: string): Promise<void> {
+    const uid = pod.metadata!.uid!;
+    if (this.refused.has(uid) || pod.status?.phase === 'Failed') return;
+    this.refused.add(uid);
+    this.log.info({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, reason }, 'refusing pod');
+    await this.events.record(podTarget(pod), 'Warning', 'ProviderRefused', reason);
+    await this.patchStatus(pod, { phase: 'Failed', reason: 'ProviderRefused', message: reason });
+  }
+
+  private retryBlocked(namespace: string | undefined): void {
+    for (const [uid, ns] of this.blocked) {
+      if (ns !== namespace) continue;
+      const pod = this.pods.list(ns).find((p) => p.metadata?.uid === uid);
+      if (pod) this.podChanged(pod);
+    }
+  }
+
+  /** The pod with this uid, if it is bound to `nodeName`; anything else is not this agent's. */
+  ownPod(nodeName: string, uid: string): k8s.V1Pod | undefined {
+    return this.podsOf(nodeName).find((p) => p.metadata?.uid === uid);
+  }
+
+  async statusReported(nodeName: string, status: PodStatus): Promise<void> {
+    const pod = this.ownPod(nodeName, status.uid);
+    if (!pod) {
+      this.metrics.refusedMessages.inc({ reason: 'foreignPod' });
+      this.log.warn({ node: nodeName, uid: status.uid }, 'agent reported status for a pod not bound to its node; ignored');
+      return;
+    }
+    if (status.deleted) {
+      if (!pod.metadata?.deletionTimestamp) return;
+      // The containers are gone: finish the deletion the user asked for, as the kubelet does.
+      await this.core
+        .deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0, body: { preconditions: { uid: status.uid } } })
+        .catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      return;
+    }
+    const next = toKubernetesStatus(status, pod, this.hostIP);
+    const wasReady = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    const isReady = next.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (isReady && !wasReady && pod.metadata?.creationTimestamp) {
+      this.metrics.podStartSeconds.observe((Date.now() - new Date(pod.metadata.creationTimestamp).getTime()) / 1000);
+    }
+    await this.patchStatus(pod, next);
+  }
+
+  async eventReported(nodeName: string, event: PodEvent): Promise<void> {
+    const pod = this.ownPod(nodeName, event.podUid);
+    if (!pod) {
+      this.metrics.refusedMessages.inc({ reason: 'foreignPod' });
+      return;
+    }
+    await this.events.record(podTarget(pod), event.type, event.reason, event.message);
+  }
+
+  private async patchStatus(pod: k8s.V1Pod, status: k8s.V1PodStatus): Promise<void> {
+    try {
+      // A merge patch replaces each list whole: the agent's report is the complete truth.
+      await this.core.patchNamespacedPodStatus(
+        { name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { metadata: { uid: pod.metadata!.uid }, status } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,360 @@
+// Kubernetes Pod -> the runtime-level Pod an agent runs (protocol), and back for status.
+//
+// The gateway resolves everything the agent must not fetch itself (it holds no Kubernetes
+// credentials): env from Secrets and ConfigMaps, Secret/ConfigMap volumes as files, claims as
+// the provider-local volume behind them, pull secrets as registry credentials. It also refuses
+// what a stranger's machine must never be asked to do: privileged containers, host namespaces,
+// host paths, host ports, added capabilities.
+import { createHash } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import type {
+  Container,
+  ContainerState,
+  ContainerStatus,
+  Pod,
+  PodStatus,
+  Probe,
+  Volume,
+} from '@lattice/protocol';
+import { parseQuantity } from '../kube/quantity.js';
+
+/** What the translation reads from the cluster; the gateway backs it with informer caches. */
+export interface PodResolver {
+  secret(namespace: string, name: string): k8s.V1Secret | undefined;
+  configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
+  /** The provider-local volume name backing a claim, once it is bound to a lattice-local PV. */
+  localVolume(namespace: string, claimName: string): string | undefined;
+}
+
+/** The pod cannot run on a provider, and why (a user-facing sentence). */
+export class PodRefused extends Error {}
+/** The pod references something not there yet (a Secret, an unbound claim): retry later. */
+export class PodNotReady extends Error {}
+
+export function refusalReason(pod: k8s.V1Pod): string | undefined {
+  const spec = pod.spec!;
+  if (spec.hostNetwork) return 'spec.hostNetwork is not allowed on Lattice providers';
+  if (spec.hostPID) return 'spec.hostPID is not allowed on Lattice providers';
+  if (spec.hostIPC) return 'spec.hostIPC is not allowed on Lattice providers';
+  for (const v of spec.volumes ?? []) {
+    if (v.hostPath) return `volume "${v.name}": hostPath volumes are not allowed on Lattice providers`;
+  }
+  const containers = [...(spec.initContainers ?? []), ...spec.containers];
+  for (const c of containers) {
+    const sc = c.securityContext;
+    if (sc?.privileged) return `container "${c.name}": privileged mode is not allowed on Lattice providers`;
+    if (sc?.allowPrivilegeEscalation) return `container "${c.name}": allowPrivilegeEscalation is not allowed on Lattice providers`;
+    if (sc?.capabilities?.add?.length) return `container "${c.name}": adding capabilities (${sc.capabilities.add.join(', ')}) is not allowed on Lattice providers`;
+    if (c.ports?.some((p) => p.hostPort)) return `container "${c.name}": hostPort is not allowed on Lattice providers`;
+  }
+  return undefined;
+}
+
+const decode = (b64: string) => Buffer.from(b64, 'base64');
+
+function cpuMillis(q: string | undefined): number {
+  return q === undefined ? 0 : Math.ceil(parseQuantity(q) * 1000);
+}
+
+function bytes(q: string | undefined): number {
+  return q === undefined ? 0 : Math.ceil(parseQuantity(q));
+}
+
+function intOrStringPort(port: number | string, container: k8s.V1Container): number {
+  if (typeof port === 'number') return port;
+  const named = container.ports?.find((p) => p.name === port);
+  if (!named) throw new PodRefused(`container "${container.name}": probe port "${port}" names no port of the container`);
+  return named.containerPort;
+}
+
+function probe(p: k8s.V1Probe | undefined, container: k8s.V1Container): Probe | undefined {
+  if (!p) return undefined;
+  const timing = {
+    initialDelaySeconds: p.initialDelaySeconds ?? 0,
+    periodSeconds: p.periodSeconds ?? 10,
+    timeoutSeconds: p.timeoutSeconds ?? 1,
+    successThreshold: p.successThreshold ?? 1,
+    failureThreshold: p.failureThreshold ?? 3,
+  };
+  if (p.httpGet) {
+    return {
+      handler: 'httpGet',
+      httpGet: {
+        path: p.httpGet.path ?? '/',
+        port: intOrStringPort(p.httpGet.port as number | string, container),
+        scheme: p.httpGet.scheme === 'HTTPS' ? 'HTTPS' : 'HTTP',
+        headers: (p.httpGet.httpHeaders ?? []).map((h) => ({ name: h.name, value: h.value })),
+      },
+      ...timing,
+    };
+  }
+  if (p.tcpSocket) {
+    return { handler: 'tcpSocket', tcpSocket: { port: intOrStringPort(p.tcpSocket.port as number | string, container) }, ...timing };
+  }
+  if (p.exec?.command?.length) return { handler: 'exec', exec: { command: p.exec.command }, ...timing };
+  throw new PodRefused(`container "${container.name}": only httpGet, tcpSocket and exec probes are supported`);
+}
+
+function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name: string; value: string }[] {
+  const ns = pod.metadata!.namespace!;
+  const env: { name: string; value: string }[] = [];
+  const need = (what: string): never => {
+    throw new PodNotReady(`container "${c.name}": ${what} does not exist yet`);
+  };
+  for (const from of c.envFrom ?? []) {
+    if (from.secretRef) {
+      const s = r.secret(ns, from.secretRef.name!);
+      if (!s) {
+        if (from.secretRef.optional) continue;
+        need(`Secret "${from.secretRef.name}"`);
+      }
+      for (const [k, v] of Object.entries(s?.data ?? {})) env.push({ name: (from.prefix ?? '') + k, value: decode(v).toString() });
+    } else if (from.configMapRef) {
+      const m = r.configMap(ns, from.configMapRef.name!);
+      if (!m) {
+        if (from.configMapRef.optional) continue;
+        need(`ConfigMap "${from.configMapRef.name}"`);
+      }
+      for (const [k, v] of Object.entries(m?.data ?? {})) env.push({ name: (from.prefix ?? '') + k, value: v });
+    }
+  }
+  for (const e of c.env ?? []) {
+    const ref = e.valueFrom;
+    if (!ref) {
+      env.push({ name: e.name, value: e.value ?? '' });
+    } else if (ref.secretKeyRef) {
+      const value = r.secret(ns, ref.secretKeyRef.name!)?.data?.[ref.secretKeyRef.key];
+      if (value === undefined) {
+        if (ref.secretKeyRef.optional) continue;
+        need(`key "${ref.secretKeyRef.key}" of Secret "${ref.secretKeyRef.name}"`);
+      }
+      env.push({ name: e.name, value: decode(value!).toString() });
+    } else if (ref.configMapKeyRef) {
+      const value = r.configMap(ns, ref.configMapKeyRef.name!)?.data?.[ref.configMapKeyRef.key];
+      if (value === undefined) {
+        if (ref.configMapKeyRef.optional) continue;
+        need(`key "${ref.configMapKeyRef.key}" of ConfigMap "${ref.configMapKeyRef.name}"`);
+      }
+      env.push({ name: e.name, value: value! });
+    } else if (ref.fieldRef) {
+      env.push({ name: e.name, value: fieldRef(pod, ref.fieldRef.fieldPath) });
+    } else {
+      throw new PodRefused(`container "${c.name}": env "${e.name}" uses a valueFrom Lattice does not support`);
+    }
+  }
+  return env;
+}
+
+function fieldRef(pod: k8s.V1Pod, path: string): string {
+  switch (path) {
+    case 'metadata.name':
+      return pod.metadata!.name!;
+    case 'metadata.namespace':
+      return pod.metadata!.namespace!;
+    case 'metadata.uid':
+      return pod.metadata!.uid!;
+    case 'spec.nodeName':
+      return pod.spec!.nodeName ?? '';
+    case 'spec.serviceAccountName':
+      return pod.spec!.serviceAccountName ?? '';
+    default:
+      throw new PodRefused(`env fieldRef "${path}" is not supported on Lattice providers`);
+  }
+}
+
+function container(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Container {
+  const limits = c.resources?.limits ?? {};
+  const requests = c.resources?.requests ?? {};
+  const sc = { ...pod.spec!.securityContext, ...c.securityContext };
+  return {
+    name: c.name,
+    image: c.image!,
+    imagePullPolicy: (c.imagePullPolicy as Container['imagePullPolicy']) ?? (c.image!.endsWith(':latest') || !c.image!.includes(':') ? 'Always' : 'IfNotPresent'),
+    command: c.command ?? [],
+    args: c.args ?? [],
+    env: resolveEnv(pod, c, r),
+    ports: (c.ports ?? []).map((p) => ({ name: p.name ?? '', containerPort: p.containerPort, protocol: p.protocol === 'UDP' ? 'UDP' : 'TCP' })),
+    resources: {
+      cpuRequestMillis: cpuMillis(requests.cpu ?? limits.cpu),
+      cpuLimitMillis: cpuMillis(limits.cpu),
+      memoryRequestBytes: bytes(requests.memory ?? limits.memory),
+      memoryLimitBytes: bytes(limits.memory),
+    },
+    readinessProbe: probe(c.readinessProbe, c),
+    livenessProbe: probe(c.livenessProbe, c),
+    startupProbe: probe(c.startupProbe, c),
+    volumeMounts: (c.volumeMounts ?? []).map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: !!m.readOnly, subPath: m.subPath ?? '' })),
+    workingDir: c.workingDir ?? '',
+    tty: !!c.tty,
+    stdin: !!c.stdin,
+    runAsUser: sc.runAsUser,
+    runAsGroup: sc.runAsGroup,
+  };
+}
+
+function filesFrom(data: Record<string, Buffer>, items: k8s.V1KeyToPath[] | undefined, defaultMode: number) {
+  const chosen = items?.length ? items.map((i) => ({ key: i.key, path: i.path, mode: i.mode })) : Object.keys(data).map((k) => ({ key: k, path: k, mode: undefined }));
+  return chosen
+    .filter((i) => data[i.key] !== undefined)
+    .map((i) => ({ path: i.path, content: data[i.key]!, mode: i.mode ?? defaultMode }));
+}
+
+function volume(pod: k8s.V1Pod, v: k8s.V1Volume, r: PodResolver): Volume | undefined {
+  const ns = pod.metadata!.namespace!;
+  if (v.emptyDir) {
+    return { name: v.name, source: 'emptyDir', emptyDir: { medium: v.emptyDir.medium === 'Memory' ? 'Memory' : '', sizeLimitBytes: bytes(v.emptyDir.sizeLimit) } };
+  }
+  if (v.secret) {
+    const s = r.secret(ns, v.secret.secretName!);
+    if (!s) {
+      if (v.secret.optional) return { name: v.name, source: 'files', files: { files: [], defaultMode: 0o644 } };
+      throw new PodNotReady(`volume "${v.name}": Secret "${v.secret.secretName}" does not exist yet`);
+    }
+    const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, b]) => [k, decode(b)]));
+    const mode = v.secret.defaultMode ?? 0o644;
+    return { name: v.name, source: 'files', files: { files: filesFrom(data, v.secret.items, mode), defaultMode: mode } };
+  }
+  if (v.configMap) {
+    const m = r.configMap(ns, v.configMap.name!);
+    if (!m) {
+      if (v.configMap.optional) return { name: v.name, source: 'files', files: { files: [], defaultMode: 0o644 } };
+      throw new PodNotReady(`volume "${v.name}": ConfigMap "${v.configMap.name}" does not exist yet`);
+    }
+    const data: Record<string, Buffer> = {
+      ...Object.fromEntries(Object.entries(m.data ?? {}).map(([k, s]) => [k, Buffer.from(s)])),
+      ...Object.fromEntries(Object.entries(m.binaryData ?? {}).map(([k, b]) => [k, decode(b)])),
+    };
+    const mode = v.configMap.defaultMode ?? 0o644;
+    return { name: v.name, source: 'files', files: { files: filesFrom(data, v.configMap.items, mode), defaultMode: mode } };
+  }
+  if (v.persistentVolumeClaim) {
+    const local = r.localVolume(ns, v.persistentVolumeClaim.claimName);
+    if (!local) throw new PodNotReady(`volume "${v.name}": claim "${v.persistentVolumeClaim.claimName}" is not bound to a lattice-local volume yet`);
+    return { name: v.name, source: 'local', local: { volumeName: local } };
+  }
+  if (v.projected) {
+    // The service-account token volume Kubernetes injects: providers get no API credentials.
+    return undefined;
+  }
+  throw new PodRefused(`volume "${v.name}": only emptyDir, secret, configMap and persistentVolumeClaim volumes are supported on Lattice providers`);
+}
+
+function registryAuths(pod: k8s.V1Pod, r: PodResolver): Pod['registryAuths'] {
+  const auths: Pod['registryAuths'] = [];
+  for (const ref of pod.spec!.imagePullSecrets ?? []) {
+    const s = r.secret(pod.metadata!.namespace!, ref.name!);
+    const json = s?.data?.['.dockerconfigjson'];
+    if (!json) continue;
+    const parsed = JSON.parse(decode(json).toString()) as { auths?: Record<string, { username?: string; password?: string; auth?: string }> };
+    for (const [server, a] of Object.entries(parsed.auths ?? {})) {
+      const [user, pass] = a.auth ? decode(a.auth).toString().split(/:(.*)/s) : [a.username, a.password];
+      auths.push({ server, username: user ?? '', password: pass ?? '' });
+    }
+  }
+  return auths;
+}
+
+/** The runtime-level pod to send to the node; throws PodRefused or PodNotReady. */
+export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
+  const refused = refusalReason(pod);
+  if (refused) throw new PodRefused(refused);
+  const spec = pod.spec!;
+  const volumes = (spec.volumes ?? []).map((v) => volume(pod, v, r)).filter((v): v is Volume => v !== undefined);
+  const known = new Set(volumes.map((v) => v.name));
+  const strip = (c: Container): Container => ({ ...c, volumeMounts: c.volumeMounts.filter((m) => known.has(m.name)) });
+  const translated: Omit<Pod, 'revision'> = {
+    uid: pod.metadata!.uid!,
+    namespace: pod.metadata!.namespace!,
+    name: pod.metadata!.name!,
+    initContainers: (spec.initContainers ?? []).map((c) => strip(container(pod, c, r))),
+    containers: spec.containers.map((c) => strip(container(pod, c, r))),
+    restartPolicy: (spec.restartPolicy as Pod['restartPolicy']) ?? 'Always',
+    terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
+    volumes,
+    registryAuths: registryAuths(pod, r),
+    hostname: spec.hostname ?? pod.metadata!.name!,
+  };
+  // The revision changes whenever anything the containers see changes (a rotated Secret too).
+  const revision = createHash('sha256')
+    .update(JSON.stringify(translated, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v)))
+    .digest('hex')
+    .slice(0, 16);
+  return { ...translated, revision };
+}
+
+function state(s: ContainerState | null | undefined): k8s.V1ContainerState {
+  if (!s) return {};
+  switch (s.state) {
+    case 'running':
+      return { running: { startedAt: s.running?.startedAt ? new Date(s.running.startedAt) : undefined } };
+    case 'terminated':
+      return {
+        terminated: {
+          exitCode: s.terminated?.exitCode ?? 0,
+          reason: s.terminated?.reason || undefined,
+          message: s.terminated?.message || undefined,
+          startedAt: s.terminated?.startedAt ? new Date(s.terminated.startedAt) : undefined,
+          finishedAt: s.terminated?.finishedAt ? new Date(s.terminated.finishedAt) : undefined,
+        },
+      };
+    default:
+      return { waiting: { reason: s.waiting?.reason || undefined, message: s.waiting?.message || undefined } };
+  }
+}
+
+function containerStatus(s: ContainerStatus): k8s.V1ContainerStatus {
+  return {
+    name: s.name,
+    state: state(s.state),
+    lastState: state(s.lastState),
+    ready: s.ready,
+    started: s.started,
+    restartCount: s.restartCount,
+    image: s.image,
+    imageID: s.imageId,
+    containerID: s.containerId || undefined,
+  };
+}
+
+function condition(type: string, ok: boolean, previous: k8s.V1PodCondition[] | undefined, reason?: string): k8s.V1PodCondition {
+  const status = ok ? 'True' : 'False';
+  const before = previous?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    reason: ok ? undefined : reason,
+    lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : new Date(),
+  };
+}
+
+/**
+ * The Kubernetes pod status for what the agent reported. Conditions follow the kubelet's
+ * rules; their transition times stay put unless the status changes.
+ */
+export function toKubernetesStatus(reported: PodStatus, pod: k8s.V1Pod, hostIP: string): k8s.V1PodStatus {
+  const previous = pod.status?.conditions;
+  const init = reported.initContainerStatuses;
+  const initialized = init.every((s) => s.state.state === 'terminated' && s.state.terminated?.exitCode === 0);
+  const containersReady = reported.containerStatuses.length > 0 && reported.containerStatuses.every((s) => s.ready);
+  const ready = containersReady && reported.phase === 'Running';
+  const podIPs = reported.podIp ? [{ ip: reported.podIp }] : undefined;
+  return {
+    phase: reported.phase,
+    reason: reported.reason || undefined,
+    message: reported.message || undefined,
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    podIP: reported.podIp || undefined,
+    podIPs,
+    startTime: reported.startTime ? new Date(reported.startTime) : undefined,
+    conditions: [
+      condition('PodScheduled', true, previous),
+      condition('Initialized', initialized, previous, 'ContainersNotInitialized'),
+      condition('ContainersReady', containersReady, previous, 'ContainersNotReady'),
+      condition('Ready', ready, previous, 'ContainersNotReady'),
+    ],
+    initContainerStatuses: init.length ? init.map(containerStatus) : undefined,
+    containerStatuses: reported.containerStatuses.map(containerStatus),
+    qosClass: pod.status?.qosClass,
+  };
+}
