@@ -1,10 +1,15 @@
 // A client-node ListWatch (informer + cache), with the field selector makeInformer lacks and a
 // restart after watch errors: client-node stops an informer whose watch fails, and a controller
 // must never go blind, so it is started again after a pause (a 410 Gone relists from scratch).
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
-export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
+export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> &
+  k8s.ObjectCache<T> & {
+    /** The resourceVersion of the latest list or watch event; empty until the first list succeeded. */
+    latestResourceVersion(): string;
+  };
 
 export function informer<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
@@ -19,4 +24,15 @@ export function informer<T extends k8s.KubernetesObject>(
     setTimeout(() => void lw.start().catch((e: unknown) => log.error({ err: e, path }, 'informer restart failed')), 2_000);
   });
   return lw;
+}
+
+/**
+ * Resolves once every cache has listed at least once (client-go's WaitForCacheSync, which polls
+ * the same way): ListWatch.start() also returns when its first list fails, and the restart above
+ * retries it, so "started" does not mean "holds a snapshot". Rejects if `signal` aborts first.
+ */
+export async function waitForCacheSync(caches: readonly Cache<k8s.KubernetesObject>[], signal: AbortSignal): Promise<void> {
+  while (!caches.every((cache) => cache.latestResourceVersion() !== '')) {
+    await sleep(100, undefined, { signal });
+  }
 }
