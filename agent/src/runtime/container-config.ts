@@ -1,0 +1,87 @@
+// What Docker is asked to create for a pod: its sandbox, and each container joined to it.
+import type Docker from 'dockerode';
+import type { Container, Pod } from '@lattice/protocol';
+import { podHostname } from './naming.js';
+import { resourceLimits } from './resources.js';
+import { CONTAINER_CAPABILITIES, confinement } from './security.js';
+
+export interface SandboxConfig {
+  name: string;
+  image: string;
+  pod: Pick<Pod, 'hostname' | 'name'>;
+  network: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * The pod sandbox: it only holds the pod's network and IPC namespaces (the pod IP, the shared
+ * localhost) for the containers that join it. `sleep infinity` serves a busybox-like image; a
+ * pause image's own entrypoint ignores it. It needs no capability at all.
+ */
+export function sandboxCreateOptions(config: SandboxConfig): Docker.ContainerCreateOptions {
+  return {
+    name: config.name,
+    Image: config.image,
+    Cmd: ['sleep', 'infinity'],
+    Hostname: podHostname(config.pod),
+    Labels: config.labels,
+    HostConfig: {
+      ...confinement([]),
+      NetworkMode: config.network,
+      IpcMode: 'shareable',
+    },
+    NetworkingConfig: { EndpointsConfig: { [config.network]: {} } },
+  };
+}
+
+export interface ContainerConfig {
+  name: string;
+  container: Container;
+  pod: Pick<Pod, 'terminationGracePeriodSeconds'>;
+  sandboxId: string;
+  labels: Record<string, string>;
+  mounts: Docker.MountSettings[];
+  /** The image's configured user (`USER`), for a runAsGroup without runAsUser. */
+  imageUser: string;
+}
+
+/**
+ * Docker's `User` for runAsUser/runAsGroup; undefined keeps the image's user. A group alone
+ * applies to the image's user (root when the image names none).
+ */
+export function dockerUser(container: Pick<Container, 'runAsUser' | 'runAsGroup'>, imageUser: string): string | undefined {
+  const { runAsUser, runAsGroup } = container;
+  if (runAsGroup == null) return runAsUser == null ? undefined : String(runAsUser);
+  const user = runAsUser ?? (imageUser.split(':')[0] || '0');
+  return `${user}:${runAsGroup}`;
+}
+
+export function containerCreateOptions(config: ContainerConfig): Docker.ContainerCreateOptions {
+  const { container } = config;
+  const sandbox = `container:${config.sandboxId}`;
+  const options: Docker.ContainerCreateOptions = {
+    name: config.name,
+    Image: container.image,
+    Env: container.env.map((e) => `${e.name}=${e.value}`),
+    Labels: config.labels,
+    Tty: container.tty,
+    OpenStdin: container.stdin,
+    AttachStdin: false,
+    StopTimeout: config.pod.terminationGracePeriodSeconds,
+    HostConfig: {
+      ...confinement(CONTAINER_CAPABILITIES),
+      ...resourceLimits(container.resources),
+      NetworkMode: sandbox,
+      IpcMode: sandbox,
+      Mounts: config.mounts,
+    },
+  };
+  // Kubernetes' command replaces the image's ENTRYPOINT and args its CMD; Docker drops the image's
+  // CMD when ENTRYPOINT is given, which is Kubernetes' rule for a command without args too.
+  if (container.command.length > 0) options.Entrypoint = container.command;
+  if (container.args.length > 0) options.Cmd = container.args;
+  if (container.workingDir) options.WorkingDir = container.workingDir;
+  const user = dockerUser(container, config.imageUser);
+  if (user !== undefined) options.User = user;
+  return options;
+}

@@ -1,0 +1,634 @@
+// The life of one pod on this node, as the kubelet's pod worker leads it: a sandbox holding the
+// pod's network, volumes, init containers one after another to completion, then the app
+// containers, each restarted per the restart policy with back-off, probed, and reported.
+//
+// Everything that changes the pod runs through one queue; `reconcile` is level-triggered: it looks
+// at what each container's last run says and does the next step, so a Docker event, a timer, an
+// update and an agent restart all take the same path.
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { Container, Pod, PodEvent, PodStatus } from '@lattice/protocol';
+import type { AdoptedPod, Sandbox } from './adoption.js';
+import { sandboxIp } from './adoption.js';
+import { type Backoff, INITIAL_BACKOFF_MS, backoffRemaining, nextBackoff } from './backoff.js';
+import { containerCreateOptions, sandboxCreateOptions } from './container-config.js';
+import { dockerMessage, ignoreGone, isNotFound } from './docker-errors.js';
+import { ImagePullError, imageFacts, imagePresent, pullImage, registryAuth, repositoryOf } from './images.js';
+import { LABEL, SANDBOX, containerLabels, containerName, sandboxName } from './naming.js';
+import type { NamespaceNetworks } from './networks.js';
+import { probeCheck } from './probe-checks.js';
+import { ContainerProbes } from './probes.js';
+import { SerialQueue } from './serial-queue.js';
+import {
+  type ContainerHistory,
+  type ContainerRun,
+  type ContainerView,
+  containerStatus,
+  podPhase,
+  rfc3339,
+  runFromInspect,
+} from './status.js';
+import { ContainerConfigError, type PreparedVolume, containerMounts, prepareVolumes, removePodVolumes } from './volumes.js';
+
+/** What every pod worker of a runtime shares. */
+export interface WorkerContext {
+  docker: Docker;
+  nodeName: string;
+  sandboxImage: string;
+  stateDir: string;
+  logger: Logger;
+  networks: NamespaceNetworks;
+  /** The engine mounts volume subpaths (API 1.45+). */
+  volumeSubpaths: boolean;
+  onStatus(status: PodStatus): void;
+  onEvent(event: PodEvent): void;
+}
+
+interface ContainerRecord extends ContainerView {
+  readonly spec: Container;
+  readonly init: boolean;
+  /** Back-off between restarts after the container ended. */
+  crashBackoff?: Backoff;
+  /** Back-off between attempts that failed before a container ran (pull, mount, create). */
+  startBackoff?: Backoff;
+  probes?: ContainerProbes;
+}
+
+/** A container Docker could no longer find (removed behind the agent's back), as the kubelet reports it. */
+function vanished(run: ContainerRun): ContainerRun {
+  return { ...run, running: false, exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located' };
+}
+
+function finishedMs(run: ContainerRun): number {
+  return Date.parse(run.finishedAt) || Date.now();
+}
+
+function succeeded(rec: ContainerRecord): boolean {
+  return !rec.waiting && rec.current !== undefined && !rec.current.running && rec.current.exitCode === 0;
+}
+
+export class PodWorker {
+  readonly uid: string;
+  namespace: string;
+  gracePeriodSeconds = 30;
+  private pod: Pod | undefined;
+  /** The revision of the containers in Docker (see AdoptedPod.revision). */
+  private revision: string | null | undefined;
+  private podName: string;
+  private startTime: string;
+  private sandbox: Sandbox | undefined;
+  /** The pod's containers by name, init containers first, in spec order. */
+  private readonly records = new Map<string, ContainerRecord>();
+  /** Runs found in Docker (adopted, or kept over a re-creation) until a spec claims them. */
+  private readonly history = new Map<string, ContainerHistory>();
+  private volumes: Map<string, PreparedVolume> | undefined;
+  private readonly queue = new SerialQueue();
+  /** Aborts an image pull when the pod goes away. */
+  private readonly abort = new AbortController();
+  private wakeAt: number | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private terminating = false;
+  private stopped = false;
+  private lastReported = '';
+  private readonly log: Logger;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    identity: { uid: string; namespace: string; name: string },
+    adopted?: AdoptedPod,
+  ) {
+    this.uid = identity.uid;
+    this.namespace = identity.namespace;
+    this.podName = identity.name;
+    this.startTime = adopted?.startTime || rfc3339(Date.now());
+    this.log = ctx.logger.child({ pod: `${identity.namespace}/${identity.name}`, uid: identity.uid });
+    if (adopted) {
+      this.revision = adopted.revision;
+      this.sandbox = adopted.sandbox;
+      this.gracePeriodSeconds = adopted.gracePeriodSeconds;
+      for (const [name, history] of adopted.containers) this.history.set(name, history);
+    }
+  }
+
+  /** Runs `pod` (new, unchanged, or a new revision to re-create); resolves after the first pass. */
+  update(pod: Pod): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.terminating || this.stopped) return;
+      const known = this.pod ? this.pod.revision : this.revision;
+      if (known !== undefined && known !== pod.revision) {
+        await this.recreate(pod);
+      } else if (!this.pod) {
+        this.attach(pod);
+      }
+      await this.reconcile();
+    });
+  }
+
+  /** Docker says one of this pod's containers died. */
+  containerDied(containerId: string): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.terminating || this.stopped) return;
+      const entry = [...this.entries()].find(([, e]) => e.current?.id === containerId)?.[1];
+      if (entry) {
+        await this.refresh(entry);
+      } else if (this.sandbox?.id === containerId) {
+        this.sandbox.running = false;
+      } else {
+        return; // an earlier run, already accounted for
+      }
+      await this.reconcile();
+    });
+  }
+
+  /**
+   * Stops the containers (SIGTERM, SIGKILL after `gracePeriodSeconds`), removes them, the
+   * sandbox, the emptyDir volumes and the generated files, then reports the pod deleted.
+   */
+  terminate(gracePeriodSeconds: number): Promise<void> {
+    this.terminating = true;
+    this.abort.abort();
+    this.clearWake();
+    this.stopProbes();
+    return this.queue.run(async () => {
+      await this.stopRunning(gracePeriodSeconds);
+      const { docker, nodeName, stateDir } = this.ctx;
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.node}=${nodeName}`, `${LABEL.podUid}=${this.uid}`] },
+      });
+      await Promise.all(left.map((c) => ignoreGone(docker.getContainer(c.Id).remove({ force: true }))));
+      await removePodVolumes(docker, nodeName, this.uid, stateDir);
+      this.report(true);
+      this.log.info('pod removed');
+    });
+  }
+
+  /** Stops timers and probes, leaving the containers running for the next agent to adopt. */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.clearWake();
+    this.stopProbes();
+    await this.queue.idle();
+  }
+
+  /** The Docker container behind `kubectl logs [--previous]`. */
+  logTarget(container: string, previous: boolean): { id: string; tty: boolean } {
+    const rec = this.record(container);
+    const run = previous ? rec.previous : rec.current;
+    if (!run) {
+      throw new Error(
+        previous
+          ? `previous terminated container "${container}" in pod "${this.podName}" not found`
+          : `container "${container}" in pod "${this.podName}" is waiting to start: ${rec.waiting?.reason ?? 'ContainerCreating'}`,
+      );
+    }
+    return { id: run.id, tty: rec.spec.tty };
+  }
+
+  /** The running Docker container behind `kubectl exec`. */
+  execTarget(container: string): string {
+    const run = this.record(container).current;
+    if (!run?.running) throw new Error(`container "${container}" in pod "${this.podName}" is not running`);
+    return run.id;
+  }
+
+  private record(name: string): ContainerRecord {
+    const rec = this.records.get(name);
+    if (!rec) throw new Error(`container "${name}" is not valid for pod "${this.podName}"`);
+    return rec;
+  }
+
+  /** Every container's history by name: the spec's records and what no spec claimed yet. */
+  private *entries(): Generator<[string, ContainerHistory]> {
+    yield* this.records;
+    yield* this.history;
+  }
+
+  private attach(pod: Pod): void {
+    this.pod = pod;
+    this.revision = pod.revision;
+    this.podName = pod.name;
+    this.namespace = pod.namespace;
+    this.gracePeriodSeconds = pod.terminationGracePeriodSeconds;
+    this.records.clear();
+    const specs: [Container, boolean][] = [...pod.initContainers.map((c): [Container, boolean] => [c, true]), ...pod.containers.map((c): [Container, boolean] => [c, false])];
+    for (const [spec, init] of specs) {
+      const history = this.history.get(spec.name);
+      this.records.set(spec.name, {
+        spec,
+        init,
+        restartCount: history?.restartCount ?? 0,
+        current: history?.current,
+        previous: history?.previous,
+        started: false,
+        ready: false,
+      });
+    }
+    // Runs of containers the new spec dropped are left to the pod's removal, which takes all.
+    this.history.clear();
+  }
+
+  /**
+   * A new revision: the containers are stopped and created again from the new spec (fresh files
+   * too); the sandbox, the pod IP and the emptyDir volumes stay, as do restart counts and last runs.
+   */
+  private async recreate(pod: Pod): Promise<void> {
+    this.log.info({ from: this.revision, to: pod.revision }, 'pod revision changed: re-creating its containers');
+    this.stopProbes();
+    await this.stopRunning(this.gracePeriodSeconds);
+    for (const [name, entry] of [...this.entries()]) {
+      await this.retire(entry);
+      this.history.set(name, { restartCount: entry.restartCount, previous: entry.previous });
+    }
+    this.volumes = undefined;
+    this.attach(pod);
+  }
+
+  private async reconcile(): Promise<void> {
+    const pod = this.pod;
+    if (!pod || this.terminating || this.stopped) return;
+    this.clearWake();
+    try {
+      if (this.sandbox?.running === false && this.needsSandbox()) await this.replaceSandbox();
+      const records = [...this.records.values()];
+      const pendingInit = records.find((rec) => rec.init && !succeeded(rec));
+      if (pendingInit) {
+        await this.syncContainer(pod, pendingInit);
+      } else {
+        for (const rec of records) await this.syncContainer(pod, rec);
+      }
+    } catch (err) {
+      // Docker itself failed (not the pod): try again later rather than give up on the pod.
+      this.log.error({ err }, 'pod sync failed; retrying');
+      this.wakeIn(INITIAL_BACKOFF_MS);
+    } finally {
+      this.report();
+      this.armWake();
+    }
+  }
+
+  private shouldRestart(rec: ContainerRecord): boolean {
+    const run = rec.current;
+    if (!run || run.running) return false;
+    const policy = this.pod?.restartPolicy;
+    // Init containers are re-run on failure only, whatever the policy says beyond Never.
+    if (rec.init) return run.exitCode !== 0 && policy !== 'Never';
+    return policy === 'Always' || (policy === 'OnFailure' && run.exitCode !== 0);
+  }
+
+  /** The kubelet makes no new sandbox for a pod whose containers are all done for good. */
+  private needsSandbox(): boolean {
+    return [...this.records.values()].some((rec) => !rec.current || rec.current.running || this.shouldRestart(rec));
+  }
+
+  private async syncContainer(pod: Pod, rec: ContainerRecord): Promise<void> {
+    const run = rec.current;
+    if (run?.running) {
+      this.ensureProbes(rec, run);
+      return;
+    }
+    if (run) {
+      if (!this.shouldRestart(rec)) {
+        rec.waiting = undefined;
+        return;
+      }
+      const wait = backoffRemaining(rec.crashBackoff, finishedMs(run), Date.now());
+      if (wait > 0) {
+        this.crashLoopBackOff(pod, rec, wait);
+        return;
+      }
+    }
+    await this.startContainer(pod, rec);
+  }
+
+  private crashLoopBackOff(pod: Pod, rec: ContainerRecord, wait: number): void {
+    const name = rec.spec.name;
+    if (rec.waiting?.reason !== 'CrashLoopBackOff') {
+      this.emit('Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.name}_${pod.namespace}(${pod.uid})`);
+    }
+    const delay = Math.round((rec.crashBackoff?.delayMs ?? 0) / 1000);
+    rec.waiting = {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${delay}s restarting failed container=${name} pod=${pod.name}_${pod.namespace}(${pod.uid})`,
+    };
+    this.wakeIn(wait);
+  }
+
+  /** Pull, mount, create and start the container's next run; failures become its waiting state. */
+  private async startContainer(pod: Pod, rec: ContainerRecord): Promise<void> {
+    if (rec.startBackoff) {
+      const wait = backoffRemaining(rec.startBackoff, rec.startBackoff.since, Date.now());
+      if (wait > 0) {
+        this.wakeIn(wait);
+        return;
+      }
+    }
+    const { docker } = this.ctx;
+    const { spec } = rec;
+
+    let sandbox: Sandbox;
+    let volumes: Map<string, PreparedVolume>;
+    try {
+      sandbox = await this.ensureSandbox(pod);
+    } catch (err) {
+      const message = `Failed to create pod sandbox: ${dockerMessage(err)}`;
+      this.startFailed(rec, { reason: 'ContainerCreating', message }, { reason: 'FailedCreatePodSandBox', message });
+      return;
+    }
+    try {
+      volumes = this.volumes ??= await prepareVolumes(docker, this.ctx.nodeName, pod, this.ctx.stateDir);
+    } catch (err) {
+      const message = `MountVolume.SetUp failed: ${dockerMessage(err)}`;
+      this.startFailed(rec, { reason: 'ContainerCreating', message }, { reason: 'FailedMount', message });
+      return;
+    }
+
+    let image: { imageId: string; user: string };
+    try {
+      image = await this.pull(pod, spec);
+    } catch (err) {
+      if (!(err instanceof ImagePullError)) throw err;
+      this.pullFailed(rec, err);
+      return;
+    }
+
+    let mounts: Docker.MountSettings[];
+    try {
+      mounts = containerMounts(spec, volumes, this.ctx.volumeSubpaths);
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      this.startFailed(rec, { reason: 'CreateContainerConfigError', message: err.message }, { reason: 'Failed', message: `Error: ${err.message}` });
+      return;
+    }
+    if (this.terminating || this.stopped) return;
+
+    const restartCount = rec.current || rec.previous ? rec.restartCount + 1 : 0;
+    const name = containerName(pod, spec.name, restartCount);
+    let created: Docker.Container;
+    try {
+      created = await docker.createContainer(
+        containerCreateOptions({
+          name,
+          container: spec,
+          pod,
+          sandboxId: sandbox.id,
+          labels: this.labels(pod, spec.name, restartCount),
+          mounts,
+          imageUser: image.user,
+        }),
+      );
+    } catch (err) {
+      const message = dockerMessage(err);
+      this.startFailed(rec, { reason: 'CreateContainerError', message }, { reason: 'Failed', message: `Error: ${message}` });
+      return;
+    }
+    if (rec.current) rec.crashBackoff = nextBackoff(rec.crashBackoff, finishedMs(rec.current));
+    await this.retire(rec);
+    rec.restartCount = restartCount;
+    rec.waiting = undefined;
+    rec.startBackoff = undefined;
+    this.emit('Normal', 'Created', `Created container ${spec.name}`);
+
+    try {
+      await created.start();
+      this.emit('Normal', 'Started', `Started container ${spec.name}`);
+    } catch (err) {
+      // The run ended before it began (no such executable...): a crash like any other. When the
+      // sandbox is what failed it, the next pass makes a new one.
+      this.emit('Warning', 'Failed', `Error: ${dockerMessage(err)}`);
+      await this.checkSandbox();
+    }
+    const run = runFromInspect(await created.inspect(), image.imageId);
+    rec.current = run;
+    if (run.running) {
+      this.ensureProbes(rec, run);
+    } else {
+      this.wakeIn(0);
+    }
+  }
+
+  /** Records a failure before the container could run, and when to try again. */
+  private startFailed(rec: ContainerRecord, waiting: { reason: string; message: string }, event: { reason: string; message: string }): void {
+    if (this.terminating || this.stopped) return;
+    rec.waiting = waiting;
+    this.emit('Warning', event.reason, event.message);
+    rec.startBackoff = nextBackoff(rec.startBackoff, Date.now());
+    this.wakeIn(rec.startBackoff.delayMs);
+  }
+
+  private pullFailed(rec: ContainerRecord, err: ImagePullError): void {
+    if (this.terminating || this.stopped) return;
+    const { image } = rec.spec;
+    if (err.reason === 'ErrImageNeverPull') {
+      this.startFailed(rec, { reason: err.reason, message: err.message }, { reason: err.reason, message: err.message });
+      return;
+    }
+    this.emit('Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`);
+    this.startFailed(rec, { reason: 'ErrImagePull', message: err.message }, { reason: 'Failed', message: 'Error: ErrImagePull' });
+    this.report();
+    // The kubelet's next sync finds the pull in back-off: that is what the pod shows until the retry.
+    rec.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
+    this.emit('Normal', 'BackOff', `Back-off pulling image "${image}"`);
+  }
+
+  /** The image per the pull policy, with the pod's credentials for its registry. */
+  private async pull(pod: Pod, spec: Container): Promise<{ imageId: string; user: string }> {
+    const { docker } = this.ctx;
+    const { image, imagePullPolicy } = spec;
+    if (imagePullPolicy !== 'Always' && (await imagePresent(docker, image))) {
+      this.emit('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+    } else if (imagePullPolicy === 'Never') {
+      throw new ImagePullError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+    } else {
+      this.emit('Normal', 'Pulling', `Pulling image "${image}"`);
+      const started = Date.now();
+      await pullImage(docker, image, registryAuth(image, pod.registryAuths), this.abort.signal);
+      this.emit('Normal', 'Pulled', `Successfully pulled image "${image}" in ${((Date.now() - started) / 1000).toFixed(3)}s`);
+    }
+    return imageFacts(docker, image, repositoryOf(image));
+  }
+
+  private async ensureSandbox(pod: Pod): Promise<Sandbox> {
+    if (this.sandbox?.running) return this.sandbox;
+    const { docker, sandboxImage } = this.ctx;
+    if (!(await imagePresent(docker, sandboxImage))) await pullImage(docker, sandboxImage, undefined, this.abort.signal);
+    const network = await this.ctx.networks.ensure(pod.namespace);
+    const name = sandboxName(pod);
+    // One of the same name is left from an attempt that failed after creating it.
+    await ignoreGone(docker.getContainer(name).remove({ force: true }));
+    const created = await docker.createContainer(
+      sandboxCreateOptions({ name, image: sandboxImage, pod, network, labels: this.labels(pod, SANDBOX, 0) }),
+    );
+    await created.start();
+    const info = await created.inspect();
+    this.sandbox = { id: info.Id, ip: sandboxIp(info, pod.namespace), running: info.State.Running };
+    return this.sandbox;
+  }
+
+  /** Re-reads whether the sandbox still runs (its death may not have been reported yet). */
+  private async checkSandbox(): Promise<void> {
+    if (!this.sandbox) return;
+    try {
+      this.sandbox.running = (await this.ctx.docker.getContainer(this.sandbox.id).inspect()).State.Running;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.sandbox.running = false;
+    }
+  }
+
+  /**
+   * The sandbox died (killed, or the machine rebooted while the agent was away): the kubelet
+   * kills the pod's containers, creates a new sandbox, and runs the init containers again.
+   */
+  private async replaceSandbox(): Promise<void> {
+    this.emit('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    this.stopProbes();
+    await this.stopRunning(this.gracePeriodSeconds);
+    if (this.sandbox) await ignoreGone(this.ctx.docker.getContainer(this.sandbox.id).remove({ force: true }));
+    this.sandbox = undefined;
+    for (const rec of this.records.values()) {
+      if (rec.init) await this.retire(rec);
+    }
+  }
+
+  private labels(pod: Pod, container: string, restartCount: number): Record<string, string> {
+    return containerLabels({ nodeName: this.ctx.nodeName, pod, container, restartCount, startTime: this.startTime });
+  }
+
+  /** The current run becomes the previous one; the run before that is removed from Docker. */
+  private async retire(entry: ContainerHistory): Promise<void> {
+    if (!entry.current) return;
+    if (entry.previous) await ignoreGone(this.ctx.docker.getContainer(entry.previous.id).remove({ force: true }));
+    entry.previous = entry.current;
+    entry.current = undefined;
+  }
+
+  /** Re-reads the current run from Docker; a run that ended loses its probes and readiness. */
+  private async refresh(entry: ContainerHistory | ContainerRecord): Promise<void> {
+    const run = entry.current;
+    if (!run) return;
+    try {
+      entry.current = runFromInspect(await this.ctx.docker.getContainer(run.id).inspect(), run.imageId);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      entry.current = vanished(run);
+    }
+    if (!entry.current.running && 'spec' in entry) {
+      entry.probes?.stop();
+      entry.probes = undefined;
+      entry.started = false;
+      entry.ready = false;
+    }
+  }
+
+  /** Stops every running container of the pod at once, each with its Killing event. */
+  private async stopRunning(gracePeriodSeconds: number): Promise<void> {
+    await Promise.all(
+      [...this.entries()]
+        .filter(([, entry]) => entry.current?.running)
+        .map(async ([name, entry]) => {
+          this.emit('Normal', 'Killing', `Stopping container ${name}`);
+          await ignoreGone(this.ctx.docker.getContainer(entry.current!.id).stop({ t: gracePeriodSeconds }));
+          await this.refresh(entry);
+        }),
+    );
+  }
+
+  private ensureProbes(rec: ContainerRecord, run: ContainerRun): void {
+    if (rec.probes || !this.sandbox) return;
+    const probes = new ContainerProbes(rec.spec, probeCheck(this.ctx.docker, this.sandbox.ip, run.id), {
+      started: () => {
+        rec.started = true;
+        this.report();
+      },
+      ready: (ready) => {
+        rec.ready = ready;
+        this.report();
+      },
+      unhealthy: (kind, message) => {
+        this.emit('Warning', 'Unhealthy', `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${message}`);
+      },
+      failed: (kind) => {
+        void this.queue.run(() => this.killUnhealthy(rec, run.id, kind));
+      },
+    });
+    rec.probes = probes;
+    probes.start(Date.parse(run.startedAt) || Date.now());
+  }
+
+  /** Kills a container its liveness or startup probe gave up on; its death then restarts it. */
+  private async killUnhealthy(rec: ContainerRecord, containerId: string, kind: 'startup' | 'liveness'): Promise<void> {
+    if (this.terminating || this.stopped || rec.current?.id !== containerId || !rec.current.running) return;
+    this.emit('Normal', 'Killing', `Container ${rec.spec.name} failed ${kind} probe, will be restarted`);
+    await ignoreGone(this.ctx.docker.getContainer(containerId).stop({ t: this.gracePeriodSeconds }));
+  }
+
+  private stopProbes(): void {
+    for (const rec of this.records.values()) {
+      rec.probes?.stop();
+      rec.probes = undefined;
+    }
+  }
+
+  private wakeIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.wakeAt === undefined || at < this.wakeAt) this.wakeAt = at;
+  }
+
+  private armWake(): void {
+    clearTimeout(this.wakeTimer);
+    if (this.wakeAt === undefined || this.terminating || this.stopped) return;
+    this.wakeTimer = setTimeout(() => void this.queue.run(() => this.reconcile()), Math.max(0, this.wakeAt - Date.now()));
+    this.wakeTimer.unref();
+  }
+
+  private clearWake(): void {
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = undefined;
+  }
+
+  private emit(type: PodEvent['type'], reason: string, message: string): void {
+    this.ctx.onEvent({ podUid: this.uid, type, reason, message });
+  }
+
+  /** Reports the pod's status if it changed since the last report. */
+  private report(deleted = false): void {
+    const status = this.status(deleted);
+    if (!status) return;
+    const key = JSON.stringify(status);
+    if (key === this.lastReported) return;
+    this.lastReported = key;
+    this.ctx.onStatus(status);
+  }
+
+  private status(deleted: boolean): PodStatus | undefined {
+    const pod = this.pod;
+    if (!pod) {
+      // Never given this pod (an orphan, or a delete for a pod it never ran): only its deletion is news.
+      if (!deleted) return undefined;
+      return { uid: this.uid, phase: 'Pending', reason: '', message: '', podIp: '', startTime: '', initContainerStatuses: [], containerStatuses: [], deleted };
+    }
+    const records = [...this.records.values()];
+    const init = records
+      .filter((rec) => rec.init)
+      .map((rec) => {
+        const status = containerStatus(rec, 'PodInitializing');
+        // An init container is ready once it completed.
+        return { ...status, ready: succeeded(rec) };
+      });
+    const initialized = records.every((rec) => !rec.init || succeeded(rec));
+    const app = records.filter((rec) => !rec.init).map((rec) => containerStatus(rec, initialized ? 'ContainerCreating' : 'PodInitializing'));
+    return {
+      uid: pod.uid,
+      phase: podPhase(pod.restartPolicy, init, app),
+      reason: '',
+      message: '',
+      podIp: this.sandbox?.ip ?? '',
+      startTime: this.startTime,
+      initContainerStatuses: init,
+      containerStatuses: app,
+      deleted,
+    };
+  }
+}

@@ -1,0 +1,157 @@
+// The agent's container runtime: the pods the gateway assigns to this node, run as local Docker
+// containers with kubelet semantics. The connection code feeds it the desired pods and streams
+// what it reports (pod status, events) back to the gateway.
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { ExecOptions, LogOptions, Pod, PodEvent, PodStatus } from '@lattice/protocol';
+import { adoptPods } from './adoption.js';
+import { isNotFound } from './docker-errors.js';
+import { ContainerDeathWatch } from './docker-events.js';
+import { type ExecSession, startExec } from './exec.js';
+import { containerLogs } from './logs.js';
+import { LABEL } from './naming.js';
+import { NamespaceNetworks } from './networks.js';
+import { PodWorker, type WorkerContext } from './pod-worker.js';
+import type { StdioChunk } from './stdio.js';
+import { deleteLocalVolume } from './volumes.js';
+
+export interface DockerRuntimeOptions {
+  docker: Docker;
+  /** This node's name: every container it creates is labelled with it, and only those are its. */
+  nodeName: string;
+  /** The image of the pod sandboxes (anything that can `sleep infinity`, or a pause image). */
+  sandboxImage: string;
+  /** Where the agent writes pods' files volumes; must be on the Docker host (it is bind-mounted). */
+  stateDir: string;
+  logger: Logger;
+  onStatus: (status: PodStatus) => void;
+  onEvent: (event: PodEvent) => void;
+}
+
+/** Docker Engine 26 (API 1.45) mounts a subpath of a named volume. */
+const VOLUME_SUBPATH_API = [1, 45] as const;
+
+function apiAtLeast(version: string, [major, minor]: readonly [number, number]): boolean {
+  const [vMajor = 0, vMinor = 0] = version.split('.').map(Number);
+  return vMajor > major || (vMajor === major && vMinor >= minor);
+}
+
+export class DockerRuntime {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly networks: NamespaceNetworks;
+  private readonly deaths: ContainerDeathWatch;
+  private context: WorkerContext | undefined;
+
+  constructor(private readonly options: DockerRuntimeOptions) {
+    this.networks = new NamespaceNetworks(options.docker, options.logger);
+    this.deaths = new ContainerDeathWatch(options.docker, options.nodeName, options.logger, ({ containerId, labels }) => {
+      const uid = labels[LABEL.podUid];
+      if (uid) void this.workers.get(uid)?.containerDied(containerId);
+    });
+  }
+
+  /**
+   * Adopts the containers this node left in Docker (an agent restart) without restarting any,
+   * then watches Docker for container deaths. Call once, before anything else.
+   */
+  async start(): Promise<void> {
+    const { docker, nodeName, logger } = this.options;
+    const { ApiVersion } = await docker.version();
+    const ctx: WorkerContext = {
+      ...this.options,
+      networks: this.networks,
+      volumeSubpaths: apiAtLeast(ApiVersion, VOLUME_SUBPATH_API),
+    };
+    this.context = ctx;
+    // Deaths from this moment on are replayed by the watch, so none falls between list and watch.
+    const since = Date.now() / 1000;
+    const listed = await docker.listContainers({ all: true, filters: { label: [`${LABEL.node}=${nodeName}`] } });
+    const inspected = await Promise.all(
+      listed.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .inspect()
+          .catch((err: unknown) => {
+            if (isNotFound(err)) return undefined;
+            throw err;
+          }),
+      ),
+    );
+    const adopted = await adoptPods(docker, inspected.filter((info) => info !== undefined));
+    for (const pod of adopted) {
+      this.workers.set(pod.uid, new PodWorker(ctx, { uid: pod.uid, namespace: pod.namespace, name: pod.podName }, pod));
+    }
+    logger.info({ pods: adopted.length, containers: listed.length }, 'adopted the containers of this node');
+    this.deaths.start(since);
+  }
+
+  /**
+   * The complete set of pods this node must run: missing ones are created, ones absent from it
+   * stopped and removed (gracefully), and unchanged ones left alone.
+   */
+  async sync(pods: Pod[]): Promise<void> {
+    const wanted = new Set(pods.map((p) => p.uid));
+    const unwanted = [...this.workers.values()].filter((w) => !wanted.has(w.uid));
+    await Promise.all([...unwanted.map((w) => this.remove(w.uid, w.gracePeriodSeconds)), ...pods.map((p) => this.upsert(p))]);
+  }
+
+  /**
+   * One pod added or changed (a new revision re-creates its containers). Resolves once its
+   * containers were started or failed to; how it goes is reported through onStatus/onEvent.
+   */
+  upsert(pod: Pod): Promise<void> {
+    let worker = this.workers.get(pod.uid);
+    if (!worker) {
+      worker = new PodWorker(this.ctx(), pod);
+      this.workers.set(pod.uid, worker);
+    }
+    return worker.update(pod);
+  }
+
+  /** Stops the pod (SIGTERM, then SIGKILL after the grace), removes it, then reports it deleted. */
+  async remove(uid: string, gracePeriodSeconds: number): Promise<void> {
+    const worker = this.workers.get(uid) ?? new PodWorker(this.ctx(), { uid, namespace: '', name: '' });
+    await worker.terminate(gracePeriodSeconds);
+    if (this.workers.get(uid) === worker) this.workers.delete(uid);
+    const { namespace } = worker;
+    if (namespace) {
+      await this.networks.release(namespace, () => [...this.workers.values()].some((w) => w.namespace === namespace));
+    }
+  }
+
+  /** A container's log, with the kubelet's options; ends when `signal` aborts. */
+  async *logs(uid: string, container: string, options: LogOptions, signal: AbortSignal): AsyncIterable<StdioChunk> {
+    const target = this.worker(uid).logTarget(container, options.previous);
+    yield* containerLogs(this.options.docker, target.id, target.tty, options, signal);
+  }
+
+  /**
+   * Runs a command in a running container. Throws at once when the pod or container is unknown or
+   * not running; `signal` closes the session.
+   */
+  exec(uid: string, container: string, options: ExecOptions, signal?: AbortSignal): ExecSession {
+    return startExec(this.options.docker, this.worker(uid).execTarget(container), options, signal);
+  }
+
+  /** A lattice-local PersistentVolume was deleted: its Docker volume goes too (refused if in use). */
+  deleteVolume(name: string): Promise<void> {
+    return deleteLocalVolume(this.options.docker, name);
+  }
+
+  /** Stops watching and probing; the containers keep running for the next agent to adopt. */
+  async stop(): Promise<void> {
+    this.deaths.stop();
+    await Promise.all([...this.workers.values()].map((w) => w.shutdown()));
+  }
+
+  private worker(uid: string): PodWorker {
+    const worker = this.workers.get(uid);
+    if (!worker) throw new Error(`pod ${uid} does not run on node ${this.options.nodeName}`);
+    return worker;
+  }
+
+  private ctx(): WorkerContext {
+    if (!this.context) throw new Error('DockerRuntime.start() must complete before pods are given to it');
+    return this.context;
+  }
+}

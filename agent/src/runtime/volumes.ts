@@ -1,0 +1,144 @@
+// A pod's volumes on the provider, and how its containers mount them:
+// - emptyDir: a Docker named volume (a size-limited tmpfs for medium Memory), removed with the pod;
+// - files (resolved Secrets and ConfigMaps): files the agent writes under its state directory,
+//   bind-mounted read-only; the only host paths a container ever sees;
+// - local: the named volume of a lattice-local PersistentVolume; it outlives the pod.
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { Container, Pod, Volume } from '@lattice/protocol';
+import { ignoreGone, isNotFound } from './docker-errors.js';
+import { LABEL, emptyDirVolumeName } from './naming.js';
+
+/** A pod asks for something the runtime will not or cannot mount (CreateContainerConfigError). */
+export class ContainerConfigError extends Error {}
+
+export type PreparedVolume = { kind: 'volume'; name: string } | { kind: 'bind'; path: string };
+
+/** The directory of everything the agent writes for a pod. */
+export function podStateDir(stateDir: string, uid: string): string {
+  return path.join(path.resolve(stateDir), 'pods', uid);
+}
+
+/** `relative` inside `root`; refuses absolute paths and `..` so a path can never leave the volume. */
+export function resolveInside(root: string, relative: string, what: string): string {
+  if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes('..')) {
+    throw new ContainerConfigError(`${what} "${relative}" must be a relative path without ".."`);
+  }
+  return path.join(root, relative);
+}
+
+async function writeFiles(dir: string, volume: NonNullable<Volume['files']>): Promise<void> {
+  // Rewritten whole: a new revision may have removed files, and no container has them mounted now.
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  for (const file of volume.files) {
+    const target = resolveInside(dir, file.path, 'file path');
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    const mode = file.mode || volume.defaultMode || 0o644;
+    await writeFile(target, file.content, { mode });
+    await chmod(target, mode); // writeFile's mode is filtered by the umask
+  }
+}
+
+/** An existing volume with label `label` is used as is; one without it is not ours to touch. */
+async function ensureNamedVolume(docker: Docker, options: Docker.VolumeCreateOptions & { Name: string }, label: string): Promise<void> {
+  try {
+    const existing = (await docker.getVolume(options.Name).inspect()) as { Labels?: Record<string, string> | null };
+    if (existing.Labels?.[label] === undefined) {
+      throw new ContainerConfigError(`Docker volume "${options.Name}" exists but was not created by Lattice; it is not mounted`);
+    }
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  await docker.createVolume(options);
+}
+
+/** Creates or writes every volume of the pod; returns what each volume name mounts. */
+export async function prepareVolumes(docker: Docker, nodeName: string, pod: Pod, stateDir: string): Promise<Map<string, PreparedVolume>> {
+  const prepared = new Map<string, PreparedVolume>();
+  for (const volume of pod.volumes) {
+    if (volume.source === 'emptyDir') {
+      const name = emptyDirVolumeName(pod.uid, volume.name);
+      const sizeLimit = volume.emptyDir?.sizeLimitBytes ?? 0;
+      await ensureNamedVolume(
+        docker,
+        {
+          Name: name,
+          Driver: 'local',
+          // A tmpfs-backed named volume (not a per-container tmpfs mount) so the pod's containers share it.
+          DriverOpts:
+            volume.emptyDir?.medium === 'Memory'
+              ? { type: 'tmpfs', device: 'tmpfs', ...(sizeLimit > 0 ? { o: `size=${sizeLimit}` } : {}) }
+              : {},
+          Labels: { [LABEL.node]: nodeName, [LABEL.podUid]: pod.uid, [LABEL.volume]: volume.name },
+        },
+        LABEL.podUid,
+      );
+      prepared.set(volume.name, { kind: 'volume', name });
+    } else if (volume.source === 'files') {
+      const dir = path.join(podStateDir(stateDir, pod.uid), 'volumes', volume.name);
+      await writeFiles(dir, volume.files ?? { files: [], defaultMode: 0o644 });
+      prepared.set(volume.name, { kind: 'bind', path: dir });
+    } else {
+      const name = volume.local?.volumeName;
+      if (!name) throw new ContainerConfigError(`volume "${volume.name}": a local volume needs a volume name`);
+      await ensureNamedVolume(docker, { Name: name, Driver: 'local', Labels: { [LABEL.localVolume]: name } }, LABEL.localVolume);
+      prepared.set(volume.name, { kind: 'volume', name });
+    }
+  }
+  return prepared;
+}
+
+/**
+ * The container's mounts. Files volumes are always read-only, like Secret and ConfigMap volumes.
+ * A subPath of a named volume needs Docker's volume subpaths (API 1.45, Engine 26): the runtime
+ * never resolves one on the host itself, where a symlink planted in the volume could point anywhere.
+ */
+export function containerMounts(container: Container, volumes: Map<string, PreparedVolume>, volumeSubpaths: boolean): Docker.MountSettings[] {
+  return container.volumeMounts.map((mount) => {
+    const volume = volumes.get(mount.name);
+    if (!volume) throw new ContainerConfigError(`volume mount "${mount.name}" names no volume of the pod`);
+    if (!path.posix.isAbsolute(mount.mountPath)) {
+      throw new ContainerConfigError(`volume mount "${mount.name}": mountPath "${mount.mountPath}" must be absolute`);
+    }
+    if (volume.kind === 'bind') {
+      const source = mount.subPath ? resolveInside(volume.path, mount.subPath, 'subPath') : volume.path;
+      return { Type: 'bind', Source: source, Target: mount.mountPath, ReadOnly: true };
+    }
+    const settings: Docker.MountSettings = { Type: 'volume', Source: volume.name, Target: mount.mountPath, ReadOnly: mount.readOnly };
+    if (mount.subPath) {
+      if (!volumeSubpaths) {
+        throw new ContainerConfigError(
+          `volume mount "${mount.name}": subPath on emptyDir and local volumes needs Docker Engine 26 or later on the provider`,
+        );
+      }
+      resolveInside('/', mount.subPath, 'subPath');
+      settings.VolumeOptions = { NoCopy: false, Labels: {}, DriverConfig: { Name: 'local', Options: {} }, Subpath: mount.subPath };
+    }
+    return settings;
+  });
+}
+
+/** Removes the pod's emptyDir volumes and generated files; lattice-local volumes stay. */
+export async function removePodVolumes(docker: Docker, nodeName: string, uid: string, stateDir: string): Promise<void> {
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL.node}=${nodeName}`, `${LABEL.podUid}=${uid}`] } });
+  await Promise.all((Volumes ?? []).map((v) => ignoreGone(docker.getVolume(v.Name).remove())));
+  await rm(podStateDir(stateDir, uid), { recursive: true, force: true });
+}
+
+/** Removes a lattice-local volume whose PersistentVolume was deleted; any other volume is refused. */
+export async function deleteLocalVolume(docker: Docker, name: string): Promise<void> {
+  let labels: Record<string, string> | null | undefined;
+  try {
+    labels = ((await docker.getVolume(name).inspect()) as { Labels?: Record<string, string> | null }).Labels;
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  if (labels?.[LABEL.localVolume] === undefined) {
+    throw new Error(`Docker volume "${name}" is not a lattice-local volume (no ${LABEL.localVolume} label); it was left alone`);
+  }
+  await ignoreGone(docker.getVolume(name).remove());
+}
