@@ -330,6 +330,7 @@ describe('DockerRuntime', () => {
     // The startup probe may run before httpd listens: it tolerates a few failures.
     const startup = { ...tcp, failureThreshold: 30 };
     const p = pod('localhost', {
+      terminationGracePeriodSeconds: 1, // httpd as PID 1 ignores SIGTERM
       containers: [
         container('web', {
           command: ['sh', '-c', 'mkdir -p /tmp/www && echo hello-from-web > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
@@ -345,7 +346,7 @@ describe('DockerRuntime', () => {
     const fetched = await execIn(p.uid, 'client', ['wget', '-qO-', 'http://127.0.0.1:8080/']);
     expect(fetched).toMatchObject({ stdout: 'hello-from-web\n', exitCode: 0 });
 
-    await runtime.remove(p.uid, 5);
+    await runtime.remove(p.uid, 1);
   });
 
   it('restarts a crashing container with back-off, counting restarts and keeping the last exit code', async () => {
@@ -415,6 +416,7 @@ describe('DockerRuntime', () => {
 
   it('flips ready with an httpGet readiness probe', async () => {
     const p = pod('ready', {
+      terminationGracePeriodSeconds: 1, // httpd as PID 1 ignores SIGTERM
       containers: [
         container('web', {
           command: ['sh', '-c', 'mkdir -p /tmp/www && exec httpd -f -p 8080 -h /tmp/www'],
@@ -424,8 +426,10 @@ describe('DockerRuntime', () => {
     });
     await runtime.upsert(p);
     await waitForStatus(p.uid, 'running, not ready', (s) => running(s) && !s.containerStatuses[0]?.ready);
-    const unhealthy = await waitFor('an Unhealthy event', () => reports.eventsOf(p.uid).find((e) => e.reason === 'Unhealthy'));
-    expect(unhealthy).toMatchObject({ type: 'Warning', message: expect.stringContaining('Readiness probe failed: HTTP probe failed with statuscode: 404') });
+    const unhealthy = await waitFor('an Unhealthy event for the 404', () =>
+      reports.eventsOf(p.uid).find((e) => e.reason === 'Unhealthy' && e.message.includes('statuscode: 404')),
+    );
+    expect(unhealthy).toMatchObject({ type: 'Warning', message: 'Readiness probe failed: HTTP probe failed with statuscode: 404' });
     expect(reports.status(p.uid)?.containerStatuses[0]?.ready).toBe(false);
 
     await execIn(p.uid, 'web', ['touch', '/tmp/www/ready']);
@@ -433,7 +437,7 @@ describe('DockerRuntime', () => {
     await execIn(p.uid, 'web', ['rm', '/tmp/www/ready']);
     await waitForStatus(p.uid, 'not ready again', (s) => running(s) && !s.containerStatuses[0]?.ready);
 
-    await runtime.remove(p.uid, 5);
+    await runtime.remove(p.uid, 1);
   });
 
   it('restarts a container whose exec liveness probe fails', async () => {
@@ -660,6 +664,24 @@ describe('DockerRuntime', () => {
     expect((await execIn(p.uid, 'main', ['cat', '/config/v'])).stdout).toBe('2');
     const info = await docker.getContainer(dockerId(after.containerStatuses[0])).inspect();
     expect(info.Config.Labels['lattice.dev/revision']).toBe('2');
+
+    await runtime.remove(p.uid, 5);
+  });
+
+  it('replaces a sandbox that died, restarting the pod\'s containers in the new one', async () => {
+    const p = pod('sandbox');
+    await runtime.upsert(p);
+    const before = await waitForStatus(p.uid, 'running', running);
+    const { HostConfig } = await docker.getContainer(dockerId(before.containerStatuses[0])).inspect();
+    const oldSandbox = HostConfig.NetworkMode!.replace('container:', '');
+
+    await docker.getContainer(oldSandbox).kill();
+    const after = await waitForStatus(p.uid, 'running in a new sandbox', (s) => running(s) && s.containerStatuses[0]?.restartCount === 1);
+    expect(reports.eventsOf(p.uid)).toContainEqual(expect.objectContaining({ reason: 'SandboxChanged' }));
+    const { HostConfig: newHostConfig } = await docker.getContainer(dockerId(after.containerStatuses[0])).inspect();
+    expect(newHostConfig.NetworkMode).not.toBe(HostConfig.NetworkMode);
+    await expect(docker.getContainer(oldSandbox).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await execIn(p.uid, 'main', ['hostname'])).stdout.trim()).toBe('sandbox');
 
     await runtime.remove(p.uid, 5);
   });

@@ -1,0 +1,89 @@
+import type { Container } from '@lattice/protocol';
+import { containerCreateOptions, dockerUser, sandboxCreateOptions } from './container-config.js';
+import { milliCpuToShares, resourceLimits } from './resources.js';
+import { CONTAINER_CAPABILITIES } from './security.js';
+
+const spec = (overrides: Partial<Container> = {}): Container => ({
+  name: 'app',
+  image: 'reg/app:1',
+  imagePullPolicy: 'IfNotPresent',
+  command: [],
+  args: [],
+  env: [{ name: 'A', value: 'b=c' }],
+  ports: [],
+  resources: { cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 },
+  volumeMounts: [],
+  workingDir: '',
+  tty: false,
+  stdin: false,
+  ...overrides,
+});
+
+const create = (container: Container) =>
+  containerCreateOptions({ name: 'n', container, pod: { terminationGracePeriodSeconds: 30 }, sandboxId: 'sb', labels: { l: 'v' }, mounts: [], imageUser: '' });
+
+describe('container create options', () => {
+  it('confines every container whatever the pod says', () => {
+    const { HostConfig } = create(spec({ runAsUser: 0 }));
+    expect(HostConfig).toMatchObject({
+      Privileged: false,
+      CapDrop: ['ALL'],
+      CapAdd: [...CONTAINER_CAPABILITIES],
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: 1024,
+      PidMode: '',
+      UTSMode: '',
+      RestartPolicy: { Name: 'no' },
+      NetworkMode: 'container:sb',
+      IpcMode: 'container:sb',
+    });
+    expect(CONTAINER_CAPABILITIES).not.toContain('NET_RAW');
+    expect(CONTAINER_CAPABILITIES).not.toContain('SYS_ADMIN');
+  });
+
+  it('maps command to the entrypoint and args to the command, as Kubernetes does', () => {
+    expect(create(spec())).not.toHaveProperty('Entrypoint');
+    expect(create(spec({ command: ['/bin/app'], args: ['--port', '80'] }))).toMatchObject({ Entrypoint: ['/bin/app'], Cmd: ['--port', '80'] });
+    expect(create(spec({ args: ['serve'] }))).toMatchObject({ Cmd: ['serve'] });
+    expect(create(spec({ workingDir: '/srv', tty: true, stdin: true }))).toMatchObject({ WorkingDir: '/srv', Tty: true, OpenStdin: true });
+    expect(create(spec()).Env).toEqual(['A=b=c']);
+  });
+
+  it('stops with the pod\'s grace period', () => {
+    expect(create(spec()).StopTimeout).toBe(30);
+  });
+
+  it('runs the sandbox with no capability at all, on the namespace network', () => {
+    const options = sandboxCreateOptions({ name: 's', image: 'pause', pod: { hostname: '', name: 'web' }, network: 'lattice-ns-a', labels: {} });
+    expect(options).toMatchObject({ Hostname: 'web', HostConfig: { NetworkMode: 'lattice-ns-a', IpcMode: 'shareable', CapDrop: ['ALL'], CapAdd: [] } });
+    expect(options.NetworkingConfig?.EndpointsConfig).toHaveProperty('lattice-ns-a');
+  });
+});
+
+describe('user', () => {
+  it('keeps the image\'s user unless told otherwise', () => {
+    expect(dockerUser({}, 'postgres')).toBeUndefined();
+    expect(dockerUser({ runAsUser: 1000 }, 'postgres')).toBe('1000');
+    expect(dockerUser({ runAsUser: 1000, runAsGroup: 2000 }, '')).toBe('1000:2000');
+    expect(dockerUser({ runAsGroup: 2000 }, 'postgres:postgres')).toBe('postgres:2000');
+    expect(dockerUser({ runAsGroup: 2000 }, '')).toBe('0:2000');
+  });
+});
+
+describe('resources', () => {
+  it('maps limits like the kubelet: NanoCpus, Memory without swap, shares from the request', () => {
+    expect(resourceLimits({ cpuRequestMillis: 250, cpuLimitMillis: 500, memoryRequestBytes: 1, memoryLimitBytes: 64 << 20 })).toEqual({
+      CpuShares: 256,
+      NanoCpus: 500_000_000,
+      Memory: 64 << 20,
+      MemorySwap: 64 << 20,
+    });
+    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 })).toEqual({ CpuShares: 2 });
+  });
+
+  it('bounds cpu shares', () => {
+    expect(milliCpuToShares(1)).toBe(2);
+    expect(milliCpuToShares(1000)).toBe(1024);
+    expect(milliCpuToShares(1_000_000)).toBe(262_144);
+  });
+});

@@ -1,0 +1,43 @@
+import type { Container } from '@lattice/protocol';
+import { ContainerConfigError, type PreparedVolume, containerMounts, resolveInside } from './volumes.js';
+
+const withMounts = (volumeMounts: Container['volumeMounts']) => ({ volumeMounts }) as Container;
+const volumes = new Map<string, PreparedVolume>([
+  ['config', { kind: 'bind', path: '/state/pods/u/volumes/config' }],
+  ['data', { kind: 'volume', name: 'lattice_u_data' }],
+]);
+const mount = (name: string, mountPath: string, extra: Partial<Container['volumeMounts'][number]> = {}) => ({ name, mountPath, readOnly: false, subPath: '', ...extra });
+
+describe('paths inside a volume', () => {
+  it('refuses absolute paths and ..', () => {
+    expect(resolveInside('/v', 'a/b.txt', 'file path')).toBe('/v/a/b.txt');
+    expect(() => resolveInside('/v', '../etc/passwd', 'file path')).toThrow(ContainerConfigError);
+    expect(() => resolveInside('/v', 'a/../../x', 'file path')).toThrow(ContainerConfigError);
+    expect(() => resolveInside('/v', '/etc', 'subPath')).toThrow(/must be a relative path/);
+  });
+});
+
+describe('container mounts', () => {
+  it('binds files volumes read-only whatever the mount says, named volumes as asked', () => {
+    expect(containerMounts(withMounts([mount('config', '/etc/app'), mount('data', '/data', { readOnly: true })]), volumes, false)).toEqual([
+      { Type: 'bind', Source: '/state/pods/u/volumes/config', Target: '/etc/app', ReadOnly: true },
+      { Type: 'volume', Source: 'lattice_u_data', Target: '/data', ReadOnly: true },
+    ]);
+  });
+
+  it('mounts one file of a files volume with subPath', () => {
+    const [bound] = containerMounts(withMounts([mount('config', '/etc/app.conf', { subPath: 'app.conf' })]), volumes, false);
+    expect(bound).toMatchObject({ Source: '/state/pods/u/volumes/config/app.conf', Target: '/etc/app.conf' });
+  });
+
+  it('uses Docker\'s volume subpaths for named volumes, and says when the engine lacks them', () => {
+    const mounts = withMounts([mount('data', '/data', { subPath: 'pg' })]);
+    expect(containerMounts(mounts, volumes, true)[0]?.VolumeOptions?.Subpath).toBe('pg');
+    expect(() => containerMounts(mounts, volumes, false)).toThrow(/Docker Engine 26/);
+  });
+
+  it('refuses unknown volumes and relative mount paths', () => {
+    expect(() => containerMounts(withMounts([mount('nope', '/x')]), volumes, true)).toThrow(/names no volume/);
+    expect(() => containerMounts(withMounts([mount('data', 'x')]), volumes, true)).toThrow(/must be absolute/);
+  });
+});
