@@ -1,17 +1,11 @@
-// After an agent restart: rebuilds each pod's state from the containers Docker still has, by
-// their labels, without touching a running one.
+// Rebuilds pods' state from the containers Docker holds, by their labels, without touching a
+// running one: after an agent restart, or after a pass that failed midway.
 import type Docker from 'dockerode';
-import { ignoreGone } from './docker-errors.js';
+import { ignoreGone, isNotFound } from './docker-errors.js';
 import { imageFacts, repositoryOf } from './images.js';
-import { type LabelledContainer, SANDBOX, namespaceNetworkName, parseContainerLabels } from './naming.js';
+import { LABEL, type LabelledContainer, SANDBOX, parseContainerLabels } from './naming.js';
+import { type Sandbox, sandboxIp } from './sandbox.js';
 import { type ContainerHistory, type ContainerRun, runFromInspect } from './status.js';
-
-export interface Sandbox {
-  id: string;
-  /** The pod IP: the sandbox's address on its namespace network. */
-  ip: string;
-  running: boolean;
-}
 
 export interface AdoptedPod {
   uid: string;
@@ -31,10 +25,6 @@ export interface AdoptedPod {
 interface Member {
   info: Docker.ContainerInspectInfo;
   labels: LabelledContainer;
-}
-
-export function sandboxIp(info: Docker.ContainerInspectInfo, namespace: string): string {
-  return info.NetworkSettings.Networks[namespaceNetworkName(namespace)]?.IPAddress ?? '';
 }
 
 async function runOf(docker: Docker, info: Docker.ContainerInspectInfo): Promise<ContainerRun> {
@@ -97,7 +87,7 @@ async function adoptPod(docker: Docker, members: Member[]): Promise<AdoptedPod> 
 }
 
 /** The pods of `containers` (this node's, by label), one entry per pod uid. */
-export async function adoptPods(docker: Docker, containers: Docker.ContainerInspectInfo[]): Promise<AdoptedPod[]> {
+function adoptPods(docker: Docker, containers: Docker.ContainerInspectInfo[]): Promise<AdoptedPod[]> {
   const byPod = new Map<string, Member[]>();
   for (const info of containers) {
     const labels = parseContainerLabels(info.Config.Labels);
@@ -105,4 +95,25 @@ export async function adoptPods(docker: Docker, containers: Docker.ContainerInsp
     byPod.set(labels.uid, [...(byPod.get(labels.uid) ?? []), { info, labels }]);
   }
   return Promise.all([...byPod.values()].map((members) => adoptPod(docker, members)));
+}
+
+/**
+ * The pods Docker holds for this node (or only the pod `uid`), read from their containers'
+ * labels and state. Runs no spec needs any more are removed on the way.
+ */
+export async function observePods(docker: Docker, nodeName: string, uid?: string): Promise<AdoptedPod[]> {
+  const label = [`${LABEL.node}=${nodeName}`, ...(uid ? [`${LABEL.podUid}=${uid}`] : [])];
+  const listed = await docker.listContainers({ all: true, filters: { label } });
+  const inspected = await Promise.all(
+    listed.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .inspect()
+        .catch((err: unknown) => {
+          if (isNotFound(err)) return undefined; // removed meanwhile
+          throw err;
+        }),
+    ),
+  );
+  return adoptPods(docker, inspected.filter((info) => info !== undefined));
 }

@@ -1,6 +1,6 @@
 // Image pulls: the pull policy's decision, registry credentials, and the image ID a status reports.
 import type Docker from 'dockerode';
-import type { Pod } from '@lattice/protocol';
+import type { Container, Pod } from '@lattice/protocol';
 import { dockerMessage, isNotFound } from './docker-errors.js';
 
 /** The image could not be had; `reason` is the container's waiting reason. */
@@ -93,4 +93,29 @@ export async function imageFacts(docker: Docker, ref: string, repository: string
     imageId: digests.find((d) => d.startsWith(`${repository}@`)) ?? digests[0] ?? info.Id,
     user: info.Config?.User ?? '',
   };
+}
+
+/**
+ * The container's image per its pull policy, with the pod's credentials for its registry;
+ * `emit` gets the kubelet's Pulling and Pulled events. Rejects with ImagePullError.
+ */
+export async function ensureImage(
+  docker: Docker,
+  container: Pick<Container, 'image' | 'imagePullPolicy'>,
+  auths: Pod['registryAuths'],
+  signal: AbortSignal,
+  emit: (reason: 'Pulling' | 'Pulled', message: string) => void,
+): Promise<ImageFacts> {
+  const { image, imagePullPolicy } = container;
+  if (imagePullPolicy !== 'Always' && (await imagePresent(docker, image))) {
+    emit('Pulled', `Container image "${image}" already present on machine`);
+  } else if (imagePullPolicy === 'Never') {
+    throw new ImagePullError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+  } else {
+    emit('Pulling', `Pulling image "${image}"`);
+    const started = Date.now();
+    await pullImage(docker, image, registryAuth(image, auths), signal);
+    emit('Pulled', `Successfully pulled image "${image}" in ${((Date.now() - started) / 1000).toFixed(3)}s`);
+  }
+  return imageFacts(docker, image, repositoryOf(image));
 }

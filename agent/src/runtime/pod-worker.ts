@@ -8,25 +8,26 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { Container, Pod, PodEvent, PodStatus } from '@lattice/protocol';
-import type { AdoptedPod, Sandbox } from './adoption.js';
-import { sandboxIp } from './adoption.js';
+import { type AdoptedPod, observePods } from './adoption.js';
 import { type Backoff, INITIAL_BACKOFF_MS, backoffRemaining, nextBackoff } from './backoff.js';
-import { containerCreateOptions, sandboxCreateOptions } from './container-config.js';
+import { containerCreateOptions } from './container-config.js';
 import { dockerMessage, ignoreGone, isNotFound } from './docker-errors.js';
-import { ImagePullError, imageFacts, imagePresent, pullImage, registryAuth, repositoryOf } from './images.js';
-import { LABEL, SANDBOX, containerLabels, containerName, sandboxName } from './naming.js';
+import { type ImageFacts, ImagePullError, ensureImage } from './images.js';
+import { LABEL, SANDBOX, containerLabels, containerName } from './naming.js';
 import type { NamespaceNetworks } from './networks.js';
 import { probeCheck } from './probe-checks.js';
 import { ContainerProbes } from './probes.js';
+import { type Sandbox, sandboxRunning, startSandbox } from './sandbox.js';
 import { SerialQueue } from './serial-queue.js';
 import {
   type ContainerHistory,
   type ContainerRun,
   type ContainerView,
-  containerStatus,
-  podPhase,
+  deletedPodStatus,
+  podStatus,
   rfc3339,
   runFromInspect,
+  succeeded,
 } from './status.js';
 import { ContainerConfigError, type PreparedVolume, containerMounts, prepareVolumes, removePodVolumes } from './volumes.js';
 
@@ -46,7 +47,6 @@ export interface WorkerContext {
 
 interface ContainerRecord extends ContainerView {
   readonly spec: Container;
-  readonly init: boolean;
   /** Back-off between restarts after the container ended. */
   crashBackoff?: Backoff;
   /** Back-off between attempts that failed before a container ran (pull, mount, create). */
@@ -61,10 +61,6 @@ function vanished(run: ContainerRun): ContainerRun {
 
 function finishedMs(run: ContainerRun): number {
   return Date.parse(run.finishedAt) || Date.now();
-}
-
-function succeeded(rec: ContainerRecord): boolean {
-  return !rec.waiting && rec.current !== undefined && !rec.current.running && rec.current.exitCode === 0;
 }
 
 export class PodWorker {
@@ -87,6 +83,8 @@ export class PodWorker {
   private readonly abort = new AbortController();
   private wakeAt: number | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
+  /** A pass failed midway: the next one first re-reads the pod from Docker. */
+  private resyncNeeded = false;
   private terminating = false;
   private stopped = false;
   private lastReported = '';
@@ -125,8 +123,8 @@ export class PodWorker {
   }
 
   /** Docker says one of this pod's containers died. */
-  containerDied(containerId: string): Promise<void> {
-    return this.queue.run(async () => {
+  containerDied(containerId: string): void {
+    this.background('handling a container death', async () => {
       if (this.terminating || this.stopped) return;
       const entry = [...this.entries()].find(([, e]) => e.current?.id === containerId)?.[1];
       if (entry) {
@@ -250,6 +248,7 @@ export class PodWorker {
     if (!pod || this.terminating || this.stopped) return;
     this.clearWake();
     try {
+      if (this.resyncNeeded) await this.resync();
       if (this.sandbox?.running === false && this.needsSandbox()) await this.replaceSandbox();
       const records = [...this.records.values()];
       const pendingInit = records.find((rec) => rec.init && !succeeded(rec));
@@ -259,13 +258,29 @@ export class PodWorker {
         for (const rec of records) await this.syncContainer(pod, rec);
       }
     } catch (err) {
-      // Docker itself failed (not the pod): try again later rather than give up on the pod.
+      // Docker itself failed (not the pod), maybe between two steps: try again later, from what
+      // Docker then holds, rather than give up on the pod.
       this.log.error({ err }, 'pod sync failed; retrying');
+      this.resyncNeeded = true;
       this.wakeIn(INITIAL_BACKOFF_MS);
     } finally {
       this.report();
       this.armWake();
     }
+  }
+
+  /** Takes the pod's sandbox and runs from Docker again, as an agent restart would. */
+  private async resync(): Promise<void> {
+    const [observed] = await observePods(this.ctx.docker, this.ctx.nodeName, this.uid);
+    this.sandbox = observed?.sandbox;
+    for (const [name, rec] of this.records) {
+      const found = observed?.containers.get(name);
+      if (found?.current?.id !== rec.current?.id) this.forgetRun(rec);
+      rec.restartCount = found?.restartCount ?? 0;
+      rec.current = found?.current;
+      rec.previous = found?.previous;
+    }
+    this.resyncNeeded = false;
   }
 
   private shouldRestart(rec: ContainerRecord): boolean {
@@ -344,9 +359,9 @@ export class PodWorker {
       return;
     }
 
-    let image: { imageId: string; user: string };
+    let image: ImageFacts;
     try {
-      image = await this.pull(pod, spec);
+      image = await ensureImage(docker, spec, pod.registryAuths, this.abort.signal, (reason, message) => this.emit('Normal', reason, message));
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
       this.pullFailed(rec, err);
@@ -397,7 +412,7 @@ export class PodWorker {
       // The run ended before it began (no such executable...): a crash like any other. When the
       // sandbox is what failed it, the next pass makes a new one.
       this.emit('Warning', 'Failed', `Error: ${dockerMessage(err)}`);
-      await this.checkSandbox();
+      if (this.sandbox) this.sandbox.running = await sandboxRunning(docker, this.sandbox);
     }
     const run = runFromInspect(await created.inspect(), image.imageId);
     rec.current = run;
@@ -432,49 +447,16 @@ export class PodWorker {
     this.emit('Normal', 'BackOff', `Back-off pulling image "${image}"`);
   }
 
-  /** The image per the pull policy, with the pod's credentials for its registry. */
-  private async pull(pod: Pod, spec: Container): Promise<{ imageId: string; user: string }> {
-    const { docker } = this.ctx;
-    const { image, imagePullPolicy } = spec;
-    if (imagePullPolicy !== 'Always' && (await imagePresent(docker, image))) {
-      this.emit('Normal', 'Pulled', `Container image "${image}" already present on machine`);
-    } else if (imagePullPolicy === 'Never') {
-      throw new ImagePullError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
-    } else {
-      this.emit('Normal', 'Pulling', `Pulling image "${image}"`);
-      const started = Date.now();
-      await pullImage(docker, image, registryAuth(image, pod.registryAuths), this.abort.signal);
-      this.emit('Normal', 'Pulled', `Successfully pulled image "${image}" in ${((Date.now() - started) / 1000).toFixed(3)}s`);
-    }
-    return imageFacts(docker, image, repositoryOf(image));
-  }
-
   private async ensureSandbox(pod: Pod): Promise<Sandbox> {
     if (this.sandbox?.running) return this.sandbox;
-    const { docker, sandboxImage } = this.ctx;
-    if (!(await imagePresent(docker, sandboxImage))) await pullImage(docker, sandboxImage, undefined, this.abort.signal);
-    const network = await this.ctx.networks.ensure(pod.namespace);
-    const name = sandboxName(pod);
-    // One of the same name is left from an attempt that failed after creating it.
-    await ignoreGone(docker.getContainer(name).remove({ force: true }));
-    const created = await docker.createContainer(
-      sandboxCreateOptions({ name, image: sandboxImage, pod, network, labels: this.labels(pod, SANDBOX, 0) }),
-    );
-    await created.start();
-    const info = await created.inspect();
-    this.sandbox = { id: info.Id, ip: sandboxIp(info, pod.namespace), running: info.State.Running };
+    this.sandbox = await startSandbox(this.ctx.docker, {
+      image: this.ctx.sandboxImage,
+      pod,
+      network: await this.ctx.networks.ensure(pod.namespace),
+      labels: this.labels(pod, SANDBOX, 0),
+      signal: this.abort.signal,
+    });
     return this.sandbox;
-  }
-
-  /** Re-reads whether the sandbox still runs (its death may not have been reported yet). */
-  private async checkSandbox(): Promise<void> {
-    if (!this.sandbox) return;
-    try {
-      this.sandbox.running = (await this.ctx.docker.getContainer(this.sandbox.id).inspect()).State.Running;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      this.sandbox.running = false;
-    }
   }
 
   /**
@@ -514,24 +496,26 @@ export class PodWorker {
       if (!isNotFound(err)) throw err;
       entry.current = vanished(run);
     }
-    if (!entry.current.running && 'spec' in entry) {
-      entry.probes?.stop();
-      entry.probes = undefined;
-      entry.started = false;
-      entry.ready = false;
-    }
+    if (!entry.current.running && 'spec' in entry) this.forgetRun(entry);
+  }
+
+  /** The run the record's probes, startup and readiness were about is over. */
+  private forgetRun(rec: ContainerRecord): void {
+    rec.probes?.stop();
+    rec.probes = undefined;
+    rec.started = false;
+    rec.ready = false;
   }
 
   /** Stops every running container of the pod at once, each with its Killing event. */
   private async stopRunning(gracePeriodSeconds: number): Promise<void> {
     await Promise.all(
-      [...this.entries()]
-        .filter(([, entry]) => entry.current?.running)
-        .map(async ([name, entry]) => {
-          this.emit('Normal', 'Killing', `Stopping container ${name}`);
-          await ignoreGone(this.ctx.docker.getContainer(entry.current!.id).stop({ t: gracePeriodSeconds }));
-          await this.refresh(entry);
-        }),
+      [...this.entries()].map(async ([name, entry]) => {
+        if (!entry.current?.running) return;
+        this.emit('Normal', 'Killing', `Stopping container ${name}`);
+        await ignoreGone(this.ctx.docker.getContainer(entry.current.id).stop({ t: gracePeriodSeconds }));
+        await this.refresh(entry);
+      }),
     );
   }
 
@@ -549,9 +533,7 @@ export class PodWorker {
       unhealthy: (kind, message) => {
         this.emit('Warning', 'Unhealthy', `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${message}`);
       },
-      failed: (kind) => {
-        void this.queue.run(() => this.killUnhealthy(rec, run.id, kind));
-      },
+      failed: (kind) => this.background(`killing a container that failed its ${kind} probe`, () => this.killUnhealthy(rec, run.id, kind)),
     });
     rec.probes = probes;
     probes.start(Date.parse(run.startedAt) || Date.now());
@@ -579,13 +561,23 @@ export class PodWorker {
   private armWake(): void {
     clearTimeout(this.wakeTimer);
     if (this.wakeAt === undefined || this.terminating || this.stopped) return;
-    this.wakeTimer = setTimeout(() => void this.queue.run(() => this.reconcile()), Math.max(0, this.wakeAt - Date.now()));
+    this.wakeTimer = setTimeout(() => this.background('syncing the pod', () => this.reconcile()), Math.max(0, this.wakeAt - Date.now()));
     this.wakeTimer.unref();
   }
 
   private clearWake(): void {
     clearTimeout(this.wakeTimer);
     this.wakeAt = undefined;
+  }
+
+  /** Queues work nobody awaits; a failure is logged and the next pass starts from Docker's state. */
+  private background(what: string, task: () => Promise<void>): void {
+    this.queue.run(task).catch((err: unknown) => {
+      this.log.error({ err }, `${what} failed`);
+      this.resyncNeeded = true;
+      this.wakeIn(INITIAL_BACKOFF_MS);
+      this.armWake();
+    });
   }
 
   private emit(type: PodEvent['type'], reason: string, message: string): void {
@@ -603,32 +595,10 @@ export class PodWorker {
   }
 
   private status(deleted: boolean): PodStatus | undefined {
-    const pod = this.pod;
-    if (!pod) {
-      // Never given this pod (an orphan, or a delete for a pod it never ran): only its deletion is news.
-      if (!deleted) return undefined;
-      return { uid: this.uid, phase: 'Pending', reason: '', message: '', podIp: '', startTime: '', initContainerStatuses: [], containerStatuses: [], deleted };
+    if (this.pod) {
+      return podStatus(this.pod, [...this.records.values()], { podIp: this.sandbox?.ip ?? '', startTime: this.startTime, deleted });
     }
-    const records = [...this.records.values()];
-    const init = records
-      .filter((rec) => rec.init)
-      .map((rec) => {
-        const status = containerStatus(rec, 'PodInitializing');
-        // An init container is ready once it completed.
-        return { ...status, ready: succeeded(rec) };
-      });
-    const initialized = records.every((rec) => !rec.init || succeeded(rec));
-    const app = records.filter((rec) => !rec.init).map((rec) => containerStatus(rec, initialized ? 'ContainerCreating' : 'PodInitializing'));
-    return {
-      uid: pod.uid,
-      phase: podPhase(pod.restartPolicy, init, app),
-      reason: '',
-      message: '',
-      podIp: this.sandbox?.ip ?? '',
-      startTime: this.startTime,
-      initContainerStatuses: init,
-      containerStatuses: app,
-      deleted,
-    };
+    // Never given this pod (an orphan, or a delete for a pod it never ran): only its deletion is news.
+    return deleted ? deletedPodStatus(this.uid) : undefined;
   }
 }

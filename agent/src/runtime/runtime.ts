@@ -4,8 +4,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ExecOptions, LogOptions, Pod, PodEvent, PodStatus } from '@lattice/protocol';
-import { adoptPods } from './adoption.js';
-import { isNotFound } from './docker-errors.js';
+import { observePods } from './adoption.js';
 import { ContainerDeathWatch } from './docker-events.js';
 import { type ExecSession, startExec } from './exec.js';
 import { containerLogs } from './logs.js';
@@ -46,7 +45,7 @@ export class DockerRuntime {
     this.networks = new NamespaceNetworks(options.docker, options.logger);
     this.deaths = new ContainerDeathWatch(options.docker, options.nodeName, options.logger, ({ containerId, labels }) => {
       const uid = labels[LABEL.podUid];
-      if (uid) void this.workers.get(uid)?.containerDied(containerId);
+      if (uid) this.workers.get(uid)?.containerDied(containerId);
     });
   }
 
@@ -65,23 +64,11 @@ export class DockerRuntime {
     this.context = ctx;
     // Deaths from this moment on are replayed by the watch, so none falls between list and watch.
     const since = Date.now() / 1000;
-    const listed = await docker.listContainers({ all: true, filters: { label: [`${LABEL.node}=${nodeName}`] } });
-    const inspected = await Promise.all(
-      listed.map((c) =>
-        docker
-          .getContainer(c.Id)
-          .inspect()
-          .catch((err: unknown) => {
-            if (isNotFound(err)) return undefined;
-            throw err;
-          }),
-      ),
-    );
-    const adopted = await adoptPods(docker, inspected.filter((info) => info !== undefined));
+    const adopted = await observePods(docker, nodeName);
     for (const pod of adopted) {
       this.workers.set(pod.uid, new PodWorker(ctx, { uid: pod.uid, namespace: pod.namespace, name: pod.podName }, pod));
     }
-    logger.info({ pods: adopted.length, containers: listed.length }, 'adopted the containers of this node');
+    logger.info({ pods: adopted.length }, 'adopted the pods Docker holds for this node');
     this.deaths.start(since);
   }
 

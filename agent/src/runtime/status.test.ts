@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { ContainerStatus } from '@lattice/protocol';
-import { type ContainerRun, type ContainerView, containerStatus, podPhase, rfc3339, runFromInspect, waitingState } from './status.js';
+import { type ContainerRun, type ContainerView, containerStatus, podPhase, podStatus, rfc3339, runFromInspect, waitingState } from './status.js';
 
 const run = (overrides: Partial<ContainerRun> = {}): ContainerRun => ({
   id: 'c1',
@@ -16,6 +16,7 @@ const run = (overrides: Partial<ContainerRun> = {}): ContainerRun => ({
 
 const view = (overrides: Partial<ContainerView> = {}): ContainerView => ({
   spec: { name: 'app', image: 'reg/app:1' },
+  init: false,
   restartCount: 0,
   started: false,
   ready: false,
@@ -65,6 +66,24 @@ describe('container status', () => {
   it('is never ready nor started unless running', () => {
     const status = containerStatus(view({ current: run(), ready: true, started: true }), 'ContainerCreating');
     expect(status).toMatchObject({ state: { state: 'terminated' }, ready: false, started: false });
+  });
+});
+
+describe('pod status', () => {
+  const extra = { podIp: '10.0.0.2', startTime: '2024-05-01T10:00:00Z', deleted: false };
+  const init = (overrides: Partial<ContainerView> = {}) => view({ spec: { name: 'setup', image: 'reg/setup:1' }, init: true, ...overrides });
+
+  it('shows the app containers PodInitializing until every init container completed', () => {
+    const status = podStatus({ uid: 'u', restartPolicy: 'Always' }, [init({ current: run({ running: true }) }), view()], extra);
+    expect(status.initContainerStatuses.map((c) => c.name)).toEqual(['setup']);
+    expect(status.containerStatuses[0]?.state).toEqual(waitingState('PodInitializing'));
+    expect(status).toMatchObject({ phase: 'Pending', podIp: '10.0.0.2', startTime: extra.startTime, deleted: false });
+  });
+
+  it('marks a completed init container ready and the app containers ContainerCreating', () => {
+    const status = podStatus({ uid: 'u', restartPolicy: 'Always' }, [init({ current: run() }), view()], extra);
+    expect(status.initContainerStatuses[0]?.ready).toBe(true);
+    expect(status.containerStatuses[0]?.state).toEqual(waitingState('ContainerCreating'));
   });
 });
 

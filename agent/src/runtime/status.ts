@@ -1,7 +1,7 @@
 // Pure status computation: what one container's Docker history says about its Kubernetes state,
 // and the pod phase from its containers, as the kubelet computes them.
 import type Docker from 'dockerode';
-import type { ContainerState, ContainerStatus, Pod } from '@lattice/protocol';
+import type { ContainerState, ContainerStatus, Pod, PodStatus } from '@lattice/protocol';
 
 /** One Docker container that ran (or runs) a pod's container. */
 export interface ContainerRun {
@@ -20,6 +20,8 @@ export interface ContainerRun {
 /** Everything the status of one pod container is computed from. */
 export interface ContainerView {
   spec: { name: string; image: string };
+  /** An init container (runs to completion before the app containers). */
+  init: boolean;
   restartCount: number;
   /** The newest Docker container, running or ended. */
   current?: ContainerRun;
@@ -33,6 +35,11 @@ export interface ContainerView {
 
 /** What Docker holds of one pod container across its restarts. */
 export type ContainerHistory = Pick<ContainerView, 'restartCount' | 'current' | 'previous'>;
+
+/** The container's last run completed (exit code 0) and nothing is to follow it. */
+export function succeeded(view: ContainerView): boolean {
+  return !view.waiting && view.current !== undefined && !view.current.running && view.current.exitCode === 0;
+}
 
 /** Kubernetes writes times at second precision; Docker's carry nanoseconds. */
 export function rfc3339(time: string | number | Date): string {
@@ -149,4 +156,34 @@ export function podPhase(
     return restartPolicy === 'Never' ? 'Failed' : 'Running';
   }
   return 'Pending';
+}
+
+/** The pod's status from its containers, init containers first, in spec order. */
+export function podStatus(
+  pod: Pick<Pod, 'uid' | 'restartPolicy'>,
+  containers: readonly ContainerView[],
+  extra: { podIp: string; startTime: string; deleted: boolean },
+): PodStatus {
+  const init = containers
+    .filter((c) => c.init)
+    // An init container is ready once it completed.
+    .map((c) => ({ ...containerStatus(c, 'PodInitializing'), ready: succeeded(c) }));
+  const initialized = containers.every((c) => !c.init || succeeded(c));
+  const app = containers.filter((c) => !c.init).map((c) => containerStatus(c, initialized ? 'ContainerCreating' : 'PodInitializing'));
+  return {
+    uid: pod.uid,
+    phase: podPhase(pod.restartPolicy, init, app),
+    reason: '',
+    message: '',
+    podIp: extra.podIp,
+    startTime: extra.startTime,
+    initContainerStatuses: init,
+    containerStatuses: app,
+    deleted: extra.deleted,
+  };
+}
+
+/** The deletion of a pod the runtime never had the spec of: nothing else is known. */
+export function deletedPodStatus(uid: string): PodStatus {
+  return { uid, phase: 'Pending', reason: '', message: '', podIp: '', startTime: '', initContainerStatuses: [], containerStatuses: [], deleted: true };
 }

@@ -1,5 +1,5 @@
 import type { Container } from '@lattice/protocol';
-import { ContainerConfigError, type PreparedVolume, containerMounts, resolveInside } from './volumes.js';
+import { ContainerConfigError, type PreparedVolume, containerMounts, podStateDir, resolveInside } from './volumes.js';
 
 const withMounts = (volumeMounts: Container['volumeMounts']) => ({ volumeMounts }) as Container;
 const volumes = new Map<string, PreparedVolume>([
@@ -14,6 +14,14 @@ describe('paths inside a volume', () => {
     expect(() => resolveInside('/v', '../etc/passwd', 'file path')).toThrow(ContainerConfigError);
     expect(() => resolveInside('/v', 'a/../../x', 'file path')).toThrow(ContainerConfigError);
     expect(() => resolveInside('/v', '/etc', 'subPath')).toThrow(/must be a relative path/);
+  });
+});
+
+describe('pod state directory', () => {
+  it('keeps every pod under the state directory', () => {
+    expect(podStateDir('/var/lib/lattice', '0123-abcd')).toBe('/var/lib/lattice/pods/0123-abcd');
+    expect(() => podStateDir('/var/lib/lattice', '../../etc')).toThrow(ContainerConfigError);
+    expect(() => podStateDir('/var/lib/lattice', '..')).toThrow(ContainerConfigError);
   });
 });
 

@@ -15,9 +15,15 @@ export class ContainerConfigError extends Error {}
 
 export type PreparedVolume = { kind: 'volume'; name: string } | { kind: 'bind'; path: string };
 
+/** A name used as one path component: a malformed uid or volume name can never reach `..` or `/`. */
+function pathSegment(name: string, what: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new ContainerConfigError(`${what} "${name}" is not a valid name`);
+  return name;
+}
+
 /** The directory of everything the agent writes for a pod. */
 export function podStateDir(stateDir: string, uid: string): string {
-  return path.join(path.resolve(stateDir), 'pods', uid);
+  return path.join(path.resolve(stateDir), 'pods', pathSegment(uid, 'pod uid'));
 }
 
 /** `relative` inside `root`; refuses absolute paths and `..` so a path can never leave the volume. */
@@ -78,7 +84,7 @@ export async function prepareVolumes(docker: Docker, nodeName: string, pod: Pod,
       );
       prepared.set(volume.name, { kind: 'volume', name });
     } else if (volume.source === 'files') {
-      const dir = path.join(podStateDir(stateDir, pod.uid), 'volumes', volume.name);
+      const dir = path.join(podStateDir(stateDir, pod.uid), 'volumes', pathSegment(volume.name, 'volume name'));
       await writeFiles(dir, volume.files ?? { files: [], defaultMode: 0o644 });
       prepared.set(volume.name, { kind: 'bind', path: dir });
     } else {
