@@ -1,5 +1,5 @@
 import type { CronWorkload } from '@lattice/crds';
-import { MAX_NAME_LENGTH, RUN_NOW_ANNOTATION, requestedRunNow, runName, scheduledAt, triggerAnnotations } from './runs.js';
+import { MAX_NAME_LENGTH, RUN_NOW_ANNOTATION, RUN_NOW_HANDLED_ANNOTATION, requestedRunNow, runName, scheduledAt, triggerAnnotations } from './runs.js';
 
 const cronWorkload = (annotations?: Record<string, string>) => ({ metadata: { name: 'nightly', annotations } }) as CronWorkload;
 
@@ -38,14 +38,17 @@ describe('triggers', () => {
 });
 
 describe('run-now requests', () => {
+  const request = (value?: string, handled?: string) =>
+    requestedRunNow(cronWorkload({ ...(value !== undefined && { [RUN_NOW_ANNOTATION]: value }), ...(handled !== undefined && { [RUN_NOW_HANDLED_ANNOTATION]: handled }) }));
+
   test('a new value asks for a run', () => {
-    expect(requestedRunNow(cronWorkload({ [RUN_NOW_ANNOTATION]: 'b' }), 'a')).toBe('b');
-    expect(requestedRunNow(cronWorkload({ [RUN_NOW_ANNOTATION]: 'a' }), undefined)).toBe('a');
+    expect(request('b', 'a')).toBe('b');
+    expect(request('a')).toBe('a');
   });
 
   test('a handled value, an empty one or none asks for nothing', () => {
-    expect(requestedRunNow(cronWorkload({ [RUN_NOW_ANNOTATION]: 'a' }), 'a')).toBeUndefined();
-    expect(requestedRunNow(cronWorkload({ [RUN_NOW_ANNOTATION]: '' }), undefined)).toBeUndefined();
-    expect(requestedRunNow(cronWorkload(), undefined)).toBeUndefined();
+    expect(request('a', 'a')).toBeUndefined();
+    expect(request('')).toBeUndefined();
+    expect(request()).toBeUndefined();
   });
 });

@@ -11,6 +11,11 @@ export const MANAGED_BY = 'lattice-operator';
 export const SCHEDULED_AT_ANNOTATION = 'lattice.dev/scheduled-at';
 /** On a CronWorkload: a new value asks for one run now. On a Job: the value it was started for. */
 export const RUN_NOW_ANNOTATION = 'lattice.dev/run-now';
+/**
+ * On a CronWorkload, written by the controller: the run-now value a run was last started for, so
+ * that a value starts one run however often it is seen, also after its Job left the history.
+ */
+export const RUN_NOW_HANDLED_ANNOTATION = 'lattice.dev/run-now-handled';
 
 /** Why a run was started. */
 export type RunTrigger = { scheduledAt: Date } | { runNow: string };
@@ -56,8 +61,14 @@ export function scheduledAt(job: k8s.V1Job): Date | undefined {
   return value === undefined ? undefined : new Date(value);
 }
 
+/** When a run counts as started: its scheduled time, or when its Job was created for a run by hand. */
+export function startedAt(job: k8s.V1Job): Date {
+  return scheduledAt(job) ?? new Date(job.metadata!.creationTimestamp!);
+}
+
 /** The run-now value on the CronWorkload if it asks for a run not started yet. */
-export function requestedRunNow(cw: CronWorkload, lastHandled: string | undefined): string | undefined {
-  const value = cw.metadata.annotations?.[RUN_NOW_ANNOTATION];
-  return value !== undefined && value !== '' && value !== lastHandled ? value : undefined;
+export function requestedRunNow(cw: CronWorkload): string | undefined {
+  const annotations = cw.metadata.annotations ?? {};
+  const value = annotations[RUN_NOW_ANNOTATION];
+  return value !== undefined && value !== '' && value !== annotations[RUN_NOW_HANDLED_ANNOTATION] ? value : undefined;
 }
