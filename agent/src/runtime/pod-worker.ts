@@ -223,7 +223,6 @@ export class PodWorker {
         ready: false,
       });
     }
-    // Runs of containers the new spec dropped are left to the pod's removal, which takes all.
     this.history.clear();
   }
 
@@ -235,9 +234,16 @@ export class PodWorker {
     this.log.info({ from: this.revision, to: pod.revision }, 'pod revision changed: re-creating its containers');
     this.stopProbes();
     await this.stopRunning(this.gracePeriodSeconds);
+    const kept = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
     for (const [name, entry] of [...this.entries()]) {
       await this.retire(entry);
-      this.history.set(name, { restartCount: entry.restartCount, previous: entry.previous });
+      if (kept.has(name)) {
+        this.history.set(name, { restartCount: entry.restartCount, previous: entry.previous });
+      } else {
+        // A container the new spec dropped: its last run would outlive it under the old revision.
+        if (entry.previous) await ignoreGone(this.ctx.docker.getContainer(entry.previous.id).remove({ force: true }));
+        this.history.delete(name);
+      }
     }
     this.volumes = undefined;
     this.attach(pod);
