@@ -42,16 +42,18 @@ const STREAM_ID_MASK = 0x7fffffff;
 export class FrameParser {
   private pending: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer): Frame[] {
+  push(chunk: Buffer): void {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const frames: Frame[] = [];
-    while (this.pending.length >= 8) {
-      const length = this.pending.readUInt32BE(4) & MAX_FRAME_PAYLOAD;
-      if (this.pending.length < 8 + length) break;
-      frames.push(decodeFrame(this.pending.subarray(0, 8 + length)));
-      this.pending = this.pending.subarray(8 + length);
-    }
-    return frames;
+  }
+
+  /** The next complete frame, or undefined until more bytes arrive. */
+  next(): Frame | undefined {
+    if (this.pending.length < 8) return undefined;
+    const length = this.pending.readUInt32BE(4) & MAX_FRAME_PAYLOAD;
+    if (this.pending.length < 8 + length) return undefined;
+    const frame = this.pending.subarray(0, 8 + length);
+    this.pending = this.pending.subarray(8 + length);
+    return decodeFrame(frame);
   }
 }
 

@@ -59,7 +59,13 @@ export class HeaderCodec {
   private readonly deflater = new ZlibContext(zlib.createDeflate({ dictionary: SPDY_DICTIONARY }));
 
   async decode(compressed: Buffer): Promise<Map<string, string[]>> {
-    return decodeHeaderBlock(await this.inflater.process(compressed, MAX_INFLATED_BLOCK));
+    let block: Buffer;
+    try {
+      block = await this.inflater.process(compressed, MAX_INFLATED_BLOCK);
+    } catch (err) {
+      throw err instanceof SpdyProtocolError ? err : new SpdyProtocolError(`undecodable header block: ${(err as Error).message}`);
+    }
+    return decodeHeaderBlock(block);
   }
 
   async encode(headers: ReadonlyMap<string, readonly string[]>): Promise<Buffer> {

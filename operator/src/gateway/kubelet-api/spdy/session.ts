@@ -97,8 +97,10 @@ export class SpdySession {
    */
   async run(): Promise<Error | undefined> {
     try {
-      for await (const chunk of this.socket) {
-        for (const frame of this.parser.push(chunk as Buffer)) {
+      // Not destroyed on the way out: a protocol error is still answered with GOAWAY.
+      for await (const chunk of this.socket.iterator({ destroyOnReturn: false })) {
+        this.parser.push(chunk as Buffer);
+        for (let frame = this.parser.next(); frame; frame = this.parser.next()) {
           if (!(await this.handle(frame))) return undefined;
         }
       }
