@@ -3,6 +3,7 @@
 // stand-in (FakeAgent below), and it really runs the commands on this machine.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -136,9 +137,9 @@ interface RunResult {
 }
 
 /** Runs a program to completion, resolving with its exit code and output (never rejecting). */
-function run(file: string, args: string[], input?: string): Promise<RunResult> {
+function run(file: string, args: string[], input?: string, env?: Record<string, string>): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(file, args);
+    const child = spawn(file, args, env ? { env: { ...process.env, ...env } } : {});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -149,7 +150,8 @@ function run(file: string, args: string[], input?: string): Promise<RunResult> {
 }
 
 const kubectlBin = path.join(binDir, 'kubectl');
-const kubectlRun = (args: string[], input?: string) => run(kubectlBin, ['--kubeconfig', kubeconfigPath, '-n', namespace, ...args], input);
+const kubectlRun = (args: string[], input?: string, env?: Record<string, string>) =>
+  run(kubectlBin, ['--kubeconfig', kubeconfigPath, '-n', namespace, ...args], input, env);
 
 async function createNode(name: string, port: number): Promise<void> {
   await core.createNode({
@@ -380,6 +382,36 @@ describe('kubectl logs', () => {
 });
 
 describe('kubectl exec', () => {
+  test('kubectl speaks WebSockets to the apiserver, which reaches the kubelet over SPDY/3.1', async () => {
+    const upgrades: IncomingHttpHeaders[] = [];
+    const record = (req: IncomingMessage) => upgrades.push(req.headers);
+    api.server.prependListener('upgrade', record);
+    try {
+      const result = await kubectlRun(['exec', pod, '-v=6', '--', 'true']);
+      expect(result.code).toBe(0);
+      // kubectl's request to the apiserver was a WebSocket upgrade (remotecommand v5)...
+      expect(result.stderr).toMatch(/verb="GET" url="[^"]*\/exec\?[^"]*" status="101 Switching Protocols"/);
+      // ...which the apiserver translated into SPDY towards the kubelet, offering v5 to v1.
+      expect(upgrades).toHaveLength(1);
+      expect(upgrades[0]).toMatchObject({ upgrade: 'SPDY/3.1', 'x-stream-protocol-version': expect.stringContaining('v4.channel.k8s.io') });
+      expect(upgrades[0]!['sec-websocket-protocol']).toBeUndefined();
+    } finally {
+      api.server.off('upgrade', record);
+    }
+  });
+
+  test('kubectl falling back to SPDY is proxied through to the same SPDY server', async () => {
+    const result = await kubectlRun(['exec', pod, '--', 'sh', '-c', 'echo spdy; exit 4'], undefined, { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' });
+    expect(result).toMatchObject({ code: 4, stdout: 'spdy\n' });
+  });
+
+  test('output larger than a SPDY flow-control window is relayed whole', async () => {
+    // spdystream never sends WINDOW_UPDATE: a server that waited for one would stall at 64 KiB.
+    const result = await kubectlRun(['exec', pod, '--', 'sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" x']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBe(3_000_000);
+  });
+
   test('relays stdout and stderr apart, and exits with the command exit code', async () => {
     const result = await kubectlRun(['exec', pod, '-c', 'app', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(result.stdout).toBe('out\n');
