@@ -23,8 +23,7 @@ import { SpdySession, type SpdyStream } from './spdy/session.js';
 import { exitStatus, internalErrorStatus, type Status } from './status.js';
 
 export const STREAM_PROTOCOL_V4 = 'v4.channel.k8s.io';
-const STREAM_TYPES = ['error', 'stdin', 'stdout', 'stderr', 'resize'] as const;
-type StreamType = (typeof STREAM_TYPES)[number];
+type StreamType = 'error' | 'stdin' | 'stdout' | 'stderr' | 'resize';
 
 /** How long the client has to open its streams after the upgrade (the kubelet's default). */
 const DEFAULT_STREAM_CREATION_TIMEOUT_MS = 30_000;
@@ -131,8 +130,8 @@ export async function serveExec(socket: Duplex, target: ExecTarget, query: ExecQ
   const err = tty ? out : streams.get('stderr');
   try {
     for await (const chunk of agent) {
-      const target = chunk.channel === STDOUT ? out : err;
-      if (target && !target.destroyed) await writeWithBackpressure(target, chunk.data);
+      const sink = chunk.channel === STDOUT ? out : err;
+      if (sink && !sink.destroyed) await writeWithBackpressure(sink, chunk.data);
     }
   } catch (error) {
     options.logger.warn({ err: error }, 'exec output stream aborted');
