@@ -100,7 +100,8 @@ export function createKubeletApi(options: KubeletApiOptions): https.Server {
     socket.write(spdyHandshake(req));
     if (head.length) socket.unshift(head);
     const log = logger.child({ pod: `${route.namespace}/${route.pod}`, container: route.container, user: user.name });
-    log.info({ command: query.options.command, tty: query.options.tty }, 'exec session');
+    // Not the command: its arguments may carry secrets.
+    log.info({ tty: query.options.tty, stdin: query.options.stdin }, 'exec session');
     try {
       await serveExec(socket, { mux, podUid: pod.uid, container: route.container }, query, {
         logger: log,
