@@ -19,9 +19,23 @@ export function informer<T extends k8s.KubernetesObject>(
   selectors: { labelSelector?: string; fieldSelector?: string } = {},
 ): Cache<T> {
   const lw = new k8s.ListWatch<T>(path, new k8s.Watch(kc), list, false, selectors.labelSelector, selectors.fieldSelector);
+  // stop() aborts the watch, which ListWatch reports as an error: that one must not restart it.
+  let stopped = false;
+  const [start, stop] = [lw.start.bind(lw), lw.stop.bind(lw)];
+  lw.start = () => {
+    stopped = false;
+    return start();
+  };
+  lw.stop = () => {
+    stopped = true;
+    return stop();
+  };
   lw.on('error', (err: unknown) => {
+    if (stopped) return;
     log.warn({ err, path }, 'watch failed; restarting the informer');
-    setTimeout(() => void lw.start().catch((e: unknown) => log.error({ err: e, path }, 'informer restart failed')), 2_000);
+    setTimeout(() => {
+      if (!stopped) lw.start().catch((e: unknown) => log.error({ err: e, path }, 'informer restart failed'));
+    }, 2_000);
   });
   return lw;
 }
