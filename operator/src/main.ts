@@ -17,6 +17,7 @@ import { LeaderElector } from './controller/leader-election.js';
 import { LeaderLabel } from './controller/leader-label.js';
 import { LeaderElectionLost, Manager } from './controller/manager.js';
 import { ControllerMetrics } from './controller/metrics.js';
+import { cronWorkloadController } from './cronworkload/index.js';
 import { GatewayOptionsSchema, startGateway, type RunningGateway } from './gateway/index.js';
 import { isAlreadyExists, statusCode } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
@@ -187,16 +188,14 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
     manager.add(label);
   }
 
-  const workloads = workloadController(
-    kc,
-    {
-      namespace: options.watchNamespace,
-      providerLossTimeoutSeconds: options.providerLossTimeoutSeconds,
-      maxConcurrency: options.maxConcurrentReconciles,
-    },
-    { log, metrics: new ControllerMetrics(registry), events: new EventRecorder(core, COMPONENT, log) },
-  );
-  manager.addCaches(...workloads.caches).addController(workloads.controller);
+  const deps = { log, metrics: new ControllerMetrics(registry), events: new EventRecorder(core, COMPONENT, log) };
+  const scope = { namespace: options.watchNamespace, maxConcurrency: options.maxConcurrentReconciles };
+  for (const { controller, caches } of [
+    workloadController(kc, { ...scope, providerLossTimeoutSeconds: options.providerLossTimeoutSeconds }, deps),
+    cronWorkloadController(kc, scope, deps),
+  ]) {
+    manager.addCaches(...caches).addController(controller);
+  }
 
   if (options.gateway) {
     const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds } = options;

@@ -1,5 +1,5 @@
 import type { Condition } from '@lattice/crds';
-import { changedConditions, findCondition, isTrue, nextConditions, timestamp } from './conditions.js';
+import { changedConditions, findCondition, nextConditions, timestamp } from './conditions.js';
 
 const earlier = '2026-01-01T00:00:00Z';
 const now = new Date('2026-02-02T12:34:56.789Z');
@@ -54,9 +54,8 @@ test('changedConditions lists new conditions and changes of status or reason, no
   ]);
 });
 
-test('findCondition and isTrue', () => {
+test('findCondition', () => {
   expect(findCondition([ready], 'Ready')).toBe(ready);
+  expect(findCondition([ready], 'Scheduled')).toBeUndefined();
   expect(findCondition(undefined, 'Ready')).toBeUndefined();
-  expect(isTrue([ready], 'Ready')).toBe(false);
-  expect(isTrue([{ ...ready, status: 'True' }], 'Ready')).toBe(true);
 });

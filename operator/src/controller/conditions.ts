@@ -52,10 +52,6 @@ export function findCondition(conditions: readonly Condition[] | undefined, type
   return conditions?.find((c) => c.type === type);
 }
 
-export function isTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
-  return findCondition(conditions, type)?.status === 'True';
-}
-
 /** The conditions of `next` whose status or reason differ from `previous` (new ones included). */
 export function changedConditions(previous: readonly Condition[] | undefined, next: readonly Condition[]): Condition[] {
   return next.filter((c) => {

@@ -1,9 +1,6 @@
 // Controller metrics, the same for every controller, labelled by its name.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Outcomes of one reconcile, as controller-runtime counts them. */
-export type ReconcileResultLabel = 'success' | 'error' | 'requeue_after';
-
 export class ControllerMetrics {
   readonly reconciles: Counter<'controller' | 'result'>;
   readonly errors: Counter<'controller'>;
@@ -13,6 +10,7 @@ export class ControllerMetrics {
   constructor(registry: Registry) {
     this.reconciles = new Counter({
       name: 'lattice_reconcile_total',
+      // success, error or requeue_after, as controller-runtime counts them.
       help: 'Reconciles by controller and result',
       labelNames: ['controller', 'result'],
       registers: [registry],

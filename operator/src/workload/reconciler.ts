@@ -53,7 +53,7 @@ export class WorkloadReconciler {
     const taken = await this.nameTaken(wl, desired);
     if (taken) return this.report(stored, invalid('NameConflict', taken), log);
     await this.removeUnneeded(wl, desired, log);
-    const refusal = this.keepVolumeClaims(desired.replicas);
+    const refusal = this.keepVolumeClaims(wl, desired.replicas);
 
     const owner = await this.applier.apply(desired.replicas);
     if (desired.service) await this.applier.apply(desired.service);
@@ -126,12 +126,11 @@ export class WorkloadReconciler {
    * every apply, the current claims are kept (the rest of the change still rolls out) and the
    * refusal is reported.
    */
-  private keepVolumeClaims(desired: ReplicaSetOwner): Observed['refusal'] {
+  private keepVolumeClaims(wl: Workload, desired: ReplicaSetOwner): Observed['refusal'] {
     if (desired.kind !== 'StatefulSet') return undefined;
     const set = desired as k8s.V1StatefulSet;
-    const current = this.caches.statefulSets.get(set.metadata!.name!, set.metadata!.namespace);
-    const uid = set.metadata!.ownerReferences![0]!.uid;
-    if (!current || !isControlledBy(current, uid)) return undefined;
+    const current = this.caches.statefulSets.get(wl.metadata.name!, wl.metadata.namespace);
+    if (!current || !isControlledBy(current, wl.metadata.uid)) return undefined;
     const have = claims(current);
     const want = claims(set);
     if (sameClaims(have, want)) return undefined;
