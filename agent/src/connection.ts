@@ -141,20 +141,22 @@ export class GatewayConnection extends EventEmitter {
       }
       void this.handle(parsed.data).catch((err) => log.error({ err, msg: parsed.data.msg }, 'handling a gateway message failed'));
     });
-    call.on('error', (err: grpc.ServiceError) => {
-      if (this.stopped || err.code === grpc.status.CANCELLED) return;
-      if (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.FAILED_PRECONDITION) {
-        log.error({ reason: err.details }, 'the gateway refused this node');
-        this.emit('refused', err.details);
-      } else {
-        log.warn({ code: err.code, reason: err.details }, welcomed ? 'lost the gateway connection' : 'cannot connect to the gateway');
-      }
-    });
-    call.on('close', () => {
+    // 'error' precedes 'status' for a failed call; listening keeps it from being thrown.
+    call.on('error', () => undefined);
+    // 'status' ends every call exactly once (a duplex stream's 'close' waits for our side too).
+    call.on('status', (status: grpc.StatusObject) => {
       if (this.call !== call) return;
-      this.endStreams();
       this.call = undefined;
+      this.endStreams();
+      call.end();
       if (this.stopped) return;
+      if (status.code === grpc.status.UNAUTHENTICATED || status.code === grpc.status.PERMISSION_DENIED || status.code === grpc.status.FAILED_PRECONDITION) {
+        log.error({ reason: status.details }, 'the gateway refused this node');
+        this.setState('disconnected');
+        this.emit('refused', status.details);
+        return;
+      }
+      log.warn({ code: status.code, reason: status.details }, welcomed ? 'lost the gateway connection' : 'cannot connect to the gateway');
       this.setState('disconnected');
       this.retry();
     });

@@ -26,7 +26,8 @@ import { gatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { NodeIdentities } from './node-identities.js';
 import { NODE_ORGANIZATION, NodeCsrError, certificateFingerprint, issueServingCertificate, signNodeCertificate, type CertificateAuthority } from './pki.js';
 import { PodDispatcher } from './pod-dispatcher.js';
-import { StreamMux } from './streams.js';
+import { createStreamMetrics } from './kubelet-api/metrics.js';
+import { StreamMux, type StreamObserver } from './streams.js';
 import { VirtualNode } from './virtual-node.js';
 
 export interface GatewayConfig {
@@ -57,8 +58,9 @@ class AgentSession {
   constructor(
     readonly nodeName: string,
     private readonly call: grpc.ServerDuplexStream<unknown, unknown>,
+    observer: StreamObserver,
   ) {
-    this.mux = new StreamMux({ send: (msg) => this.send(msg) });
+    this.mux = new StreamMux({ send: (msg) => this.send(msg), observer });
     call.on('drain', () => this.mux.drained());
   }
 
@@ -78,6 +80,7 @@ class AgentSession {
 
 export class Gateway {
   readonly metrics: GatewayMetrics;
+  private readonly streamMetrics: StreamObserver;
   private readonly core: k8s.CoreV1Api;
   private readonly coordination: k8s.CoordinationV1Api;
   private readonly events: EventRecorder;
@@ -101,6 +104,7 @@ export class Gateway {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     this.metrics = gatewayMetrics(registry);
+    this.streamMetrics = createStreamMetrics(registry);
     this.events = new EventRecorder(this.core, 'lattice-gateway', log);
     this.tokens = new JoinTokens(this.core, config.namespace);
     this.identities = new NodeIdentities(kc, this.core, config.namespace, (node) => this.revoked(node), log);
@@ -117,6 +121,11 @@ export class Gateway {
   /** The StreamMux of a node's live connection (for the kubelet API), if it is connected. */
   connection(nodeName: string): StreamMux | undefined {
     return this.sessions.get(nodeName)?.mux;
+  }
+
+  /** A pod bound to some node, from the informer cache. */
+  pod(namespace: string, name: string): k8s.V1Pod | undefined {
+    return this.dispatcher.pod(namespace, name);
   }
 
   /** The port the gRPC server listens on (useful when configured as :0). */
@@ -220,7 +229,7 @@ export class Gateway {
     }
     const nodeName = auth.node;
     const log = this.log.child({ node: nodeName });
-    const session = new AgentSession(nodeName, call);
+    const session = new AgentSession(nodeName, call, this.streamMetrics);
     let hello: Hello | undefined;
     const helloTimer = setTimeout(() => {
       if (!hello) session.close(grpc.status.DEADLINE_EXCEEDED, 'no Hello within the time allowed');
@@ -234,6 +243,7 @@ export class Gateway {
         return;
       }
       const msg = parsed.data;
+      log.debug({ msg: msg.msg, body: msg.msg === 'podStatus' ? { phase: msg.podStatus.phase, deleted: msg.podStatus.deleted } : undefined }, 'agent message');
       if (!hello) {
         if (msg.msg !== 'hello') {
           this.metrics.refusedMessages.inc({ reason: 'beforeHello' });

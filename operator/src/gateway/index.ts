@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { Gateway } from './gateway.js';
+import { locatedPod } from './kubelet-api/pods.js';
+import { startKubeletApi, type RunningKubeletApi } from './kubelet-api/start.js';
 
 export const GatewayOptionsSchema = z.object({
   /** Where agents dial in (gRPC over TLS), host:port. */
@@ -12,7 +14,8 @@ export const GatewayOptionsSchema = z.object({
   servingHosts: z.array(z.string().min(1)).min(1).default(['127.0.0.1', 'localhost']),
   /** The address the apiserver reaches the kubelet API at (the Nodes' InternalIP). */
   kubeletAddress: z.string().min(1).default('127.0.0.1'),
-  kubeletPort: z.number().int().min(1).max(65535).default(10250),
+  /** The kubelet API's port; 0 picks a free one (tests). */
+  kubeletPort: z.number().int().min(0).max(65535).default(10250),
   /** Seconds a dropped agent stream may stay away before its Node is NotReady. */
   disconnectGraceSeconds: z.number().min(1).max(600).default(10),
   /** Seconds past the end of a provider's availability window before its pods are moved off. */
@@ -25,23 +28,51 @@ export type GatewayOptions = z.infer<typeof GatewayOptionsSchema>;
 
 export interface RunningGateway {
   gateway: Gateway;
+  kubeletApi: RunningKubeletApi;
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the kubelet API (so its port is known), then the gateway whose Nodes point at it. The
+ * kubelet API finds pods in the gateway's informer cache and agents among its live connections.
+ */
 export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, log: Logger, registry: Registry): Promise<RunningGateway> {
+  // The kubelet API asks the gateway, which needs the kubelet API's port: tie the knot here.
+  const ref: { gateway?: Gateway } = {};
+  const kubeletApi = await startKubeletApi({
+    kc,
+    identity: 'lattice-gateway',
+    listenHost: options.kubeletAddress,
+    port: options.kubeletPort,
+    advertisedHosts: [options.kubeletAddress],
+    locatePod: (namespace, name) => {
+      const pod = ref.gateway?.pod(namespace, name);
+      return pod ? locatedPod(pod) : undefined;
+    },
+    connections: (node) => ref.gateway?.connection(node),
+    logger: log.child({ component: 'kubelet-api' }),
+  });
   const gateway = new Gateway(
     kc,
     {
       namespace: options.namespace,
       grpcAddress: options.grpcAddress,
       servingHosts: options.servingHosts,
-      kubeletEndpoint: { address: options.kubeletAddress, port: options.kubeletPort },
+      kubeletEndpoint: { address: options.kubeletAddress, port: kubeletApi.port },
       disconnectGraceMs: options.disconnectGraceSeconds * 1000,
       drainGraceMs: options.drainGraceSeconds * 1000,
     },
     log.child({ component: 'gateway' }),
     registry,
   );
+  ref.gateway = gateway;
   await gateway.start();
-  return { gateway, stop: () => gateway.stop() };
+  return {
+    gateway,
+    kubeletApi,
+    stop: async () => {
+      await gateway.stop();
+      await kubeletApi.close();
+    },
+  };
 }

@@ -77,6 +77,10 @@ export class PodDispatcher implements PodResolver {
     return localVolumeName(claim.spec.volumeName);
   }
 
+  pod(namespace: string, name: string): k8s.V1Pod | undefined {
+    return this.pods.get(name, namespace);
+  }
+
   podsOf(nodeName: string): k8s.V1Pod[] {
     return this.pods.list().filter((p) => p.spec?.nodeName === nodeName);
   }
@@ -183,7 +187,33 @@ export class PodDispatcher implements PodResolver {
     return this.podsOf(nodeName).find((p) => p.metadata?.uid === uid);
   }
 
+  /**
+   * Status writes per pod, one at a time, newest wins: two reports in quick succession must not
+   * land in the API out of order and leave the older one standing.
+   */
+  private readonly statusWrites = new Map<string, { next?: { nodeName: string; status: PodStatus } }>();
+
   async statusReported(nodeName: string, status: PodStatus): Promise<void> {
+    const inFlight = this.statusWrites.get(status.uid);
+    if (inFlight) {
+      inFlight.next = { nodeName, status };
+      return;
+    }
+    const slot: { next?: { nodeName: string; status: PodStatus } } = {};
+    this.statusWrites.set(status.uid, slot);
+    try {
+      let current: { nodeName: string; status: PodStatus } | undefined = { nodeName, status };
+      while (current) {
+        await this.writeStatus(current.nodeName, current.status).catch((err) => this.log.error({ err, uid: status.uid }, 'writing pod status failed'));
+        current = slot.next;
+        slot.next = undefined;
+      }
+    } finally {
+      this.statusWrites.delete(status.uid);
+    }
+  }
+
+  private async writeStatus(nodeName: string, status: PodStatus): Promise<void> {
     const pod = this.ownPod(nodeName, status.uid);
     if (!pod) {
       this.metrics.refusedMessages.inc({ reason: 'foreignPod' });
@@ -193,8 +223,9 @@ export class PodDispatcher implements PodResolver {
     if (status.deleted) {
       if (!pod.metadata?.deletionTimestamp) return;
       // The containers are gone: finish the deletion the user asked for, as the kubelet does.
+      // Grace 0 goes in the body: client-node drops a zero-valued query parameter.
       await this.core
-        .deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, gracePeriodSeconds: 0, body: { preconditions: { uid: status.uid } } })
+        .deleteNamespacedPod({ name: pod.metadata.name!, namespace: pod.metadata.namespace!, body: { gracePeriodSeconds: 0, preconditions: { uid: status.uid } } })
         .catch((err) => {
           if (!isNotFound(err)) throw err;
         });

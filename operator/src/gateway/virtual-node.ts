@@ -31,7 +31,8 @@ export function providerLabels(offer: Offer): Record<string, string> {
 
 /** Capacity as Kubernetes quantities. */
 export function offeredResources(offer: Offer): Record<string, string> {
-  return { cpu: `${offer.cpuMillis}m`, memory: String(offer.memoryBytes), pods: String(offer.maxPods || 110) };
+  // Whole kibibytes, so the apiserver shows memory in binary units (1Gi, not 1073741824).
+  return { cpu: `${offer.cpuMillis}m`, memory: `${Math.floor(offer.memoryBytes / 1024)}Ki`, pods: String(offer.maxPods || 110) };
 }
 
 export class VirtualNode {

@@ -1,0 +1,324 @@
+// Provider nodes end to end: two real agents (the lattice-agent CLI) on this machine join a real
+// gateway through real join tokens; the real kube-scheduler binds pods to their Nodes; the real
+// Docker engine runs them; kubectl sees status, logs and exec through the gateway's kubelet API.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import * as k8s from '@kubernetes/client-node';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { GatewayMessageSchema, PROTOCOL_VERSION, gatewayClient } from '@lattice/protocol';
+import { loadIdentity } from '../../agent/src/identity.js';
+import { GatewayOptionsSchema, startGateway, type RunningGateway } from '../../operator/src/gateway/index.js';
+import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
+import {
+  BUSYBOX,
+  cleanupNodes,
+  joinAgent,
+  newStateDir,
+  nodeContainers,
+  runAgent,
+  stopAgent,
+  type AgentProcess,
+} from '../support/providers.js';
+
+const kc = adminKubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const namespace = uniqueName('it-providers');
+const gatewayNamespace = uniqueName('it-gateway');
+const run = promisify(execFile);
+const suffix = uniqueName('p').slice(2);
+const agents: AgentProcess[] = [
+  { name: `alpha-${suffix}`, stateDir: '', output: [] },
+  { name: `beta-${suffix}`, stateDir: '', output: [] },
+];
+const [alpha, beta] = agents as [AgentProcess, AgentProcess];
+let running: RunningGateway;
+let gatewayAddress: string;
+
+const providerToleration = { key: 'lattice.dev/provider', operator: 'Exists', effect: 'NoSchedule' };
+
+async function readyNode(name: string): Promise<k8s.V1Node | undefined> {
+  const node = await core.readNode({ name }).catch(() => undefined);
+  return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? node : undefined;
+}
+
+async function podOn(nodeName: string, name: string, spec: Partial<k8s.V1PodSpec> = {}): Promise<k8s.V1Pod> {
+  return core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        tolerations: [providerToleration],
+        nodeSelector: { 'kubernetes.io/hostname': nodeName },
+        terminationGracePeriodSeconds: 2,
+        containers: [
+          {
+            name: 'app',
+            image: BUSYBOX,
+            command: ['sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 1; done'],
+            resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
+          },
+        ],
+        ...spec,
+      },
+    },
+  });
+}
+
+async function runningPod(name: string): Promise<k8s.V1Pod> {
+  return waitFor(
+    `pod ${name} Running and Ready`,
+    async () => {
+      const pod = await core.readNamespacedPod({ namespace, name });
+      if (pod.status?.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return pod;
+      // Thrown, so a timeout says where the pod got stuck.
+      throw new Error(`node=${pod.spec?.nodeName} phase=${pod.status?.phase} conditions=${JSON.stringify(pod.status?.conditions)} containers=${JSON.stringify(pod.status?.containerStatuses?.map((c) => c.state))}`);
+    },
+    { timeoutMs: 90_000 },
+  );
+}
+
+beforeAll(async () => {
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  const options = GatewayOptionsSchema.parse({
+    grpcAddress: '127.0.0.1:0',
+    namespace: gatewayNamespace,
+    kubeletPort: 0,
+    disconnectGraceSeconds: 3,
+  });
+  running = await startGateway(kc, options, pino({ level: 'warn' }), new Registry());
+  gatewayAddress = `127.0.0.1:${running.gateway.port}`;
+  for (const agent of agents) {
+    agent.stateDir = await newStateDir(agent.name);
+    const { token } = await running.gateway.createJoinToken(600, 1);
+    const joined = await joinAgent({ gateway: gatewayAddress, token, name: agent.name, stateDir: agent.stateDir, extra: ['--cpu', '1', '--memory', '1Gi', '--max-pods', '10'] });
+    expect(joined).toMatchObject({ code: 0 });
+    runAgent(agent);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const agent of agents) await stopAgent(agent);
+  await running?.stop();
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
+  for (const agent of agents) await core.deleteNode({ name: agent.name }).catch(() => undefined);
+  await cleanupNodes(
+    agents.map((a) => a.name),
+    agents.map((a) => a.stateDir).filter(Boolean),
+  );
+}, 120_000);
+
+describe('joining', () => {
+  test('each agent becomes a Ready Node with the capacity it offers', async () => {
+    for (const agent of agents) {
+      const node = await waitFor(`node ${agent.name} Ready`, () => readyNode(agent.name), { timeoutMs: 60_000 });
+      expect(node.status?.allocatable).toMatchObject({ cpu: '1', memory: '1Gi', pods: '10' });
+      expect(node.metadata?.labels).toMatchObject({ type: 'virtual-kubelet', 'lattice.dev/provider': 'true' });
+      expect(node.spec?.taints).toContainEqual(expect.objectContaining({ key: 'lattice.dev/provider', effect: 'NoSchedule' }));
+      const lease = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: agent.name, namespace: 'kube-node-lease' });
+      expect(lease.spec?.holderIdentity).toBe(agent.name);
+    }
+  });
+
+  test('the node key never left the provider and the state directory is private', async () => {
+    const { stdout } = await run('stat', ['-c', '%a', alpha.stateDir]);
+    expect(stdout.trim()).toBe('700');
+    const secrets = await core.listNamespacedSecret({ namespace: gatewayNamespace });
+    const stored = secrets.items.flatMap((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, 'base64').toString())).join('\n');
+    const identity = await loadIdentity(alpha.stateDir);
+    // The private scalar: past the PKCS#8 header that every P-256 key shares.
+    const keyBody = identity.keyPem.replace(/-----[A-Z ]+-----|\n/g, '');
+    expect(stored).not.toContain(keyBody.slice(48, 88));
+  });
+
+  test.each([
+    ['a malformed token', () => 'not-a-token', /malformed/],
+    ['an unknown token', async () => (await running.gateway.createJoinToken(600, 1)).token.replace(/^lt1\.[a-z0-9]{6}/, 'lt1.zzzzzz'), /unknown or was revoked/],
+    ['an expired token', async () => (await running.gateway.createJoinToken(-1, 1)).token, /expired/],
+  ])('%s is refused with a clear error', async (_what, token, message) => {
+    const stateDir = await newStateDir('refused');
+    const result = await joinAgent({ gateway: gatewayAddress, token: await token(), name: uniqueName('refused'), stateDir });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(message);
+  });
+
+  test('a used-up token is refused', async () => {
+    const { token } = await running.gateway.createJoinToken(600, 1);
+    const first = await joinAgent({ gateway: gatewayAddress, token, name: uniqueName('once'), stateDir: await newStateDir('once') });
+    expect(first.code).toBe(0);
+    const second = await joinAgent({ gateway: gatewayAddress, token, name: uniqueName('twice'), stateDir: await newStateDir('twice') });
+    expect(second.code).not.toBe(0);
+    expect(second.output).toMatch(/already used 1 time/);
+  });
+});
+
+describe('pods', () => {
+  test('a pod that tolerates the provider taint is bound, runs and becomes Ready', async () => {
+    await podOn(alpha.name, 'web');
+    const pod = await runningPod('web');
+    expect(pod.spec?.nodeName).toBe(alpha.name);
+    expect(pod.status?.containerStatuses?.[0]).toMatchObject({ name: 'app', ready: true, restartCount: 0 });
+    expect(pod.status?.containerStatuses?.[0]?.containerID).toMatch(/^docker:\/\//);
+    const containers = await nodeContainers(alpha.name);
+    const app = containers.find((c) => c.Labels['lattice.dev/pod-name'] === 'web' && c.Labels['lattice.dev/container'] === 'app');
+    expect(app?.State).toBe('running');
+  });
+
+  test('kubectl logs streams the container output', async () => {
+    const logs = await waitFor('a few log lines', async () => {
+      const out = await kubectl(['logs', '-n', namespace, 'web', '--tail', '2']);
+      return out.split('\n').filter(Boolean).length === 2 ? out : undefined;
+    });
+    expect(logs).toMatch(/^line \d+\nline \d+\n$/);
+  });
+
+  test('kubectl exec runs a command in the container and returns its exit code', async () => {
+    expect(await kubectl(['exec', '-n', namespace, 'web', '--', 'sh', '-c', 'echo hello from $(hostname)'])).toBe('hello from web\n');
+    await expect(kubectl(['exec', '-n', namespace, 'web', '--', 'sh', '-c', 'exit 7'])).rejects.toMatchObject({ code: 7 });
+  });
+
+  test('deleting a pod removes its containers, then the pod object', async () => {
+    await podOn(alpha.name, 'short-lived');
+    await runningPod('short-lived');
+    await core.deleteNamespacedPod({ namespace, name: 'short-lived' });
+    await waitFor('the pod object to be gone', async () => (await core.readNamespacedPod({ namespace, name: 'short-lived' }).catch(() => undefined)) === undefined, {
+      timeoutMs: 30_000,
+    });
+    const left = (await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'short-lived');
+    expect(left).toEqual([]);
+  });
+
+  test('a privileged pod is refused with a clear event, not run', async () => {
+    await podOn(beta.name, 'privileged', {
+      containers: [{ name: 'app', image: BUSYBOX, command: ['sleep', '3600'], securityContext: { privileged: true } }],
+    });
+    const pod = await waitFor('the pod to be refused', async () => {
+      const p = await core.readNamespacedPod({ namespace, name: 'privileged' });
+      return p.status?.phase === 'Failed' ? p : undefined;
+    });
+    expect(pod.status?.reason).toBe('ProviderRefused');
+    expect(pod.status?.message).toMatch(/privileged mode is not allowed/);
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=privileged' });
+    expect(events.items.map((e) => e.reason)).toContain('ProviderRefused');
+    expect((await nodeContainers(beta.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'privileged')).toEqual([]);
+  });
+
+  test('data on a lattice-local volume survives the pod and stays on its provider', async () => {
+    await core.createNamespacedPersistentVolumeClaim({
+      namespace,
+      body: {
+        metadata: { name: 'data' },
+        spec: { storageClassName: 'lattice-local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } },
+      },
+    });
+    const withClaim = (name: string, command: string) =>
+      core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            tolerations: [providerToleration],
+            terminationGracePeriodSeconds: 1,
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+            containers: [{ name: 'app', image: BUSYBOX, command: ['sh', '-c', command], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+          },
+        },
+      });
+    await withClaim('writer', 'echo persisted > /data/file && sleep 3600');
+    const writer = await runningPod('writer');
+    await core.deleteNamespacedPod({ namespace, name: 'writer' });
+    await waitFor('the writer to be gone', async () => (await core.readNamespacedPod({ namespace, name: 'writer' }).catch(() => undefined)) === undefined, {
+      timeoutMs: 30_000,
+    });
+    await withClaim('reader', 'cat /data/file; sleep 3600');
+    const reader = await runningPod('reader');
+    expect(reader.spec?.nodeName).toBe(writer.spec?.nodeName);
+    await waitFor('the reader to print the data', async () => (await kubectl(['logs', '-n', namespace, 'reader'])) === 'persisted\n');
+  });
+});
+
+describe('agent loss and restart', () => {
+  test('a killed agent makes its Node NotReady within the grace while its containers keep running', async () => {
+    await runningPod('web');
+    const before = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
+    await stopAgent(alpha, 'SIGKILL');
+    await waitFor(
+      'the node to turn NotReady',
+      async () => (await core.readNode({ name: alpha.name })).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False',
+      { timeoutMs: 15_000 },
+    );
+    const after = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
+    expect(after).toEqual(before);
+  });
+
+  test('a restarted agent adopts its containers: none restarted, pod status right', async () => {
+    const before = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
+    runAgent(alpha);
+    await waitFor('the node to be Ready again', () => readyNode(alpha.name), { timeoutMs: 30_000 });
+    const pod = await runningPod('web');
+    expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    const after = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
+    expect(after).toEqual(before);
+  });
+});
+
+describe('hostile peers', () => {
+  test("a second agent with its own valid certificate can neither see nor write the first agent's pods", async () => {
+    const web = await runningPod('web');
+    const identity = await loadIdentity(beta.stateDir);
+    const client = gatewayClient(
+      gatewayAddress,
+      grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certificatePem)),
+    );
+    const call = client.Connect();
+    const received: unknown[] = [];
+    call.on('data', (m: unknown) => received.push(m));
+    call.on('error', () => undefined);
+    call.write({ hello: { protocolVersion: PROTOCOL_VERSION, agentVersion: 'rogue', offer: { cpuMillis: 1000, memoryBytes: 2 ** 30, maxPods: 10, labels: {} } } });
+    const sync = await waitFor('the rogue session to get its pod list', () => {
+      const msg = received.map((m) => GatewayMessageSchema.safeParse(m)).find((p) => p.success && p.data.msg === 'podSync');
+      return msg?.success ? msg.data : undefined;
+    });
+    expect(sync.msg === 'podSync' && sync.podSync.pods.map((p) => p.uid)).not.toContain(web.metadata!.uid);
+    // Claim the first agent's pod failed: the gateway must not write it.
+    call.write({
+      podStatus: { uid: web.metadata!.uid, phase: 'Failed', reason: 'Rogue', message: 'forged', containerStatuses: [], initContainerStatuses: [] },
+    });
+    call.end();
+    client.close();
+    // The real beta agent reconnects (it was displaced by the rogue); web's status never became the forged one.
+    await waitFor('the real beta agent back', () => running.gateway.connection(beta.name) !== undefined && beta.output.join('').split('connected to the gateway').length > 2, {
+      timeoutMs: 30_000,
+    });
+    const after = await core.readNamespacedPod({ namespace, name: 'web' });
+    expect(after.status?.phase).toBe('Running');
+    expect(after.status?.reason).not.toBe('Rogue');
+  });
+});
+
+describe('availability', () => {
+  test('outside its availability window a provider gets nothing new', async () => {
+    // A window that is never open now: one minute long, on a day that is not today (in UTC).
+    const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+    const notToday = days[(new Date().getUTCDay() + 3) % 7];
+    const config = `gateway: ${gatewayAddress}\ncpu: "1"\nmemory: 1Gi\nmaxPods: 10\navailability:\n  timeZone: UTC\n  days: [${notToday}]\n  start: "03:00"\n  end: "03:01"\n`;
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${beta.stateDir}/config.yaml`, config);
+    await waitFor(
+      'the outside-hours taint on beta',
+      async () => (await core.readNode({ name: beta.name })).spec?.taints?.some((t) => t.key === 'lattice.dev/outside-hours'),
+      { timeoutMs: 30_000 },
+    );
+    await podOn(beta.name, 'after-hours');
+    const pod = await waitFor('the scheduler to refuse the pod', async () => {
+      const p = await core.readNamespacedPod({ namespace, name: 'after-hours' });
+      return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False') ? p : undefined;
+    });
+    expect(pod.spec?.nodeName).toBeUndefined();
+    // kube-scheduler 1.35 counts untolerated taints without naming them; the taint above is beta's only one besides the provider taint it tolerates.
+    expect(pod.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message).toMatch(/1 node\(s\) had untolerated taint/);
+  });
+});

@@ -1,0 +1,89 @@
+// Real provider agents for the end-to-end suites: the `lattice-agent` CLI, run as child
+// processes against the real Docker engine, joined to a gateway with real join tokens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { repoRoot, waitFor } from './cluster.js';
+
+const AGENT_CLI = path.join(repoRoot, 'agent/src/cli.ts');
+export const REGISTRY = process.env.LATTICE_REGISTRY ?? '127.0.0.1:5001';
+export const BUSYBOX = `${REGISTRY}/lattice/busybox:1`;
+
+export interface AgentProcess {
+  name: string;
+  stateDir: string;
+  child?: ChildProcess;
+  output: string[];
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: string[]; done: Promise<number> } {
+  // One node process with tsx's loader (not the tsx wrapper, which would outlive a SIGKILL).
+  const child = spawn(process.execPath, ['--import', 'tsx', AGENT_CLI, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  return { child, output, done };
+}
+
+/** `lattice-agent join`; resolves with its exit code and everything it printed. */
+export async function joinAgent(options: { gateway: string; token: string; name: string; stateDir: string; extra?: string[] }) {
+  const { output, done } = runCli([
+    'join',
+    '--gateway',
+    options.gateway,
+    '--token',
+    options.token,
+    '--name',
+    options.name,
+    '--state-dir',
+    options.stateDir,
+    ...(options.extra ?? []),
+  ]);
+  const code = await done;
+  return { code, output: output.join('') };
+}
+
+export async function newStateDir(name: string): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), `lattice-agent-${name}-`));
+}
+
+/** Starts `lattice-agent run` for a joined state directory. */
+export function runAgent(agent: AgentProcess): void {
+  const { child, output } = runCli(['run', '--state-dir', agent.stateDir, '--sandbox-image', BUSYBOX]);
+  agent.child = child;
+  agent.output = output;
+}
+
+export async function stopAgent(agent: AgentProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const child = agent.child;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+const docker = new Docker();
+
+/** The containers the agent runs for a node (sandboxes included), by the labels it sets. */
+export async function nodeContainers(nodeName: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [`lattice.dev/node=${nodeName}`] } });
+}
+
+/** Removes every container, network and volume the agents of these nodes left. */
+export async function cleanupNodes(nodeNames: string[], stateDirs: string[]): Promise<void> {
+  for (const node of nodeNames) {
+    for (const c of await nodeContainers(node)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  }
+  for (const dir of stateDirs) await rm(dir, { recursive: true, force: true });
+}
+
+export async function waitForExit(agent: AgentProcess, timeoutMs = 30_000): Promise<number> {
+  return waitFor('the agent process to exit', () => agent.child?.exitCode ?? undefined, { timeoutMs });
+}
