@@ -35,7 +35,7 @@ down: ## stop everything `make up` started (data is kept in .lattice/)
 	hack/down
 
 .PHONY: test
-test: deps tools docker ## every test: lint, unit, integration, end-to-end (starts what it needs)
+test: deps tools docker test-deps ## every test: lint, unit, integration, end-to-end (starts what it needs)
 	hack/cluster up
 	hack/test
 
@@ -52,3 +52,7 @@ lint: deps ## eslint and the TypeScript type check
 .PHONY: crds
 crds: deps ## regenerate the CRD manifests and the API reference from the zod schemas
 	npm run -w crds generate
+
+.PHONY: test-deps
+test-deps: ## Chromium and psql for the browser and database tests
+	hack/test-deps

@@ -60,3 +60,15 @@ stop_daemon() {
   fi
   rm -f "$pidfile"
 }
+
+# apt_install PACKAGE...: install Debian packages (needs root), refreshing the lists once a day.
+apt_install() {
+  [[ $(id -u) == 0 ]] || die "installing $* needs root; install them yourself (sudo apt-get install -y $*)"
+  log "installing $* from Debian's packages"
+  mkdir -p "$STATE"
+  if [[ ! -f "$STATE/.apt-updated" ]] || [[ -n $(find "$STATE/.apt-updated" -mmin +1440) ]]; then
+    apt-get update -qq
+    touch "$STATE/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
