@@ -21,6 +21,7 @@ import { cronWorkloadController } from './cronworkload/index.js';
 import { GatewayOptionsSchema, startGateway, type RunningGateway } from './gateway/index.js';
 import { isAlreadyExists, statusCode } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
+import { postgresController } from './postgres/index.js';
 import { workloadController } from './workload/controller.js';
 
 const COMPONENT = 'lattice-operator';
@@ -193,6 +194,7 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
   for (const { controller, caches } of [
     workloadController(kc, { ...scope, providerLossTimeoutSeconds: options.providerLossTimeoutSeconds }, deps),
     cronWorkloadController(kc, scope, deps),
+    postgresController(kc, scope, deps),
   ]) {
     manager.addCaches(...caches).addController(controller);
   }
