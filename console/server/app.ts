@@ -1,0 +1,39 @@
+// The console's HTTP server: the JSON API under /api (the user's token forwarded to the apiserver)
+// and the built SPA for every other path.
+import path from 'node:path';
+import express from 'express';
+import { cookieName, readCookie } from './cookies.js';
+import type { ConsoleContext } from './context.js';
+import { errorHandler, RequestError } from './errors.js';
+import { namespaceRoutes } from './namespace-routes.js';
+import { requireSameOrigin, securityHeaders } from './security.js';
+import { sessionRoutes } from './session-routes.js';
+import { workloadRoutes } from './workload-routes.js';
+
+export function createApp(ctx: ConsoleContext, distDir: string): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+
+  const api = express.Router();
+  api.use(requireSameOrigin);
+  api.use(express.json({ limit: '256kb' }));
+  api.use((req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.locals.session = ctx.sessions.get(readCookie(req, cookieName(ctx.secureCookies)));
+    next();
+  });
+  api.use(sessionRoutes(ctx));
+  api.use(namespaceRoutes(ctx));
+  api.use(workloadRoutes(ctx));
+  api.use(() => {
+    throw new RequestError(404, 'No such API route.');
+  });
+  api.use(errorHandler);
+  app.use('/api', api);
+
+  app.use(express.static(distDir, { index: false }));
+  // Client-side routes (/, /deploy, /sign-in) all load the same page.
+  app.get('/{*path}', (_req, res) => res.sendFile(path.join(distDir, 'index.html')));
+  return app;
+}

@@ -1,0 +1,38 @@
+// Starts the console: `LATTICE_KUBE_SERVER=https://… LATTICE_KUBE_CA=ca.crt tsx server/main.ts`.
+// The console holds no Kubernetes credential: only the apiserver's address and the CA to trust.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { createApp } from './app.js';
+import { SessionStore } from './sessions.js';
+
+const Env = z.object({
+  LATTICE_KUBE_SERVER: z.url({ protocol: /^https$/ }),
+  LATTICE_KUBE_CA: z.string().min(1),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Set to "false" only to serve plain http on loopback (tests, local development). */
+  LATTICE_SECURE_COOKIES: z.enum(['true', 'false']).default('true'),
+});
+
+const env = Env.parse(process.env);
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+if (env.LATTICE_SECURE_COOKIES === 'false' && !LOOPBACK.has(env.HOST)) {
+  // Without Secure, the session cookie would travel in clear text: allow that only on this machine.
+  throw new Error(`LATTICE_SECURE_COOKIES=false is only allowed on a loopback HOST, not ${env.HOST}`);
+}
+const distDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist');
+const app = createApp(
+  {
+    kube: { server: new URL(env.LATTICE_KUBE_SERVER), ca: readFileSync(env.LATTICE_KUBE_CA) },
+    sessions: new SessionStore(),
+    secureCookies: env.LATTICE_SECURE_COOKIES === 'true',
+  },
+  distDir,
+);
+const server = app.listen(env.PORT, env.HOST, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  console.log(JSON.stringify({ level: 'info', msg: 'console listening', url: `http://${env.HOST}:${port}` }));
+});

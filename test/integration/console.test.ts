@@ -1,0 +1,248 @@
+// The console in real Chromium against the real apiserver: a user with a ServiceAccount token
+// signs in, deploys a Workload through the form, sees it live, stops and deletes it; a second
+// account without RBAC in that namespace sees nothing there and cannot write. The BFF forwards
+// each user's own token, so everything asserted here is the apiserver's RBAC at work.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { kubectl, repoRoot, stateDir, uniqueName } from '../support/cluster.js';
+
+const run = promisify(execFile);
+const consoleDir = path.join(repoRoot, 'console');
+const screenshots = path.join(repoRoot, 'test-results/console');
+const namespace = uniqueName('it-console');
+const otherNamespace = uniqueName('it-console-other');
+const WORKLOAD = 'web';
+
+let bff: ChildProcess;
+let baseUrl: string;
+let browser: Browser;
+let page: Page;
+let deployerToken: string;
+let outsiderToken: string;
+
+/** The apiserver URL from the kubeconfig the suite already uses. */
+async function apiServerUrl(): Promise<string> {
+  return (await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
+}
+
+/** Starts the BFF on a free loopback port; resolves with its URL once it listens. */
+async function startBff(server: string): Promise<string> {
+  bff = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: consoleDir,
+    env: {
+      ...process.env,
+      LATTICE_KUBE_SERVER: server,
+      LATTICE_KUBE_CA: path.join(stateDir, 'pki/ca.crt'),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LATTICE_SECURE_COOKIES: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for await (const line of createInterface({ input: bff.stdout! })) {
+    const entry = JSON.parse(line) as { msg?: string; url?: string };
+    if (entry.msg === 'console listening' && entry.url) return entry.url;
+  }
+  throw new Error('the console BFF exited before it listened');
+}
+
+const roles = (ns: string) => `
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: deployer, namespace: ${ns} }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: deployer-edit, namespace: ${ns} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit }
+subjects: [{ kind: ServiceAccount, name: deployer, namespace: ${ns} }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: lattice-workloads, namespace: ${ns} }
+rules:
+  - apiGroups: [lattice.dev]
+    resources: [workloads, postgresinstances, cronworkloads]
+    verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: deployer-lattice, namespace: ${ns} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: lattice-workloads }
+subjects: [{ kind: ServiceAccount, name: deployer, namespace: ${ns} }]
+`;
+
+beforeAll(async () => {
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
+  await kubectl(['create', 'namespace', namespace]);
+  await kubectl(['create', 'namespace', otherNamespace]);
+  await kubectl(['apply', '-f', '-'], { input: roles(namespace) });
+  await kubectl(['create', 'serviceaccount', 'outsider', '-n', otherNamespace]);
+  deployerToken = (await kubectl(['create', 'token', 'deployer', '-n', namespace, '--duration=1h'])).trim();
+  outsiderToken = (await kubectl(['create', 'token', 'outsider', '-n', otherNamespace, '--duration=1h'])).trim();
+
+  // The console's own build: the SPA's browser typecheck, then the route-split bundle it serves.
+  await run(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: consoleDir });
+  await run(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: consoleDir });
+  baseUrl = await startBff(await apiServerUrl());
+
+  await mkdir(screenshots, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  bff?.kill();
+  for (const ns of [namespace, otherNamespace]) await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+});
+
+const screenshot = (name: string) => page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+
+/** Signs in on a fresh /sign-in page and opens `ns` by typing it (these accounts cannot list namespaces). */
+async function signInAndOpen(target: Page, token: string, ns: string): Promise<void> {
+  await target.goto(baseUrl);
+  await target.waitForURL(/\/sign-in$/);
+  await target.getByLabel('Kubernetes token').fill(token);
+  await target.getByRole('button', { name: 'Sign in' }).click();
+  await target.getByRole('heading', { name: 'Workloads' }).waitFor();
+  await target.getByLabel('Namespace').fill(ns);
+  await target.getByRole('button', { name: 'Open' }).click();
+}
+
+const card = () => page.getByRole('article', { name: WORKLOAD, exact: true });
+
+test('a signed-out visitor is sent to sign in; a token the apiserver accepts signs in, and a new namespace shows what to do', async () => {
+  await page.goto(baseUrl);
+  await page.waitForURL(/\/sign-in$/);
+  await screenshot('sign-in');
+  await signInAndOpen(page, deployerToken, namespace);
+  await page.getByRole('heading', { name: `No Workloads in ${namespace} yet` }).waitFor();
+  expect(await page.getByText(`system:serviceaccount:${namespace}:deployer`).isVisible()).toBe(true);
+  await screenshot('dashboard-empty');
+});
+
+test('the deploy form refuses a bad value on its field, then creates the Workload by server-side apply', async () => {
+  await page.getByRole('link', { name: 'Deploy an app' }).click();
+  await page.getByLabel('Name').fill(WORKLOAD);
+  await page.getByLabel('Image').fill('nginx:1.27');
+  await page.getByLabel('Port (optional)').fill('8080');
+  await page.getByLabel('CPU').fill('lots');
+  await page.getByRole('button', { name: 'Add variable' }).click();
+  await page.getByLabel('Name of variable 1').fill('MODE');
+  await page.getByLabel('Value of variable 1').fill('production');
+  await page.getByRole('button', { name: 'Add variable' }).click();
+  await page.getByRole('button', { name: 'Remove variable 2' }).click();
+  await page.getByRole('button', { name: 'Deploy' }).click();
+
+  const cpu = page.getByLabel('CPU');
+  expect(await cpu.getAttribute('aria-invalid')).toBe('true');
+  const errorId = (await cpu.getAttribute('aria-describedby'))?.split(' ').find((id) => id.endsWith('-error'));
+  expect(await page.locator(`#${errorId}`).textContent()).toBe('must be a positive Kubernetes quantity, such as 250m, 0.5 or 2');
+  expect(await page.locator('[data-field="cpu"]:focus').count()).toBe(1);
+  await screenshot('deploy-error');
+
+  await cpu.fill('100m');
+  await page.getByRole('button', { name: 'Deploy' }).click();
+  await card().waitFor();
+  const stored = JSON.parse(await kubectl(['get', 'workload', WORKLOAD, '-n', namespace, '-o', 'json', '--show-managed-fields']));
+  expect(stored.spec).toMatchObject({ image: 'nginx:1.27', resources: { cpu: '100m', memory: '256Mi' }, env: [{ name: 'MODE', value: 'production' }] });
+  expect(stored.metadata.managedFields).toEqual(expect.arrayContaining([expect.objectContaining({ manager: 'lattice-console', operation: 'Apply' })]));
+});
+
+test('the card appears live and tells the truth: pending, nothing ready, no node yet', async () => {
+  // No operator or provider runs in this suite, so the Workload stays pending.
+  expect(await card().getByText('Status: pending').isVisible()).toBe(true);
+  expect(await card().textContent()).toMatch(/Ready0 of 1.*Nodesnone yet.*Age\d+s/);
+  await screenshot('dashboard-card');
+
+  // A change made elsewhere arrives through the watch, with no reload.
+  await kubectl(['patch', 'workload', WORKLOAD, '-n', namespace, '--type=merge', '-p', '{"spec":{"replicas":2}}']);
+  await card().getByText('0 of 2').waitFor();
+});
+
+test('stop suspends the Workload and the card says stopped; start resumes it', async () => {
+  await card().getByRole('button', { name: `Stop ${WORKLOAD}` }).click();
+  await card().getByText('Status: stopped').waitFor();
+  expect(await kubectl(['get', 'workload', WORKLOAD, '-n', namespace, '-o', 'jsonpath={.spec.suspend}'])).toBe('true');
+  await screenshot('dashboard-stopped');
+  await card().getByRole('button', { name: `Start ${WORKLOAD}` }).click();
+  await card().getByText('Status: pending').waitFor();
+  await card().getByRole('button', { name: `Stop ${WORKLOAD}` }).click();
+  await card().getByText('Status: stopped').waitFor();
+});
+
+test('delete asks for confirmation naming the Workload, then the card goes', async () => {
+  await card().getByRole('button', { name: `Delete ${WORKLOAD}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Delete ${WORKLOAD}?` });
+  await dialog.waitFor();
+  expect(await dialog.textContent()).toContain(`namespace ${namespace}`);
+  await screenshot('delete-confirmation');
+  await dialog.getByRole('button', { name: `Delete ${WORKLOAD}` }).click();
+  await page.getByRole('heading', { name: `No Workloads in ${namespace} yet` }).waitFor();
+  expect(await card().count()).toBe(0);
+  await expect(kubectl(['get', 'workload', WORKLOAD, '-n', namespace])).rejects.toThrow(/NotFound/);
+});
+
+test('an account without RBAC in the namespace sees nothing there and cannot write', async () => {
+  await kubectl(['apply', '--server-side', '-n', namespace, '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'lattice.dev/v1alpha1', kind: 'Workload', metadata: { name: 'secret-app' }, spec: { image: 'nginx:1.27' } }),
+  });
+  const context = await browser.newContext();
+  const outsider = await context.newPage();
+  await signInAndOpen(outsider, outsiderToken, namespace);
+  const refusal = outsider.getByRole('alert');
+  await refusal.waitFor();
+  expect(await refusal.textContent()).toMatch(/^Kubernetes refused: .*forbidden.*cannot list resource "workloads"/);
+  expect(await outsider.getByRole('article').count()).toBe(0);
+  await outsider.screenshot({ path: path.join(screenshots, 'forbidden.png'), fullPage: true });
+
+  // Writes go through the same BFF with the outsider's token: the apiserver's 403 comes back as is.
+  const attempt = await outsider.evaluate(async (ns) => {
+    const res = await fetch(`/api/namespaces/${ns}/workloads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'lattice-console' },
+      body: JSON.stringify({ name: 'intruder', spec: { image: 'nginx:1.27' } }),
+    });
+    return { status: res.status, body: (await res.json()) as { error: string } };
+  }, namespace);
+  expect(attempt.status).toBe(403);
+  expect(attempt.body.error).toMatch(/^Kubernetes refused: .*forbidden/);
+  await context.close();
+});
+
+test('the API refuses a write without the console header, and bad input with a clear JSON error', async () => {
+  const session = await page.context().cookies(baseUrl);
+  expect(session).toEqual([expect.objectContaining({ name: 'lattice-session', httpOnly: true, sameSite: 'Strict' })]);
+  const cookie = session.map((c) => `${c.name}=${c.value}`).join('; ');
+  const forged = await fetch(`${baseUrl}/api/namespaces/${namespace}/workloads`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'forged', spec: { image: 'nginx:1.27' } }),
+  });
+  expect(forged.status).toBe(403);
+  const invalid = await fetch(`${baseUrl}/api/namespaces/${namespace}/workloads`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/json', 'x-requested-with': 'lattice-console' },
+    body: JSON.stringify({ name: 'bad', spec: { image: 'nginx:1.27', replicas: 500 } }),
+  });
+  expect(invalid.status).toBe(400);
+  expect(await invalid.json()).toMatchObject({ issues: [{ path: ['spec', 'replicas'] }] });
+});
+
+test('sign-out ends the session: the cookie no longer opens the API, and the pages ask to sign in again', async () => {
+  const cookie = (await page.context().cookies(baseUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/sign-in$/);
+  expect((await fetch(`${baseUrl}/api/session`, { headers: { cookie } })).status).toBe(401);
+  await page.goto(baseUrl);
+  await page.waitForURL(/\/sign-in$/);
+});
