@@ -48,6 +48,7 @@ bench: deps tools docker ## benchmarks, with figures against baselines measured 
 lint: deps ## eslint and the TypeScript type check
 	npx eslint .
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p console/tsconfig.json --noEmit
 
 .PHONY: crds
 crds: deps ## regenerate the CRD manifests and the API reference from the zod schemas

@@ -4,12 +4,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import Docker from 'dockerode';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { GatewayMessageSchema, PROTOCOL_VERSION, gatewayClient } from '@lattice/protocol';
 import { loadIdentity } from '../../agent/src/identity.js';
 import { GatewayOptionsSchema, startGateway, type RunningGateway } from '../../operator/src/gateway/index.js';
+import { revokeNode } from '../../operator/src/gateway/node-identities.js';
 import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
 import {
   BUSYBOX,
@@ -35,6 +37,10 @@ const agents: AgentProcess[] = [
 const [alpha, beta] = agents as [AgentProcess, AgentProcess];
 let running: RunningGateway;
 let gatewayAddress: string;
+
+const gatewayOptions = (overrides: { grpcAddress?: string } = {}) =>
+  GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, disconnectGraceSeconds: 3, ...overrides });
+const docker = new Docker();
 
 const providerToleration = { key: 'lattice.dev/provider', operator: 'Exists', effect: 'NoSchedule' };
 
@@ -82,13 +88,7 @@ async function runningPod(name: string): Promise<k8s.V1Pod> {
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
-  const options = GatewayOptionsSchema.parse({
-    grpcAddress: '127.0.0.1:0',
-    namespace: gatewayNamespace,
-    kubeletPort: 0,
-    disconnectGraceSeconds: 3,
-  });
-  running = await startGateway(kc, options, pino({ level: 'warn' }), new Registry());
+  running = await startGateway(kc, gatewayOptions(), pino({ level: 'warn' }), new Registry());
   gatewayAddress = `127.0.0.1:${running.gateway.port}`;
   for (const agent of agents) {
     agent.stateDir = await newStateDir(agent.name);
@@ -180,6 +180,25 @@ describe('pods', () => {
     await expect(kubectl(['exec', '-n', namespace, 'web', '--', 'sh', '-c', 'exit 7'])).rejects.toMatchObject({ code: 7 });
   });
 
+  test('env and files from Secrets and ConfigMaps reach the container, resolved by the gateway', async () => {
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'creds' }, stringData: { password: 's3cret' } } });
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'settings' }, data: { 'app.conf': 'mode=fast\n' } } });
+    await podOn(alpha.name, 'configured', {
+      volumes: [{ name: 'conf', configMap: { name: 'settings' } }],
+      containers: [
+        {
+          name: 'app',
+          image: BUSYBOX,
+          command: ['sleep', '3600'],
+          env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }],
+          volumeMounts: [{ name: 'conf', mountPath: '/etc/app', readOnly: true }],
+        },
+      ],
+    });
+    await runningPod('configured');
+    expect(await kubectl(['exec', '-n', namespace, 'configured', '--', 'sh', '-c', 'echo $PASSWORD; cat /etc/app/app.conf'])).toBe('s3cret\nmode=fast\n');
+  });
+
   test('deleting a pod removes its containers, then the pod object', async () => {
     await podOn(alpha.name, 'short-lived');
     await runningPod('short-lived');
@@ -237,6 +256,17 @@ describe('pods', () => {
     const reader = await runningPod('reader');
     expect(reader.spec?.nodeName).toBe(writer.spec?.nodeName);
     await waitFor('the reader to print the data', async () => (await kubectl(['logs', '-n', namespace, 'reader'])) === 'persisted\n');
+
+    // Reclaim policy Delete: once the claim goes, the provider's Docker volume and the PV go too.
+    const claim = await core.readNamespacedPersistentVolumeClaim({ namespace, name: 'data' });
+    const volumeName = `lattice-pv-${claim.spec!.volumeName}`;
+    expect((await docker.getVolume(volumeName).inspect()).Name).toBe(volumeName);
+    await core.deleteNamespacedPod({ namespace, name: 'reader' });
+    await core.deleteNamespacedPersistentVolumeClaim({ namespace, name: 'data' });
+    await waitFor('the PV to be deleted', async () => (await core.readPersistentVolume({ name: claim.spec!.volumeName! }).catch(() => undefined)) === undefined, {
+      timeoutMs: 60_000,
+    });
+    await expect(docker.getVolume(volumeName).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 });
 
@@ -262,6 +292,20 @@ describe('agent loss and restart', () => {
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     const after = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
     expect(after).toEqual(before);
+  });
+});
+
+describe('gateway restart', () => {
+  test('after a gateway restart the agents reconnect and nothing is re-created', async () => {
+    await runningPod('web');
+    const before = (await nodeContainers(alpha.name)).map((c) => c.Id).sort();
+    const port = running.gateway.port;
+    await running.stop();
+    running = await startGateway(kc, gatewayOptions({ grpcAddress: `127.0.0.1:${port}` }), pino({ level: 'warn' }), new Registry());
+    await waitFor('both agents reconnected', () => agents.every((a) => running.gateway.connection(a.name) !== undefined), { timeoutMs: 60_000 });
+    const pod = await runningPod('web');
+    expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect((await nodeContainers(alpha.name)).map((c) => c.Id).sort()).toEqual(before);
   });
 });
 
@@ -318,7 +362,16 @@ describe('availability', () => {
       return p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False') ? p : undefined;
     });
     expect(pod.spec?.nodeName).toBeUndefined();
-    // kube-scheduler 1.35 counts untolerated taints without naming them; the taint above is beta's only one besides the provider taint it tolerates.
-    expect(pod.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message).toMatch(/1 node\(s\) had untolerated taint/);
+    // kube-scheduler 1.35 counts untolerated taints without naming them; the taint is checked above.
+    expect(pod.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message).toMatch(/node\(s\) had untolerated taint/);
+  });
+});
+
+describe('revocation', () => {
+  test('revoking a node stops its connection, its agent, and removes its Node', async () => {
+    expect(await revokeNode(core, gatewayNamespace, beta.name)).toBe(true);
+    await waitFor('the revoked agent to stop', () => beta.child?.exitCode ?? undefined, { timeoutMs: 30_000 });
+    expect(beta.output.join('')).toMatch(/revoked/);
+    await waitFor('the Node to be removed', async () => (await core.readNode({ name: beta.name }).catch(() => undefined)) === undefined);
   });
 });
