@@ -1,10 +1,11 @@
 // The informers the CronWorkload controller reads from: CronWorkloads, and the Jobs and pods
 // labelled with lattice.dev/cronworkload (only those: a cluster's other Jobs are none of its
 // business). In one namespace, or in all.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type CronWorkloadStatus } from '@lattice/crds';
 import type { Logger } from 'pino';
-import { informer, type Cache } from '../kube/informer.js';
+import type { Cache } from '../kube/informer.js';
+import { labelledInformer, latticeInformer } from '../kube/scoped-informers.js';
 import { isControlledBy } from '../kube/owners.js';
 import type { Run } from './history.js';
 import { CRONWORKLOAD_LABEL } from './runs.js';
@@ -23,33 +24,10 @@ export class CronWorkloadCaches {
   readonly pods: Cache<k8s.V1Pod>;
 
   constructor(kc: k8s.KubeConfig, namespace: string | undefined, log: Logger) {
-    const batch = kc.makeApiClient(k8s.BatchV1Api);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const labelSelector = CRONWORKLOAD_LABEL;
-    const path = (prefix: string, plural: string) => (namespace ? `${prefix}/namespaces/${namespace}/${plural}` : `${prefix}/${plural}`);
-    const selected = { labelSelector };
-
-    this.cronWorkloads = informer<StoredCronWorkload>(
-      kc,
-      path(`/apis/${GROUP}/${VERSION}`, CRONWORKLOADS.plural),
-      () => (namespace ? custom.listNamespacedCustomObject({ ...CRONWORKLOADS, namespace }) : custom.listClusterCustomObject(CRONWORKLOADS)),
-      log,
-    );
-    this.jobs = informer(
-      kc,
-      path('/apis/batch/v1', 'jobs'),
-      () => (namespace ? batch.listNamespacedJob({ namespace, labelSelector }) : batch.listJobForAllNamespaces(selected)),
-      log,
-      selected,
-    );
-    this.pods = informer(
-      kc,
-      path('/api/v1', 'pods'),
-      () => (namespace ? core.listNamespacedPod({ namespace, labelSelector }) : core.listPodForAllNamespaces(selected)),
-      log,
-      selected,
-    );
+    const scope = { kc, namespace, log };
+    this.cronWorkloads = latticeInformer<StoredCronWorkload>(scope, CRONWORKLOADS.plural);
+    this.jobs = labelledInformer(scope, 'jobs', CRONWORKLOAD_LABEL);
+    this.pods = labelledInformer(scope, 'pods', CRONWORKLOAD_LABEL);
   }
 
   get all(): Cache<k8s.KubernetesObject>[] {

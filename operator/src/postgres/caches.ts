@@ -2,10 +2,11 @@
 // Services and pods labelled with lattice.dev/postgres-instance. In one namespace, or in all.
 // Secrets are read from the API when needed, never cached: caching every Secret of a cluster to
 // read a few would hold them all in the operator's memory.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type PostgresInstanceStatus } from '@lattice/crds';
 import type { Logger } from 'pino';
-import { informer, type Cache } from '../kube/informer.js';
+import type { Cache } from '../kube/informer.js';
+import { labelledInformer, latticeInformer } from '../kube/scoped-informers.js';
 import { INSTANCE_LABEL } from './objects.js';
 
 export const POSTGRES_INSTANCES = { group: GROUP, version: VERSION, plural: 'postgresinstances' } as const;
@@ -23,41 +24,11 @@ export class PostgresCaches {
   readonly pods: Cache<k8s.V1Pod>;
 
   constructor(kc: k8s.KubeConfig, namespace: string | undefined, log: Logger) {
-    const apps = kc.makeApiClient(k8s.AppsV1Api);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const labelSelector = INSTANCE_LABEL;
-    const selected = { labelSelector };
-    const path = (prefix: string, plural: string) => (namespace ? `${prefix}/namespaces/${namespace}/${plural}` : `${prefix}/${plural}`);
-
-    this.instances = informer<StoredInstance>(
-      kc,
-      path(`/apis/${GROUP}/${VERSION}`, POSTGRES_INSTANCES.plural),
-      () =>
-        namespace ? custom.listNamespacedCustomObject({ ...POSTGRES_INSTANCES, namespace }) : custom.listClusterCustomObject(POSTGRES_INSTANCES),
-      log,
-    );
-    this.statefulSets = informer(
-      kc,
-      path('/apis/apps/v1', 'statefulsets'),
-      () => (namespace ? apps.listNamespacedStatefulSet({ namespace, labelSelector }) : apps.listStatefulSetForAllNamespaces(selected)),
-      log,
-      selected,
-    );
-    this.services = informer(
-      kc,
-      path('/api/v1', 'services'),
-      () => (namespace ? core.listNamespacedService({ namespace, labelSelector }) : core.listServiceForAllNamespaces(selected)),
-      log,
-      selected,
-    );
-    this.pods = informer(
-      kc,
-      path('/api/v1', 'pods'),
-      () => (namespace ? core.listNamespacedPod({ namespace, labelSelector }) : core.listPodForAllNamespaces(selected)),
-      log,
-      selected,
-    );
+    const scope = { kc, namespace, log };
+    this.instances = latticeInformer<StoredInstance>(scope, POSTGRES_INSTANCES.plural);
+    this.statefulSets = labelledInformer(scope, 'statefulsets', INSTANCE_LABEL);
+    this.services = labelledInformer(scope, 'services', INSTANCE_LABEL);
+    this.pods = labelledInformer(scope, 'pods', INSTANCE_LABEL);
   }
 
   get all(): Cache<k8s.KubernetesObject>[] {
