@@ -3,7 +3,7 @@
 // namespace and removed after the last, since Docker has address pools for a few dozen bridges only.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { dockerMessage, dockerStatusCode, isNotFound } from './docker-errors.js';
+import { dockerMessage, dockerStatusCode, ignoreGone } from './docker-errors.js';
 import { LABEL, namespaceNetworkName } from './naming.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -16,25 +16,40 @@ export class NamespaceNetworks {
     private readonly logger: Logger,
   ) {}
 
-  /** The network of `namespace`, created if missing; returns its name. */
+  /**
+   * The network of `namespace`, created if missing; returns its id. Agents sharing one Docker
+   * engine may create it at the same moment, and Docker then keeps two networks of that name (it
+   * no longer refuses duplicates): every agent settles on the oldest and removes its own extra, and
+   * the id, unlike the name, is never ambiguous.
+   */
   ensure(namespace: string): Promise<string> {
     const name = namespaceNetworkName(namespace);
     return this.queue(namespace).run(async () => {
-      try {
-        await this.docker.getNetwork(name).inspect();
-        return name;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      await this.docker.createNetwork({
+      const existing = await this.named(name);
+      if (existing) return existing;
+      const created = await this.docker.createNetwork({
         Name: name,
         Driver: 'bridge',
         CheckDuplicate: true,
         Labels: { [LABEL.namespace]: namespace },
       });
+      const keeper = (await this.named(name)) ?? created.id;
+      if (keeper !== created.id) {
+        await ignoreGone(this.docker.getNetwork(created.id).remove()).catch((err) =>
+          this.logger.warn({ network: name, reason: dockerMessage(err) }, 'could not remove a duplicate namespace network'),
+        );
+        return keeper;
+      }
       this.logger.info({ network: name, namespace }, 'created namespace network');
-      return name;
+      return keeper;
     });
+  }
+
+  /** The id of the oldest network called exactly `name` (the name filter also matches parts). */
+  private async named(name: string): Promise<string | undefined> {
+    const networks = (await this.docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+    networks.sort((a, b) => Date.parse(a.Created) - Date.parse(b.Created) || a.Id.localeCompare(b.Id));
+    return networks[0]?.Id;
   }
 
   /**
@@ -47,7 +62,9 @@ export class NamespaceNetworks {
     return this.queue(namespace).run(async () => {
       if (inUse()) return;
       try {
-        await this.docker.getNetwork(name).remove();
+        const id = await this.named(name);
+        if (!id) return;
+        await this.docker.getNetwork(id).remove();
         this.logger.info({ network: name, namespace }, 'removed namespace network');
       } catch (err) {
         const code = dockerStatusCode(err);
