@@ -267,7 +267,7 @@ describe('a Workload with three replicas', () => {
       { matchExpressions: [{ key: RUN_LABEL, operator: 'In', values: [run] }] },
     ]);
     expect(pod.topologySpreadConstraints).toEqual([
-      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'lattice.dev/workload': name } } },
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { 'lattice.dev/workload': name } } },
     ]);
     expect(pod).toMatchObject({ automountServiceAccountToken: false, enableServiceLinks: false });
     const [container] = pod.containers;

@@ -80,7 +80,7 @@ describe('deployment', () => {
 
   test('spreads over providers: required with spreadAcrossProviders, preferred without', () => {
     expect(pod(d).topologySpreadConstraints).toEqual([
-      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'lattice.dev/workload': 'web' } } },
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: { 'lattice.dev/workload': 'web' } } },
     ]);
     expect(pod(deployment(workload({}), options)).topologySpreadConstraints![0]!.whenUnsatisfiable).toBe('ScheduleAnyway');
   });

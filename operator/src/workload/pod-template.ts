@@ -109,13 +109,16 @@ function tolerations(options: PodOptions): k8s.V1Toleration[] {
 /**
  * One replica per provider before any gets a second. With spreadAcrossProviders the scheduler
  * must keep that balance (DoNotSchedule), so losing one machine takes at most its share of the
- * replicas; without it the balance is only preferred (ScheduleAnyway).
+ * replicas; without it the balance is only preferred (ScheduleAnyway). A provider that is gone
+ * or closed (tainted NotReady, unreachable or outside its hours) is no place to balance against:
+ * with nodeTaintsPolicy Honor it is left out, so its replicas can be replaced on the others.
  */
 function spread(name: string, placement: Placement | undefined): k8s.V1TopologySpreadConstraint {
   return {
     maxSkew: 1,
     topologyKey: HOSTNAME,
     whenUnsatisfiable: placement?.spreadAcrossProviders ? 'DoNotSchedule' : 'ScheduleAnyway',
+    nodeTaintsPolicy: 'Honor',
     labelSelector: { matchLabels: selectorLabels(name) },
   };
 }
