@@ -1,10 +1,11 @@
 // Real provider agents for the end-to-end suites: the `lattice-agent` CLI, run as child
 // processes against the real Docker engine, joined to a gateway with real join tokens.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { stringify as toYaml } from 'yaml';
 import { repoRoot, waitFor } from './cluster.js';
 
 const AGENT_CLI = path.join(repoRoot, 'agent/src/cli.ts');
@@ -86,4 +87,46 @@ export async function cleanupNodes(nodeNames: string[], stateDirs: string[]): Pr
 
 export async function waitForExit(agent: AgentProcess, timeoutMs = 30_000): Promise<number> {
   return waitFor('the agent process to exit', () => agent.child?.exitCode ?? undefined, { timeoutMs });
+}
+
+/** What a provider offers, as its config file says it. */
+export interface AgentOffer {
+  cpu: string;
+  memory: string;
+  maxPods: number;
+  /** Labels for its Node; the gateway keeps only provider.lattice.dev/* and topology.kubernetes.io/{region,zone}. */
+  labels?: Record<string, string>;
+}
+
+/**
+ * Writes the agent's config file (<state-dir>/config.yaml). Before `join` it seeds what join keeps
+ * (the labels); while `run` runs, the agent reloads it live and the gateway updates the Node.
+ */
+export async function writeAgentConfig(stateDir: string, offer: AgentOffer, gateway?: string): Promise<void> {
+  const config = { ...(gateway ? { gateway } : {}), cpu: offer.cpu, memory: offer.memory, maxPods: offer.maxPods, labels: offer.labels ?? {} };
+  await writeFile(path.join(stateDir, 'config.yaml'), toYaml(config), { mode: 0o600 });
+}
+
+/** A new state directory with this offer, joined to the gateway with the token: ready for runAgent. */
+export async function joinedAgent(name: string, gateway: string, token: string, offer: AgentOffer): Promise<AgentProcess> {
+  const agent: AgentProcess = { name, stateDir: await newStateDir(name), output: [] };
+  await writeAgentConfig(agent.stateDir, offer);
+  const joined = await joinAgent({
+    gateway,
+    token,
+    name,
+    stateDir: agent.stateDir,
+    extra: ['--cpu', offer.cpu, '--memory', offer.memory, '--max-pods', String(offer.maxPods)],
+  });
+  if (joined.code !== 0) throw new Error(`lattice-agent join ${name} failed (${joined.code}): ${joined.output}`);
+  return agent;
+}
+
+/** Removes the Docker networks the agents made for these namespaces (an agent that is killed leaves them). */
+export async function removeNamespaceNetworks(namespaces: string[]): Promise<void> {
+  for (const namespace of namespaces) {
+    for (const network of await docker.listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } })) {
+      await docker.getNetwork(network.Id).remove().catch(() => undefined);
+    }
+  }
 }
