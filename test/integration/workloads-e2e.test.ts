@@ -159,7 +159,7 @@ const leaseHolder = async () => (await coordination.readNamespacedLease({ name: 
 
 /** What the operators and agents said, kept for a failure's post-mortem. */
 async function saveLogs(): Promise<string> {
-  const file = path.join(stateDir, 'test-logs', `${run}.log`);
+  const file = path.join(stateDir, 'logs', 'workloads-e2e.log');
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(
     file,

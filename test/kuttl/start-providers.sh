@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# test/kuttl/start-providers.sh — what the kuttl suite runs against: the real operator (controllers
+# and gateway, from operator/src/main.ts) reconciling the suite's namespace only, and one real
+# provider agent (lattice-agent join, then run) on this machine's Docker engine.
+#
+#   start-providers.sh        start both, then run until killed (a background command of the suite)
+#   start-providers.sh wait   wait until the provider's Node is Ready and schedulable
+#
+# kuttl ends a background command with SIGKILL, which cannot be trapped. So a janitor, started
+# here in its own session, waits for this script to die and then cleans up: it deletes the suite's
+# namespace while the operator and the agent still run (the agent stops every container, the
+# gateway confirms the pods' deletion), stops them, and removes the Node, the gateway's namespace,
+# Docker leftovers, the state under .lattice/kuttl and the kubeconfig file kuttl wrote.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+NAMESPACE=lattice-kuttl             # the suite's namespace (kuttl-test.yaml)
+SYSTEM_NAMESPACE=lattice-kuttl-system
+SUITE_LABEL=provider.lattice.dev/suite
+STATE=$ROOT/.lattice/kuttl
+LOGS=$ROOT/.lattice/logs
+LOCK=$ROOT/.lattice/kuttl.lock      # held by a janitor until its cleanup is done
+KUBECTL=$ROOT/bin/kubectl
+BUSYBOX=${LATTICE_REGISTRY:-127.0.0.1:5001}/lattice/busybox:1
+export KUBECONFIG=${KUBECONFIG:-$ROOT/.lattice/kubeconfig}
+
+log() { printf '%s start-providers: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+node_ts() { node --import tsx "$@"; }
+
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
+
+# Sends SIGTERM to the processes listed in $STATE/pids, then SIGKILL to any still running after 20 s.
+stop_processes() {
+  [[ -f $STATE/pids ]] || return 0
+  local pid
+  for pid in $(cat "$STATE/pids"); do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $(cat "$STATE/pids"); do
+    timeout 20 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+remove_containers() {
+  local ids
+  ids=$(docker ps -aq --filter "label=$1")
+  [[ -z $ids ]] || docker rm -f $ids >/dev/null || true
+}
+
+cleanup() {
+  log "cleaning up"
+  # The Workloads first, while the operator and the agent still run: the agent stops the
+  # containers and the gateway finishes the pods' deletion.
+  "$KUBECTL" delete namespace "$NAMESPACE" --ignore-not-found --timeout=90s >&2 || {
+    log "namespace $NAMESPACE not gone in time; forcing its pods"
+    "$KUBECTL" delete pods --all -n "$NAMESPACE" --force --grace-period=0 >&2 || true
+  }
+  stop_processes
+  "$KUBECTL" delete node -l "$SUITE_LABEL=kuttl" --ignore-not-found >&2 || true
+  "$KUBECTL" delete namespace "$SYSTEM_NAMESPACE" --ignore-not-found --wait=false >&2 || true
+  [[ ! -f $STATE/node ]] || remove_containers "lattice.dev/node=$(cat "$STATE/node")"
+  remove_containers "lattice.dev/pod-namespace=$NAMESPACE"
+  local networks
+  networks=$(docker network ls -q --filter "label=lattice.dev/namespace=$NAMESPACE")
+  [[ -z $networks ]] || docker network rm $networks >/dev/null || true
+  rm -rf "$STATE"
+}
+
+# The janitor: waits for the script ($1) to die, cleans up, then removes the kubeconfig that kuttl
+# ($2, started at $3, running in $4) wrote into its working directory, once kuttl is gone.
+janitor() {
+  local script=$1 kuttl=$2 kuttl_started=$3 kuttl_dir=$4
+  exec 9>"$LOCK"
+  flock 9
+  tail --pid="$script" -f /dev/null
+  cleanup
+  if [[ $kuttl != 0 ]]; then
+    timeout 120 tail --pid="$kuttl" -f /dev/null || true
+    local kubeconfig=$kuttl_dir/kubeconfig
+    if [[ -f $kubeconfig && $(stat -c %Y "$kubeconfig") -ge $kuttl_started ]]; then rm -f "$kubeconfig"; fi
+  fi
+  log "done"
+}
+
+start() {
+  mkdir -p "$ROOT/.lattice" "$LOGS"
+  # A previous run's janitor may still be cleaning up: wait for it, then for its namespaces to go.
+  flock -w 180 "$LOCK" true
+  "$KUBECTL" delete node -l "$SUITE_LABEL=kuttl" --ignore-not-found >&2
+  local ns
+  for ns in "$NAMESPACE" "$SYSTEM_NAMESPACE"; do "$KUBECTL" wait --for=delete "namespace/$ns" --timeout=120s >/dev/null 2>&1 || true; done
+  rm -rf "$STATE"
+  mkdir -p "$STATE"
+
+  # kuttl (our parent) writes ./kubeconfig and never removes it: the janitor does, if kuttl wrote it.
+  local kuttl=0 kuttl_started=0
+  if [[ $(ps -o comm= -p "$PPID") == kubectl-kuttl* ]]; then
+    kuttl=$PPID
+    kuttl_started=$(date -d "$(ps -o lstart= -p "$PPID")" +%s)
+  fi
+  setsid "$0" janitor "$$" "$kuttl" "$kuttl_started" "$PWD" >"$LOGS/kuttl-janitor.log" 2>&1 </dev/null &
+
+  for ns in "$NAMESPACE" "$SYSTEM_NAMESPACE"; do
+    "$KUBECTL" create namespace "$ns" --dry-run=client -o yaml | "$KUBECTL" apply -f - >&2
+  done
+
+  local grpc_port kubelet_port
+  grpc_port=$(free_port)
+  kubelet_port=$(free_port)
+  cd "$ROOT"
+  node_ts operator/src/main.ts --kubeconfig "$KUBECONFIG" \
+    --namespace "$SYSTEM_NAMESPACE" --watch-namespace "$NAMESPACE" --leader-election-identity kuttl \
+    --health-address 127.0.0.1 --metrics-port 0 \
+    --grpc-address "127.0.0.1:$grpc_port" --kubelet-address 127.0.0.1 --kubelet-port "$kubelet_port" \
+    --provider-loss-timeout-seconds 30 --disconnect-grace-seconds 3 \
+    >"$LOGS/kuttl-operator.log" 2>&1 &
+  echo $! >>"$STATE/pids"
+  local operator=$!
+  local deadline=$((SECONDS + 90))
+  until grep -q '"msg":"gateway listening"' "$LOGS/kuttl-operator.log"; do
+    kill -0 "$operator" 2>/dev/null || { log "the operator exited: see $LOGS/kuttl-operator.log"; exit 1; }
+    ((SECONDS < deadline)) || { log "the operator's gateway did not start: see $LOGS/kuttl-operator.log"; exit 1; }
+    sleep 0.5
+  done
+  log "operator leading, gateway on 127.0.0.1:$grpc_port"
+
+  local name=kuttl-provider-$(date +%s)
+  local agent_state=$STATE/agent
+  mkdir -p -m 700 "$agent_state"
+  printf 'labels:\n  %s: kuttl\n' "$SUITE_LABEL" >"$agent_state/config.yaml"
+  local token
+  token=$(node_ts operator/src/cli.ts --kubeconfig "$KUBECONFIG" -n "$SYSTEM_NAMESPACE" token create --ttl 10m --description kuttl)
+  node_ts agent/src/cli.ts join --gateway "127.0.0.1:$grpc_port" --token "$token" --name "$name" \
+    --state-dir "$agent_state" --cpu 1 --memory 1Gi --max-pods 20 >&2
+  echo "$name" >"$STATE/node"
+  node_ts agent/src/cli.ts run --state-dir "$agent_state" --sandbox-image "$BUSYBOX" >"$LOGS/kuttl-agent.log" 2>&1 &
+  echo $! >>"$STATE/pids"
+  log "provider $name running"
+  wait
+}
+
+wait_ready() {
+  local deadline=$((SECONDS + 150))
+  until [[ -f $STATE/node ]]; do
+    ((SECONDS < deadline)) || { log "no provider joined: see $LOGS/kuttl-operator.log"; exit 1; }
+    sleep 0.5
+  done
+  local name
+  name=$(cat "$STATE/node")
+  until "$KUBECTL" wait --for=condition=Ready "node/$name" --timeout=5s >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { log "node $name not Ready: see $LOGS/kuttl-agent.log"; exit 1; }
+    sleep 0.5
+  done
+  # Until the node lifecycle controller has seen it Ready, a new Node is tainted not-ready.
+  until ! "$KUBECTL" get node "$name" -o jsonpath='{.spec.taints[*].key}' | grep -q node.kubernetes.io/; do
+    ((SECONDS < deadline)) || { log "node $name still tainted"; exit 1; }
+    sleep 0.5
+  done
+  log "provider $name Ready"
+}
+
+case ${1:-start} in
+  start) start ;;
+  wait) wait_ready ;;
+  janitor) shift; janitor "$@" ;;
+  *) echo "usage: $0 [start|wait]" >&2; exit 2 ;;
+esac
