@@ -210,18 +210,26 @@ export class Gateway {
   }
 
   /** The node a Connect call is from, from its verified client certificate, or why not. */
-  private authenticate(call: grpc.ServerDuplexStream<unknown, unknown>): { node: string } | { error: string } {
+  private async authenticate(call: grpc.ServerDuplexStream<unknown, unknown>): Promise<{ node: string } | { error: string }> {
     const cert = call.getAuthContext().sslPeerCertificate;
     if (!cert) return { error: 'a client certificate signed by the gateway is required: join first (lattice-agent join)' };
     const node = cert.subject?.CN;
     const org = cert.subject?.O;
     if (typeof node !== 'string' || org !== NODE_ORGANIZATION) return { error: 'the client certificate is not a Lattice node certificate' };
-    if (!this.identities.isCurrent(node, cert.serialNumber)) return { error: `node "${node}" was revoked or re-joined with another certificate` };
+    if (!(await this.identities.isCurrent(node, cert.serialNumber))) return { error: `node "${node}" was revoked or re-joined with another certificate` };
     return { node };
   }
 
   private async connect(call: grpc.ServerDuplexStream<unknown, unknown>): Promise<void> {
-    const auth = this.authenticate(call);
+    let auth: Awaited<ReturnType<Gateway['authenticate']>>;
+    try {
+      auth = await this.authenticate(call);
+    } catch (err) {
+      // Not a refusal: the agent dials again.
+      this.log.warn({ err }, 'checking a node certificate failed');
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the gateway could not check the node certificate; retry' });
+      return;
+    }
     if ('error' in auth) {
       this.metrics.refusedMessages.inc({ reason: 'unauthenticated' });
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: auth.error });

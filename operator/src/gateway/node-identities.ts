@@ -70,13 +70,26 @@ export class NodeIdentities {
     }
   }
 
-  /** True when `serialNumber` is the current certificate of `nodeName`. */
-  isCurrent(nodeName: string, serialNumber: string): boolean {
-    const secret = this.informer.get(identitySecretName(nodeName), this.namespace);
-    const serial = secret?.data?.serial;
-    return serial !== undefined && Buffer.from(serial, 'base64').toString().toLowerCase() === serialNumber.toLowerCase();
+  /**
+   * True when `serialNumber` is the current certificate of `nodeName`. The informer may not have
+   * seen a join recorded a moment ago (an agent connects right after joining): what it does not
+   * confirm is asked of the API before the connection is refused.
+   */
+  async isCurrent(nodeName: string, serialNumber: string): Promise<boolean> {
+    if (matches(this.informer.get(identitySecretName(nodeName), this.namespace), serialNumber)) return true;
+    try {
+      return matches(await this.core.readNamespacedSecret({ name: identitySecretName(nodeName), namespace: this.namespace }), serialNumber);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
+}
+
+function matches(secret: k8s.V1Secret | undefined, serialNumber: string): boolean {
+  const serial = secret?.data?.serial;
+  return serial !== undefined && Buffer.from(serial, 'base64').toString().toLowerCase() === serialNumber.toLowerCase();
 }
 
 /** Revokes a node: its certificate is refused from now on. False when it was not joined. */
