@@ -9,6 +9,7 @@ BIN="$ROOT/bin"
 LOGS="$STATE/logs"
 RUN="$STATE/run"
 export PATH="$BIN:$PATH"
+mkdir -p "$LOGS" "$RUN"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
