@@ -147,7 +147,8 @@ test('the deploy form refuses a bad value on its field, then creates the Workloa
   expect(await cpu.getAttribute('aria-invalid')).toBe('true');
   const errorId = (await cpu.getAttribute('aria-describedby'))?.split(' ').find((id) => id.endsWith('-error'));
   expect(await page.locator(`#${errorId}`).textContent()).toBe('must be a positive Kubernetes quantity, such as 250m, 0.5 or 2');
-  expect(await page.locator('[data-field="cpu"]:focus').count()).toBe(1);
+  // Focus moves to the first invalid field once the form has rendered its errors.
+  await page.locator('[data-field="cpu"]:focus').waitFor();
   await screenshot('deploy-error');
 
   await cpu.fill('100m');
@@ -160,7 +161,7 @@ test('the deploy form refuses a bad value on its field, then creates the Workloa
 
 test('the card appears live and tells the truth: pending, nothing ready, no node yet', async () => {
   // No operator or provider runs in this suite, so the Workload stays pending.
-  expect(await card().getByText('Status: pending').isVisible()).toBe(true);
+  await card().getByText('Status: pending').waitFor();
   expect(await card().textContent()).toMatch(/Ready0 of 1.*Nodesnone yet.*Age\d+s/);
   await screenshot('dashboard-card');
 
