@@ -66,18 +66,18 @@ cleanup() {
   rm -rf "$STATE"
 }
 
-# The janitor: waits for the script ($1) to die, cleans up, then removes the kubeconfig that kuttl
-# ($2, started at $3, running in $4) wrote into its working directory, once kuttl is gone.
+# The janitor: waits for the script ($1) to die, cleans up, then, once kuttl ($2) is gone, removes
+# the kubeconfig ($3) it wrote, unless it was written again since (by the next run: $4 is the
+# file's modification time when this run started).
 janitor() {
-  local script=$1 kuttl=$2 kuttl_started=$3 kuttl_dir=$4
+  local script=$1 kuttl=$2 kubeconfig=$3 written=$4
   exec 9>"$LOCK"
   flock 9
   tail --pid="$script" -f /dev/null
   cleanup
   if [[ $kuttl != 0 ]]; then
     timeout 120 tail --pid="$kuttl" -f /dev/null || true
-    local kubeconfig=$kuttl_dir/kubeconfig
-    if [[ -f $kubeconfig && $(stat -c %Y "$kubeconfig") -ge $kuttl_started ]]; then rm -f "$kubeconfig"; fi
+    if [[ -f $kubeconfig && $(stat -c %y "$kubeconfig") == "$written" ]]; then rm -f "$kubeconfig"; fi
   fi
   log "done"
 }
@@ -91,14 +91,16 @@ start() {
   for ns in "$NAMESPACE" "$SYSTEM_NAMESPACE"; do "$KUBECTL" wait --for=delete "namespace/$ns" --timeout=120s >/dev/null 2>&1 || true; done
   rm -rf "$STATE"
   mkdir -p "$STATE"
+  # `wait`, run by the same parent, waits for this run's provider, not one a previous run left.
+  echo "$PPID" >"$STATE/run"
 
-  # kuttl (our parent) writes ./kubeconfig and never removes it: the janitor does, if kuttl wrote it.
-  local kuttl=0 kuttl_started=0
-  if [[ $(ps -o comm= -p "$PPID") == kubectl-kuttl* ]]; then
+  # kuttl (our parent) writes ./kubeconfig before it runs us, and never removes it: the janitor does.
+  local kuttl=0 written=
+  if [[ $(ps -o comm= -p "$PPID") == kubectl-kuttl* && -f $PWD/kubeconfig ]]; then
     kuttl=$PPID
-    kuttl_started=$(date -d "$(ps -o lstart= -p "$PPID")" +%s)
+    written=$(stat -c %y "$PWD/kubeconfig")
   fi
-  setsid "$0" janitor "$$" "$kuttl" "$kuttl_started" "$PWD" >"$LOGS/kuttl-janitor.log" 2>&1 </dev/null &
+  setsid "$0" janitor "$$" "$kuttl" "$PWD/kubeconfig" "$written" >"$LOGS/kuttl-janitor.log" 2>&1 </dev/null &
 
   for ns in "$NAMESPACE" "$SYSTEM_NAMESPACE"; do
     "$KUBECTL" create namespace "$ns" --dry-run=client -o yaml | "$KUBECTL" apply -f - >&2
@@ -141,7 +143,7 @@ start() {
 
 wait_ready() {
   local deadline=$((SECONDS + 150))
-  until [[ -f $STATE/node ]]; do
+  until [[ -f $STATE/node && $(cat "$STATE/run" 2>/dev/null) == "$PPID" ]]; do
     ((SECONDS < deadline)) || { log "no provider joined: see $LOGS/kuttl-operator.log"; exit 1; }
     sleep 0.5
   done
