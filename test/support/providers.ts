@@ -126,7 +126,7 @@ export async function joinedAgent(name: string, gateway: string, token: string, 
 export async function removeNamespaceNetworks(namespaces: string[]): Promise<void> {
   for (const namespace of namespaces) {
     for (const network of await docker.listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } })) {
-      await docker.getNetwork(network.Id).remove().catch(() => undefined);
+      await docker.getNetwork(network.Id).remove().catch((err: Error) => console.error(`removing network ${network.Name}: ${err.message}`));
     }
   }
 }
