@@ -210,7 +210,7 @@ export class SimulatedFleet {
     const fleet = new SimulatedFleet([], stateRoot);
     try {
       const indexes = Array.from({ length: options.count }, (_, i) => i);
-      const agents = await pooled(indexes, options.concurrency ?? 10, async (i) => {
+      await pooled(indexes, options.concurrency ?? 10, async (i) => {
         const identity = await joinWithRetry({
           gateway: options.gateway,
           token: options.token,
@@ -220,9 +220,8 @@ export class SimulatedFleet {
         const agent = new SimulatedAgent(identity, options.offer, `10.${200 + Math.floor(i / 250)}.${i % 250}`);
         fleet.agents.push(agent);
         await agent.connect();
-        return agent;
       });
-      return new SimulatedFleet(agents, stateRoot);
+      return fleet;
     } catch (err) {
       await fleet.stop();
       throw err;
