@@ -77,11 +77,15 @@ export async function nodeContainers(nodeName: string): Promise<Docker.Container
   return docker.listContainers({ all: true, filters: { label: [`lattice.dev/node=${nodeName}`] } });
 }
 
-/** Removes every container, network and volume the agents of these nodes left. */
+/**
+ * Removes every container the agents of these nodes left, then the namespace networks no
+ * container uses any more (a stopped agent leaves them; Docker has room for only ~30 bridges).
+ */
 export async function cleanupNodes(nodeNames: string[], stateDirs: string[]): Promise<void> {
   for (const node of nodeNames) {
     for (const c of await nodeContainers(node)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   }
+  await docker.pruneNetworks({ filters: JSON.stringify({ label: ['lattice.dev/namespace'] }) }).catch(() => undefined);
   for (const dir of stateDirs) await rm(dir, { recursive: true, force: true });
 }
 
