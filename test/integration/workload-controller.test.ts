@@ -22,39 +22,19 @@ import { isNotFound } from '../../operator/src/kube/errors.js';
 import { EventRecorder } from '../../operator/src/kube/events.js';
 import { workloadController } from '../../operator/src/workload/controller.js';
 import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { condition, workloadReader } from '../support/workloads.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
 const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
-const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 
 const run = uniqueName('it-wl');
 const namespace = run;
+const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs: 60_000 });
 const RUN_LABEL = 'lattice.dev/test-run';
 const IMAGE = '127.0.0.1:5001/lattice/busybox:1';
 const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
-
-interface StoredWorkload {
-  metadata: { name: string; generation: number; uid: string };
-  status?: {
-    observedGeneration?: number;
-    phase?: string;
-    replicas?: number;
-    readyReplicas?: number;
-    nodes?: string[];
-    endpoints?: { port: string; url: string }[];
-    conditions?: Condition[];
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fake providers: a Node as the gateway registers it, kept alive by a node Lease.
@@ -132,26 +112,6 @@ async function applyWorkload(ns: string, name: string, spec: Record<string, unkn
 
 async function patchWorkload(name: string, spec: Record<string, unknown>): Promise<void> {
   await kubectl(['patch', 'workload', name, '-n', namespace, '--type', 'merge', '-p', JSON.stringify({ spec })]);
-}
-
-async function getWorkload(name: string, ns = namespace): Promise<StoredWorkload> {
-  return (await custom.getNamespacedCustomObject({ group: 'lattice.dev', version: 'v1alpha1', plural: 'workloads', namespace: ns, name })) as StoredWorkload;
-}
-
-const condition = (wl: StoredWorkload, type: string) => wl.status?.conditions?.find((c) => c.type === type);
-
-/** Waits until the Workload's status describes its latest generation and `check` holds. */
-function waitForStatus(name: string, what: string, check: (wl: StoredWorkload) => boolean, timeoutMs = 60_000): Promise<StoredWorkload> {
-  return waitFor(
-    `Workload ${name}: ${what}`,
-    async () => {
-      const wl = await getWorkload(name);
-      if (wl.status?.observedGeneration === wl.metadata.generation && check(wl)) return wl;
-      // Thrown, so that a timeout shows the status last seen.
-      throw new Error(`generation ${wl.metadata.generation}, status ${JSON.stringify(wl.status)}`);
-    },
-    { timeoutMs },
-  );
 }
 
 async function podsOf(name: string, ns = namespace): Promise<k8s.V1Pod[]> {

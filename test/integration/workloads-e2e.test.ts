@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, writeAgentConfig, type AgentOffer, type AgentProcess } from '../support/providers.js';
 
@@ -18,11 +19,11 @@ const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
 const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
-const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 const docker = new Docker();
 
 const run = uniqueName('e2e-wl');
 const namespace = run;
+const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs: 90_000, intervalMs: 500 });
 const gatewayNamespace = `${run}-gw`;
 const RUN_LABEL = 'provider.lattice.dev/e2e-run';
 const PROVIDER_LOSS_SECONDS = 20;
@@ -35,18 +36,6 @@ const beta: AgentProcess = { name: `${run}-beta`, stateDir: '', output: [] };
 const operators: OperatorProcess[] = [];
 let grpcPort: number;
 let kubeletPort: number;
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-
-interface StoredWorkload {
-  metadata: { name: string; generation: number; resourceVersion: string };
-  status?: { observedGeneration?: number; phase?: string; replicas?: number; readyReplicas?: number; nodes?: string[]; endpoints?: { port: string; url: string }[]; conditions?: Condition[] };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Workloads, their pods and their containers.
@@ -65,25 +54,6 @@ async function applyWorkload(name: string, spec: Record<string, unknown>): Promi
 
 async function patchWorkload(name: string, spec: Record<string, unknown>): Promise<void> {
   await kubectl(['patch', 'workload', name, '-n', namespace, '--type', 'merge', '-p', JSON.stringify({ spec })]);
-}
-
-async function getWorkload(name: string): Promise<StoredWorkload> {
-  return (await custom.getNamespacedCustomObject({ group: 'lattice.dev', version: 'v1alpha1', plural: 'workloads', namespace, name })) as StoredWorkload;
-}
-
-const condition = (wl: StoredWorkload, type: string) => wl.status?.conditions?.find((c) => c.type === type);
-
-/** Waits until the status describes the latest generation and `check` holds. */
-function waitForStatus(name: string, what: string, check: (wl: StoredWorkload) => boolean, timeoutMs = 90_000): Promise<StoredWorkload> {
-  return waitFor(
-    `Workload ${name}: ${what}`,
-    async () => {
-      const wl = await getWorkload(name);
-      if (wl.status?.observedGeneration === wl.metadata.generation && check(wl)) return wl;
-      throw new Error(`generation ${wl.metadata.generation}, status ${JSON.stringify(wl.status)}`);
-    },
-    { timeoutMs, intervalMs: 500 },
-  );
 }
 
 const readyWith = (n: number) => (wl: StoredWorkload) => condition(wl, 'Ready')?.status === 'True' && wl.status?.readyReplicas === n && wl.status.replicas === n;
