@@ -73,8 +73,8 @@ class AgentSession {
     if (this.closed) return;
     this.closed = true;
     this.mux.closeAll(details);
+    // grpc-js ends a server stream with this status when it sees 'error'.
     this.call.emit('error', { code: status, details });
-    this.call.end();
   }
 }
 
@@ -251,7 +251,7 @@ export class Gateway {
         return;
       }
       const msg = parsed.data;
-      log.debug({ msg: msg.msg, body: msg.msg === 'podStatus' ? { phase: msg.podStatus.phase, deleted: msg.podStatus.deleted } : undefined }, 'agent message');
+      log.debug({ msg: msg.msg }, 'agent message');
       if (!hello) {
         if (msg.msg !== 'hello') {
           this.metrics.refusedMessages.inc({ reason: 'beforeHello' });
