@@ -5,17 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseQuantity } from '@lattice/crds';
 import { AvailabilitySchema, type Offer } from '@lattice/protocol';
 
+/** The quantities a provider's offer accepts: a plain subset of Kubernetes' syntax. */
 const QUANTITY = /^(\d+(\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-
-/** Kubernetes-style quantity -> number in base units (cores or bytes). */
-export function quantity(value: string): number {
-  const m = QUANTITY.exec(value);
-  if (!m) throw new Error(`"${value}" is not a quantity like 2, 500m, 4Gi`);
-  const factor: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-  return Number(m[1]) * (m[3] ? factor[m[3]]! : 1);
-}
 
 const quantityString = (what: string) =>
   z
@@ -64,8 +58,8 @@ export async function loadConfig(file: string, overrides: Record<string, unknown
   if (!parsed.success) throw new Error(formatIssues(parsed.error, file));
   const config = parsed.data;
   const cores = os.cpus().length;
-  if (quantity(config.cpu) > cores) throw new Error(`${file} is invalid:\n  - cpu: ${config.cpu} is more than this machine's ${cores} CPUs`);
-  if (quantity(config.memory) > os.totalmem()) {
+  if (parseQuantity(config.cpu) > cores) throw new Error(`${file} is invalid:\n  - cpu: ${config.cpu} is more than this machine's ${cores} CPUs`);
+  if (parseQuantity(config.memory) > os.totalmem()) {
     throw new Error(`${file} is invalid:\n  - memory: ${config.memory} is more than this machine's ${Math.floor(os.totalmem() / 2 ** 20)}Mi`);
   }
   return config;
@@ -73,8 +67,8 @@ export async function loadConfig(file: string, overrides: Record<string, unknown
 
 export function offerOf(config: AgentConfig): Offer {
   return {
-    cpuMillis: Math.round(quantity(config.cpu) * 1000),
-    memoryBytes: Math.round(quantity(config.memory)),
+    cpuMillis: Math.round(parseQuantity(config.cpu) * 1000),
+    memoryBytes: Math.round(parseQuantity(config.memory)),
     maxPods: config.maxPods,
     labels: config.labels,
     availability: config.availability ?? null,

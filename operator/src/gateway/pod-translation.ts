@@ -16,7 +16,7 @@ import type {
   Probe,
   Volume,
 } from '@lattice/protocol';
-import { parseQuantity } from '../kube/quantity.js';
+import { parseQuantity } from '@lattice/crds';
 
 /** What the translation reads from the cluster; the gateway backs it with informer caches. */
 export interface PodResolver {

@@ -6,7 +6,7 @@
 // the pod (a restart). Every other setting is written to lattice.conf in the data directory and
 // applied with pg_reload_conf(), without a restart (see scripts.ts).
 import type { PostgresInstanceSpec } from '@lattice/crds';
-import { parseQuantity } from '../kube/quantity.js';
+import { parseQuantity } from '@lattice/crds';
 
 export type Settings = Record<string, string>;
 

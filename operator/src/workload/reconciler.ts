@@ -19,7 +19,7 @@ import type { Applier } from '../kube/apply.js';
 import type { EventRecorder, EventTarget } from '../kube/events.js';
 import type { Cache } from '../kube/informer.js';
 import { isControlledBy } from '../kube/owners.js';
-import { parseQuantity } from '../kube/quantity.js';
+import { parseQuantity } from '@lattice/crds';
 import { WORKLOADS, type StoredWorkload, type WorkloadCaches } from './caches.js';
 import { nameProblem } from './names.js';
 import { desiredObjects, type DesiredObjects, type ReplicaSetOwner } from './objects.js';
