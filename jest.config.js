@@ -16,6 +16,8 @@ const common = {
     ],
   },
   testEnvironment: 'node',
+  // Local state (etcd's own .snap files, images, agent state) and built binaries are not ours to crawl.
+  modulePathIgnorePatterns: ['<rootDir>/.lattice/', '<rootDir>/bin/'],
 };
 
 const config = {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { kubectl, repoRoot, stateDir, uniqueName } from '../support/cluster.js';
+import { kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 
 const run = promisify(execFile);
 const consoleDir = path.join(repoRoot, 'console');
@@ -132,7 +132,9 @@ test('a signed-out visitor is sent to sign in; a token the apiserver accepts sig
 
 test('the deploy form refuses a bad value on its field, then creates the Workload by server-side apply', async () => {
   await page.getByRole('link', { name: 'Deploy an app' }).click();
-  await page.getByLabel('Name').fill(WORKLOAD);
+  // The page is its own chunk: wait for it, or 'Name' could still find the dashboard's 'Namespace'.
+  await page.getByRole('heading', { name: 'Deploy an app' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill(WORKLOAD);
   await page.getByLabel('Image').fill('nginx:1.27');
   await page.getByLabel('Port (optional)').fill('8080');
   await page.getByLabel('CPU').fill('lots');
@@ -149,7 +151,13 @@ test('the deploy form refuses a bad value on its field, then creates the Workloa
   expect(await page.locator(`#${errorId}`).textContent()).toBe('must be a positive Kubernetes quantity, such as 250m, 0.5 or 2');
   // Focus moves to the first invalid field. Read document.activeElement: the :focus selector
   // also needs the browser window itself to hold focus, which a headless window may not.
-  await page.waitForFunction("document.activeElement?.getAttribute('data-field') === 'cpu'");
+  // page.evaluate runs through the DevTools protocol; waitForFunction would eval() inside the
+  // page, which the console's Content-Security-Policy (rightly) forbids.
+  await waitFor('focus on the CPU field', async () => {
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-field'));
+    if (focused !== 'cpu') throw new Error(`focus is on ${focused ?? 'nothing'}`);
+    return true;
+  }, { timeoutMs: 10_000 });
   await screenshot('deploy-error');
 
   await cpu.fill('100m');
