@@ -235,6 +235,24 @@ export const VolumeDeletedSchema = z.object({ volumeName: z.string().min(1).max(
 export const WelcomeSchema = z.object({ nodeName: name, protocolVersion: int });
 export const PodSyncSchema = z.object({ pods: z.array(PodSchema).max(1000) });
 
+const finite = z.number().finite().min(0);
+export const EarningsDaySchema = z.object({
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'date must be YYYY-MM-DD'),
+  cpuCoreSeconds: finite,
+  memoryGibSeconds: finite,
+  amountMicros: nonNegative,
+});
+export const UsageSampleSchema = z.object({ at: timestamp, cpuMillis: nonNegative, memoryBytes: nonNegative, pods: nonNegative });
+export const EarningsSchema = z.object({
+  currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code'),
+  totalMicros: nonNegative,
+  days: z.array(EarningsDaySchema).max(400),
+  samples: z.array(UsageSampleSchema).max(2000),
+  cpuCoreHourPrice: finite,
+  memoryGibHourPrice: finite,
+  updatedAt: timestamp,
+});
+
 /** One message on the stream, agent to gateway: the `msg` field names the member that is set. */
 export const AgentMessageSchema = z.discriminatedUnion('msg', [
   z.object({ msg: z.literal('hello'), hello: HelloSchema }),
@@ -257,6 +275,7 @@ export const GatewayMessageSchema = z.discriminatedUnion('msg', [
   z.object({ msg: z.literal('streamResize'), streamResize: StreamResizeSchema }),
   z.object({ msg: z.literal('streamEnd'), streamEnd: StreamEndSchema }),
   z.object({ msg: z.literal('volumeDelete'), volumeDelete: VolumeDeleteSchema }),
+  z.object({ msg: z.literal('earnings'), earnings: EarningsSchema }),
 ]);
 
 export type Availability = z.infer<typeof AvailabilitySchema>;
@@ -280,5 +299,8 @@ export type OpenStream = z.infer<typeof OpenStreamSchema>;
 export type StreamData = z.infer<typeof StreamDataSchema>;
 export type StreamResize = z.infer<typeof StreamResizeSchema>;
 export type StreamEnd = z.infer<typeof StreamEndSchema>;
+export type Earnings = z.infer<typeof EarningsSchema>;
+export type EarningsDay = z.infer<typeof EarningsDaySchema>;
+export type UsageSample = z.infer<typeof UsageSampleSchema>;
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;
