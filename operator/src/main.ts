@@ -114,6 +114,7 @@ const program = new Command('lattice-operator')
   .addOption(flag('--kubelet-port <port>', "port of the gateway's kubelet API", number))
   .addOption(flag('--disconnect-grace-seconds <s>', "how long an agent may stay disconnected before its Node is NotReady", number))
   .addOption(flag('--drain-grace-seconds <s>', "how long past a provider's availability window its pods may stay", number))
+  .addOption(flag('--metering-interval-seconds <s>', "how often providers' reserved usage is metered and their earnings sent (default 30)", number))
   .showHelpAfterError();
 
 /** The options, or an exit with every problem named by its flag and environment variable. */
@@ -200,10 +201,10 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
   }
 
   if (options.gateway) {
-    const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds } = options;
+    const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds } = options;
     const gatewayOptions = GatewayOptionsSchema.parse({
       namespace: options.namespace,
-      ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds },
+      ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds },
     });
     let gateway: RunningGateway | undefined;
     manager.add({

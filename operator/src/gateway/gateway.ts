@@ -29,6 +29,7 @@ import { PodDispatcher } from './pod-dispatcher.js';
 import { createStreamMetrics } from './kubelet-api/metrics.js';
 import { StreamMux, type StreamObserver } from './streams.js';
 import { VirtualNode } from './virtual-node.js';
+import { UsageMeter } from '../usage/meter.js';
 
 export interface GatewayConfig {
   /** Namespace of the gateway's own Secrets (CA, join tokens, node identities). */
@@ -45,6 +46,8 @@ export interface GatewayConfig {
   drainGraceMs: number;
   /** How long a Connect may take to say Hello. */
   helloTimeoutMs?: number;
+  /** How often each connected provider's usage is metered and its earnings sent to it. */
+  meteringIntervalMs: number;
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -91,6 +94,7 @@ export class Gateway {
   private readonly dispatcher: PodDispatcher;
   private readonly volumes: LocalVolumeProvisioner;
   private readonly tokens: JoinTokens;
+  private readonly meter: UsageMeter;
   private ca?: CertificateAuthority;
   private availabilityTimer?: NodeJS.Timeout;
   private boundPort?: number;
@@ -116,6 +120,15 @@ export class Gateway {
       (node, volumeName) => this.sessions.get(node)?.send({ msg: 'volumeDelete', volumeDelete: { volumeName } }) ?? false,
       log.child({ part: 'volumes' }),
     );
+    this.meter = new UsageMeter({
+      core: this.core,
+      namespace: config.namespace,
+      intervalMs: config.meteringIntervalMs,
+      connectedNodes: () => [...this.sessions.keys()],
+      podsOf: (node) => this.dispatcher.podsOf(node),
+      send: (node, earnings) => this.sessions.get(node)?.send({ msg: 'earnings', earnings }) ?? false,
+      log: log.child({ part: 'usage' }),
+    });
   }
 
   /** The StreamMux of a node's live connection (for the kubelet API), if it is connected. */
@@ -160,11 +173,13 @@ export class Gateway {
       this.server.bindAsync(this.config.grpcAddress, credentials, (err, port) => (err ? reject(err) : resolve(port))),
     );
     this.availabilityTimer = setInterval(() => void this.checkAvailability(), AVAILABILITY_CHECK_MS);
+    this.meter.start();
     this.log.info({ address: this.config.grpcAddress, port: this.boundPort }, 'gateway listening');
   }
 
   async stop(): Promise<void> {
     clearInterval(this.availabilityTimer);
+    await this.meter.stop();
     for (const session of this.sessions.values()) session.close(grpc.status.UNAVAILABLE, 'the gateway is shutting down');
     for (const { node, lostTimer } of this.nodes.values()) {
       clearTimeout(lostTimer);
@@ -299,6 +314,7 @@ export class Gateway {
     await entry.node.connected(hello);
     this.dispatcher.attach(session.nodeName, session);
     this.volumes.reclaimPending(session.nodeName);
+    void this.meter.connected(session.nodeName).catch((err) => log.warn({ err }, 'reading the usage ledger failed'));
     log.info({ offer: { cpuMillis: hello.offer.cpuMillis, memoryBytes: hello.offer.memoryBytes } }, 'agent connected');
   }
 

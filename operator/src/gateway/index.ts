@@ -20,6 +20,8 @@ export const GatewayOptionsSchema = z.object({
   disconnectGraceSeconds: z.number().min(1).max(600).default(10),
   /** Seconds past the end of a provider's availability window before its pods are moved off. */
   drainGraceSeconds: z.number().min(0).max(86_400).default(300),
+  /** Seconds between two meterings of each provider's reserved usage (earnings). */
+  meteringIntervalSeconds: z.number().min(0.5).max(3600).default(30),
   /** Namespace of the gateway's Secrets (CA, join tokens, node identities). */
   namespace: z.string().min(1).default('lattice-system'),
 });
@@ -61,6 +63,7 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
       kubeletEndpoint: { address: options.kubeletAddress, port: kubeletApi.port },
       disconnectGraceMs: options.disconnectGraceSeconds * 1000,
       drainGraceMs: options.drainGraceSeconds * 1000,
+      meteringIntervalMs: options.meteringIntervalSeconds * 1000,
     },
     log.child({ component: 'gateway' }),
     registry,

@@ -1,0 +1,114 @@
+// A provider's metered usage: what the pods bound to its node reserved (their resource requests),
+// accrued per UTC day and priced at the price in force when it accrued, plus recent samples for a
+// chart. Pure functions: the clock and the prices are parameters, so the arithmetic is testable.
+import type * as k8s from '@kubernetes/client-node';
+import { z } from 'zod';
+import { parseQuantity } from '@lattice/crds';
+import type { Earnings, UsageSample } from '@lattice/protocol';
+import type { PriceList } from './pricing.js';
+
+/** Days kept one by one; older ones fold into `earlierMicros`. */
+export const MAX_DAYS = 90;
+/** Samples kept for the usage chart (at the default 30 s interval: six hours). */
+export const MAX_SAMPLES = 720;
+
+const amount = z.number().finite().min(0);
+const DaySchema = z.object({
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  cpuCoreSeconds: amount,
+  memoryGibSeconds: amount,
+  /** Fractional micros: rounding happens only when reported. */
+  micros: amount,
+});
+
+/** The persisted form (a ConfigMap per node): validated when read back. */
+export const NodeUsageSchema = z.object({
+  version: z.literal(1),
+  earlierMicros: amount,
+  days: z.array(DaySchema).max(MAX_DAYS),
+  samples: z.array(z.object({ at: z.string(), cpuMillis: amount, memoryBytes: amount, pods: amount })).max(MAX_SAMPLES),
+});
+
+export type NodeUsage = z.infer<typeof NodeUsageSchema>;
+export type Day = z.infer<typeof DaySchema>;
+
+export const emptyUsage = (): NodeUsage => ({ version: 1, earlierMicros: 0, days: [], samples: [] });
+
+export interface Reserved {
+  cpuMillis: number;
+  memoryBytes: number;
+  pods: number;
+}
+
+const GIB = 2 ** 30;
+const DAY_MS = 86_400_000;
+
+/** What one pod reserves, as the scheduler counts it: the larger of its containers' sum and any init container. */
+function podRequests(pod: k8s.V1Pod): { cpuMillis: number; memoryBytes: number } {
+  const of = (c: k8s.V1Container) => ({
+    cpuMillis: c.resources?.requests?.cpu ? Math.round(parseQuantity(c.resources.requests.cpu) * 1000) : 0,
+    memoryBytes: c.resources?.requests?.memory ? Math.round(parseQuantity(c.resources.requests.memory)) : 0,
+  });
+  const containers = (pod.spec?.containers ?? []).map(of);
+  const inits = (pod.spec?.initContainers ?? []).map(of);
+  const sum = (key: 'cpuMillis' | 'memoryBytes') => containers.reduce((n, c) => n + c[key], 0);
+  const max = (key: 'cpuMillis' | 'memoryBytes') => Math.max(sum(key), ...inits.map((c) => c[key]));
+  return { cpuMillis: max('cpuMillis'), memoryBytes: max('memoryBytes') };
+}
+
+/**
+ * What the pods bound to a node reserve right now. Only Running pods count: a pod still pulling
+ * its image or one that failed is capacity the provider did not deliver.
+ */
+export function reservedBy(pods: k8s.V1Pod[]): Reserved {
+  const running = pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+  return running.map(podRequests).reduce<Reserved>((r, p) => ({ cpuMillis: r.cpuMillis + p.cpuMillis, memoryBytes: r.memoryBytes + p.memoryBytes, pods: r.pods + 1 }), {
+    cpuMillis: 0,
+    memoryBytes: 0,
+    pods: 0,
+  });
+}
+
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Adds `reserved`, held from `from` to `to`, at `prices`; an interval across midnight (UTC) is split. */
+export function accrue(usage: NodeUsage, reserved: Reserved, from: Date, to: Date, prices: PriceList): NodeUsage {
+  const days = usage.days.map((d) => ({ ...d }));
+  let cursor = from.getTime();
+  const end = to.getTime();
+  while (cursor < end) {
+    const midnight = (Math.floor(cursor / DAY_MS) + 1) * DAY_MS;
+    const until = Math.min(end, midnight);
+    const seconds = (until - cursor) / 1000;
+    const date = dayOf(cursor);
+    let day = days.find((d) => d.date === date);
+    if (!day) {
+      day = { date, cpuCoreSeconds: 0, memoryGibSeconds: 0, micros: 0 };
+      days.push(day);
+    }
+    const coreSeconds = (reserved.cpuMillis / 1000) * seconds;
+    const gibSeconds = (reserved.memoryBytes / GIB) * seconds;
+    day.cpuCoreSeconds += coreSeconds;
+    day.memoryGibSeconds += gibSeconds;
+    day.micros += ((coreSeconds * prices.cpuCoreHour + gibSeconds * prices.memoryGibHour) / 3600) * 1e6;
+    cursor = until;
+  }
+  days.sort((a, b) => a.date.localeCompare(b.date));
+  const dropped = days.splice(0, Math.max(0, days.length - MAX_DAYS));
+  const samples = [...usage.samples, { at: to.toISOString(), ...reserved }].slice(-MAX_SAMPLES);
+  return { version: 1, earlierMicros: usage.earlierMicros + dropped.reduce((n, d) => n + d.micros, 0), days, samples };
+}
+
+/** The Earnings message for the agent. */
+export function toEarnings(usage: NodeUsage, prices: PriceList, now: Date): Earnings {
+  const total = usage.earlierMicros + usage.days.reduce((n, d) => n + d.micros, 0);
+  return {
+    currency: prices.currency,
+    totalMicros: Math.round(total),
+    days: usage.days.map((d) => ({ date: d.date, cpuCoreSeconds: d.cpuCoreSeconds, memoryGibSeconds: d.memoryGibSeconds, amountMicros: Math.round(d.micros) })),
+    samples: usage.samples.map((s): UsageSample => ({ at: s.at, cpuMillis: Math.round(s.cpuMillis), memoryBytes: Math.round(s.memoryBytes), pods: s.pods })),
+    cpuCoreHourPrice: prices.cpuCoreHour,
+    memoryGibHourPrice: prices.memoryGibHour,
+    updatedAt: now.toISOString(),
+  };
+}
