@@ -1,5 +1,6 @@
 // The agent's local admin API, on loopback only: health for supervisors, metrics, and the status
-// the desktop app shows. It exposes nothing a local user could not already see.
+// the desktop app shows (status, the pods bound here, earnings). It exposes nothing a local user
+// could not already see.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -30,6 +31,10 @@ export async function startAdminServer(options: {
         return options.connection.state === 'connected' ? json(200, { ok: true }) : json(503, { ok: false, state: options.connection.state });
       case '/status':
         return json(200, { node: options.nodeName, connection: options.connection.state, offer: offerOf(options.config()) });
+      case '/pods':
+        return json(200, { pods: options.connection.pods.list() });
+      case '/earnings':
+        return json(200, { earnings: options.connection.earnings ?? null });
       case '/metrics':
         void options.registry.metrics().then((text) => {
           res.writeHead(200, { 'content-type': options.registry.contentType });

@@ -10,6 +10,7 @@ import {
   PROTOCOL_VERSION,
   gatewayClient,
   type AgentMessage,
+  type Earnings,
   type ExecOptions,
   type GatewayClient,
   type GatewayMessage,
@@ -22,6 +23,7 @@ import {
   type SystemInfo,
 } from '@lattice/protocol';
 import type { Identity } from './identity.js';
+import { LocalPods } from './local-pods.js';
 
 /** What the connection needs of the container runtime (DockerRuntime implements it). */
 export interface PodRuntime {
@@ -66,6 +68,10 @@ export class GatewayConnection extends EventEmitter {
   private readonly statuses = new Map<string, PodStatus>();
   private readonly streams = new Map<string, { abort: AbortController; exec?: ExecSession }>();
   state: ConnectionState = 'disconnected';
+  /** The pods bound to this node, for the admin API. */
+  readonly pods = new LocalPods();
+  /** What this node has earned, as the gateway last metered it. */
+  earnings?: Earnings;
 
   constructor(private readonly options: ConnectionOptions) {
     super();
@@ -94,6 +100,7 @@ export class GatewayConnection extends EventEmitter {
 
   /** The runtime observed a pod's status: pass it on now, and remember it for a reconnect. */
   podStatus(status: PodStatus): void {
+    this.pods.status(status);
     if (status.deleted) this.statuses.delete(status.uid);
     else this.statuses.set(status.uid, status);
     this.send({ msg: 'podStatus', podStatus: status });
@@ -184,6 +191,7 @@ export class GatewayConnection extends EventEmitter {
       case 'welcome':
         return;
       case 'podSync': {
+        this.pods.sync(msg.podSync.pods);
         await runtime.sync(msg.podSync.pods);
         // Whatever changed while we were away: report the last known status of every pod.
         const wanted = new Set(msg.podSync.pods.map((p) => p.uid));
@@ -194,7 +202,11 @@ export class GatewayConnection extends EventEmitter {
         return;
       }
       case 'podUpsert':
+        this.pods.upsert(msg.podUpsert);
         return runtime.upsert(msg.podUpsert);
+      case 'earnings':
+        this.earnings = msg.earnings;
+        return;
       case 'podDelete':
         return runtime.remove(msg.podDelete.uid, msg.podDelete.gracePeriodSeconds);
       case 'volumeDelete': {
