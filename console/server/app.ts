@@ -5,10 +5,13 @@ import express from 'express';
 import { cookieName, readCookie } from './cookies.js';
 import type { ConsoleContext } from './context.js';
 import { errorHandler, RequestError } from './errors.js';
+import { detailRoutes } from './detail-routes.js';
+import { latticeRoutes } from './lattice-routes.js';
+import { logRoutes } from './log-routes.js';
 import { namespaceRoutes } from './namespace-routes.js';
+import { nodeRoutes } from './node-routes.js';
 import { requireSameOrigin, securityHeaders } from './security.js';
 import { sessionRoutes } from './session-routes.js';
-import { workloadRoutes } from './workload-routes.js';
 
 export function createApp(ctx: ConsoleContext, distDir: string): express.Express {
   const app = express();
@@ -25,7 +28,10 @@ export function createApp(ctx: ConsoleContext, distDir: string): express.Express
   });
   api.use(sessionRoutes(ctx));
   api.use(namespaceRoutes(ctx));
-  api.use(workloadRoutes(ctx));
+  api.use(nodeRoutes(ctx));
+  api.use(logRoutes(ctx));
+  api.use(detailRoutes(ctx));
+  api.use(latticeRoutes(ctx));
   api.use(() => {
     throw new RequestError(404, 'No such API route.');
   });
@@ -33,7 +39,7 @@ export function createApp(ctx: ConsoleContext, distDir: string): express.Express
   app.use('/api', api);
 
   app.use(express.static(distDir, { index: false }));
-  // Client-side routes (/, /deploy, /sign-in) all load the same page.
+  // Client-side routes (/, /deploy, /sign-in, /resources/…, /providers) all load the same page.
   app.get('/{*path}', (_req, res) => res.sendFile(path.join(distDir, 'index.html')));
   return app;
 }

@@ -1,7 +1,8 @@
-// The shape of every request the API accepts. Workload fields use the same zod schemas as the CRDs
-// (and as the deploy form), so a request the console accepts is one the apiserver would accept.
-import { ObjectName, WorkloadSpec } from '@lattice/crds';
+// The shape of every request the API accepts. Specs are checked with the same zod schemas as the
+// CRDs (and as the deploy form), so a request the console accepts is one the apiserver would accept.
+import { ObjectName } from '@lattice/crds';
 import { z } from 'zod';
+import { PLURALS } from './kinds.js';
 
 /** A DNS-1123 label: the syntax of a namespace name. */
 export const NamespaceName = z
@@ -16,11 +17,27 @@ export const SignIn = z.strictObject({
 
 export const NamespaceParams = z.strictObject({ namespace: NamespaceName });
 
-export const WorkloadParams = z.strictObject({ namespace: NamespaceName, name: ObjectName });
+export const CollectionParams = z.strictObject({ namespace: NamespaceName, plural: z.enum(PLURALS) });
 
-export const CreateWorkload = z.strictObject({ name: ObjectName, spec: WorkloadSpec });
+export const ItemParams = z.strictObject({ namespace: NamespaceName, plural: z.enum(PLURALS), name: ObjectName });
+
+export const NamedParams = z.strictObject({ namespace: NamespaceName, name: ObjectName });
+
+/** The spec itself is checked against the kind's own schema once the kind is known. */
+export const CreateResource = z.strictObject({ name: ObjectName, spec: z.looseObject({}) });
 
 /** Deleting asks the browser to repeat the name, so a stale or mistaken click cannot delete. */
-export const DeleteWorkload = z.strictObject({ confirm: z.string() });
+export const DeleteResource = z.strictObject({ confirm: z.string() });
 
 export const Suspend = z.strictObject({ suspend: z.boolean() });
+
+export const Scale = z.strictObject({ replicas: z.int().min(0).max(100) });
+
+export const PodParams = z.strictObject({ namespace: NamespaceName, pod: ObjectName });
+
+export const LogQuery = z.strictObject({
+  container: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).optional(),
+  previous: z.enum(['true', 'false']).default('false'),
+  follow: z.enum(['true', 'false']).default('true'),
+  tailLines: z.coerce.number().int().min(1).max(10_000).default(1000),
+});

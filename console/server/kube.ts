@@ -73,6 +73,13 @@ export async function kubeJson(target: KubeTarget, token: string, request: KubeR
   return text ? JSON.parse(text) : {};
 }
 
+/** A streamed answer (logs): the open response once the status is known good. */
+export async function kubeStream(target: KubeTarget, token: string, path: string, signal: AbortSignal): Promise<IncomingMessage> {
+  const res = await open(target, token, { path }, signal);
+  if ((res.statusCode ?? 500) >= 400) throw refusal(res.statusCode ?? 500, await readAll(res));
+  return res;
+}
+
 /**
  * A Kubernetes watch: calls `onEvent` with each decoded event line until the apiserver ends the
  * stream or `signal` aborts it. Resolves when the stream ends.

@@ -62,4 +62,5 @@ export async function forgetUser(queryClient: QueryClient, session?: SessionInfo
   else await queryClient.resetQueries({ queryKey: sessionQuery.queryKey });
 }
 
-export const workloadsPath = (namespace: string) => `/namespaces/${encodeURIComponent(namespace)}/workloads`;
+export const collectionPath = (namespace: string, plural: string) => `/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+export const objectPath = (namespace: string, plural: string, name: string) => `${collectionPath(namespace, plural)}/${encodeURIComponent(name)}`;

@@ -1,34 +1,58 @@
-import { initialValues, validate } from './deploy-form.js';
+import { initialValues, validate, valuesFor } from './deploy-form.js';
 
 const values = { ...initialValues, name: 'web', image: 'nginx:1.27' };
 
 describe('the deploy form', () => {
-  test('a complete form gives a spec with only what the user set', () => {
-    const { spec, errors } = validate({ ...values, port: '8080', env: [{ name: 'MODE', value: 'prod' }] });
+  test('a complete container-image form gives a Workload spec with only what the user set', () => {
+    const { plural, spec, errors } = validate({ ...values, port: '8080', public: true, env: [{ name: 'MODE', value: 'prod' }] });
     expect(errors).toEqual({});
+    expect(plural).toBe('workloads');
     expect(spec).toEqual({
       image: 'nginx:1.27',
       replicas: 1,
       resources: { cpu: '250m', memory: '256Mi' },
-      ports: [{ name: 'http', port: 8080 }],
+      ports: [{ name: 'http', port: 8080, expose: 'public' }],
       env: [{ name: 'MODE', value: 'prod' }],
     });
   });
 
   test('each bad value is reported on its own field, with the schema message', () => {
-    const { errors } = validate({
-      ...values,
-      name: 'Web App',
-      cpu: 'lots',
-      port: '70000',
-      replicas: 'two',
-      env: [{ name: '1BAD', value: '' }],
-    });
+    const { errors } = validate({ ...values, name: 'Web App', cpu: 'lots', port: '70000', replicas: 'two', env: [{ name: '1BAD', value: '' }] });
     expect(Object.keys(errors).sort()).toEqual(['cpu', 'env.0.name', 'name', 'port', 'replicas']);
     expect(errors.cpu).toBe('must be a positive Kubernetes quantity, such as 250m, 0.5 or 2');
   });
 
   test('an image is required', () => {
     expect(validate({ ...values, image: '' }).errors.image).toBeDefined();
+  });
+
+  test('a Node.js app from Git is a Workload with source and build; a bad URL is shown on the Git field', () => {
+    const node = { ...valuesFor('node', values), gitUrl: 'https://github.com/org/app.git', startCommand: 'npm start' };
+    const { spec, errors } = validate(node);
+    expect(errors).toEqual({});
+    expect(spec).toMatchObject({ source: { url: 'https://github.com/org/app.git', ref: 'main' }, build: { strategy: 'node', startCommand: 'npm start' }, ports: [{ port: 3000 }] });
+    expect(validate({ ...node, gitUrl: 'github.com/org/app' }).errors.gitUrl).toBe('must be an https:// or ssh:// Git URL, or git@host:path');
+  });
+
+  test('PostgreSQL is a PostgresInstance whose owner is named like its database', () => {
+    const { plural, spec, errors } = validate({ ...valuesFor('postgres', values), database: 'shop' });
+    expect(errors).toEqual({});
+    expect(plural).toBe('postgresinstances');
+    expect(spec).toEqual({ database: 'shop', owner: 'shop', storage: { size: '1Gi' }, resources: { cpu: '500m', memory: '512Mi' } });
+    expect(validate({ ...valuesFor('postgres', values), database: 'Shop-DB' }).errors.database).toBeDefined();
+  });
+
+  test('a cron job is a CronWorkload; a bad schedule is shown on the schedule field with the API message', () => {
+    const cron = { ...valuesFor('cron', values), schedule: '*/5 * * * *', command: 'echo hi' };
+    const { plural, spec, errors } = validate(cron);
+    expect(errors).toEqual({});
+    expect(plural).toBe('cronworkloads');
+    expect(spec).toMatchObject({ schedule: '*/5 * * * *', timeZone: 'UTC', template: { command: ['sh', '-c', 'echo hi'] } });
+    expect(validate({ ...cron, schedule: '61 * * * *' }).errors.schedule).toMatch(/^minute \(the 1st field\) must be 0-59/);
+  });
+
+  test('Redis and MinIO say which image they use, and MinIO wants a real password', () => {
+    expect(validate({ ...valuesFor('redis', values) }).spec).toMatchObject({ image: 'redis:7', ports: [{ port: 6379, protocol: 'TCP' }] });
+    expect(validate({ ...valuesFor('minio', values), minioPassword: 'short' }).errors.minioPassword).toBeDefined();
   });
 });

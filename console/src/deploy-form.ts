@@ -1,6 +1,95 @@
-// The deploy form's values, turned into a Workload spec and checked with the very zod schemas the
-// CRD is generated from, so the browser refuses exactly what the apiserver would, on the field.
-import { ObjectName, WorkloadSpec } from '@lattice/crds';
+// The deploy form: which kind of thing to deploy, the values typed for it, and the Lattice object
+// they describe. The object's spec is checked with the very zod schemas the CRDs are generated
+// from, so the browser refuses exactly what the apiserver would, on the field.
+import { CronWorkloadSpec, ObjectName, PostgresInstanceSpec, WorkloadSpec } from '@lattice/crds';
+import type { z } from 'zod';
+import type { Plural } from './lattice-object.js';
+
+export type DeployType = 'image' | 'postgres' | 'redis' | 'minio' | 'node' | 'python' | 'static' | 'cron';
+
+/** Images the prebuilt services run; the form says which and lets the user change it. */
+export const DEFAULT_IMAGES = { redis: 'redis:7', minio: 'minio/minio:latest' } as const;
+
+export interface DeployTypeInfo {
+  label: string;
+  description: string;
+  plural: Plural;
+  /** Which inputs the type uses. */
+  fields: ReadonlySet<Input>;
+  defaults?: Partial<DeployValues>;
+}
+
+type Input =
+  | 'image'
+  | 'git'
+  | 'startCommand'
+  | 'buildCommand'
+  | 'port'
+  | 'public'
+  | 'replicas'
+  | 'env'
+  | 'storage'
+  | 'database'
+  | 'minioUser'
+  | 'schedule'
+  | 'command';
+
+const set = (...inputs: Input[]) => new Set(inputs);
+const WEB_APP = ['port', 'public', 'replicas', 'env'] as const;
+const GIT_APP = set('git', 'buildCommand', 'startCommand', ...WEB_APP);
+
+export const DEPLOY_TYPES: Record<DeployType, DeployTypeInfo> = {
+  image: { label: 'Container image', description: 'Run any container image.', plural: 'workloads', fields: set('image', ...WEB_APP) },
+  postgres: {
+    label: 'PostgreSQL',
+    description: 'A managed PostgreSQL 15 server with one database, its data on a provider volume. Lattice generates the password.',
+    plural: 'postgresinstances',
+    fields: set('database', 'storage'),
+    defaults: { cpu: '500m', memory: '512Mi', storage: '1Gi' },
+  },
+  redis: {
+    label: 'Redis',
+    description: `Redis from the image ${DEFAULT_IMAGES.redis} (Docker Hub; a provider must be able to pull it), on port 6379 with its data on a provider volume.`,
+    plural: 'workloads',
+    fields: set('image', 'storage'),
+    defaults: { image: DEFAULT_IMAGES.redis, storage: '1Gi', memory: '256Mi' },
+  },
+  minio: {
+    label: 'MinIO',
+    description: `MinIO object storage from the image ${DEFAULT_IMAGES.minio} (Docker Hub; a provider must be able to pull it): the S3 API on port 9000, its console on 9001.`,
+    plural: 'workloads',
+    fields: set('image', 'storage', 'minioUser'),
+    defaults: { image: DEFAULT_IMAGES.minio, storage: '5Gi', memory: '512Mi' },
+  },
+  node: {
+    label: 'Node.js (Git)',
+    description: 'Lattice builds a Node.js app from its Git repository (package.json) and runs it.',
+    plural: 'workloads',
+    fields: GIT_APP,
+    defaults: { port: '3000' },
+  },
+  python: {
+    label: 'Python (Git)',
+    description: 'Lattice builds a Python app from its Git repository (requirements.txt or pyproject.toml) and runs it.',
+    plural: 'workloads',
+    fields: GIT_APP,
+    defaults: { port: '8000' },
+  },
+  static: {
+    label: 'Static site (Git)',
+    description: 'Lattice builds the site from its Git repository and serves the files as a website.',
+    plural: 'workloads',
+    fields: set('git', 'buildCommand', ...WEB_APP),
+    defaults: { port: '8080' },
+  },
+  cron: {
+    label: 'Cron job',
+    description: 'Run a container to completion on a schedule, such as a nightly backup.',
+    plural: 'cronworkloads',
+    fields: set('image', 'schedule', 'command', 'env'),
+    defaults: { image: '127.0.0.1:5001/lattice/busybox:1', cpu: '100m', memory: '64Mi' },
+  },
+};
 
 export interface EnvRow {
   name: string;
@@ -8,49 +97,186 @@ export interface EnvRow {
 }
 
 export interface DeployValues {
+  type: DeployType;
   name: string;
   image: string;
+  gitUrl: string;
+  gitRef: string;
+  contextDir: string;
+  buildCommand: string;
+  startCommand: string;
   port: string;
+  public: boolean;
   replicas: string;
   cpu: string;
   memory: string;
   env: EnvRow[];
+  storage: string;
+  database: string;
+  minioUser: string;
+  minioPassword: string;
+  schedule: string;
+  timeZone: string;
+  command: string;
 }
 
-export const initialValues: DeployValues = { name: '', image: '', port: '', replicas: '1', cpu: '250m', memory: '256Mi', env: [] };
+const BASE: DeployValues = {
+  type: 'image',
+  name: '',
+  image: '',
+  gitUrl: '',
+  gitRef: 'main',
+  contextDir: '',
+  buildCommand: '',
+  startCommand: '',
+  port: '',
+  public: false,
+  replicas: '1',
+  cpu: '250m',
+  memory: '256Mi',
+  env: [],
+  storage: '1Gi',
+  database: '',
+  minioUser: 'admin',
+  minioPassword: '',
+  schedule: '0 3 * * *',
+  timeZone: 'UTC',
+  command: '',
+};
 
-/** Field errors keyed by the spec path of the input they belong to (`image`, `env.0.name`, …). */
+export const initialValues: DeployValues = BASE;
+
+/** The form's values for a newly chosen type: its defaults, keeping the name (and env) typed so far. */
+export function valuesFor(type: DeployType, current: DeployValues): DeployValues {
+  return { ...BASE, ...DEPLOY_TYPES[type].defaults, type, name: current.name, env: current.env };
+}
+
+/** Field errors keyed by the input they belong to (`image`, `env.0.name`, …). */
 export type FieldErrors = Record<string, string>;
 
 /** A whole number from a text input; anything else becomes NaN, which the schema refuses. */
 const integer = (text: string) => (/^\s*-?\d+\s*$/.test(text) ? Number(text) : Number.NaN);
+const optional = (text: string) => (text.trim() === '' ? undefined : text.trim());
+const resources = (v: DeployValues) => ({ cpu: v.cpu.trim(), memory: v.memory.trim() });
+const env = (v: DeployValues) => (v.env.length > 0 ? { env: v.env.map((row) => ({ name: row.name, value: row.value })) } : {});
+const dataVolume = (v: DeployValues, mountPath: string) => [{ name: 'data', mountPath, size: v.storage.trim() }];
 
-/** The spec the form describes: only what the user set, so the CRD's defaults do the rest. */
-export function toSpec(values: DeployValues) {
-  return {
-    image: values.image.trim(),
-    replicas: integer(values.replicas),
-    resources: { cpu: values.cpu.trim(), memory: values.memory.trim() },
-    ...(values.port.trim() !== '' && { ports: [{ name: 'http', port: integer(values.port) }] }),
-    ...(values.env.length > 0 && { env: values.env.map((row) => ({ name: row.name, value: row.value })) }),
-  };
+function webPorts(v: DeployValues, required: boolean) {
+  if (!required && v.port.trim() === '') return {};
+  return { ports: [{ name: 'http', port: integer(v.port), ...(v.public && { expose: 'public' as const }) }] };
 }
 
-/** Spec paths shown on a different input than their own path suggests. */
-const FIELD_OF: Record<string, string> = { 'ports.0.port': 'port', 'resources.cpu': 'cpu', 'resources.memory': 'memory' };
+/** The object the form describes: only what the user set, so the CRD's defaults do the rest. */
+export function toRequest(v: DeployValues): { plural: Plural; spec: Record<string, unknown> } {
+  const plural = DEPLOY_TYPES[v.type].plural;
+  switch (v.type) {
+    case 'image':
+      return { plural, spec: { image: v.image.trim(), replicas: integer(v.replicas), resources: resources(v), ...webPorts(v, false), ...env(v) } };
+    case 'node':
+    case 'python':
+    case 'static':
+      return {
+        plural,
+        spec: {
+          source: { url: v.gitUrl.trim(), ref: v.gitRef.trim(), ...(optional(v.contextDir) && { contextDir: optional(v.contextDir) }) },
+          build: {
+            strategy: v.type,
+            ...(optional(v.buildCommand) && { buildCommand: optional(v.buildCommand) }),
+            ...(v.type !== 'static' && optional(v.startCommand) && { startCommand: optional(v.startCommand) }),
+          },
+          replicas: integer(v.replicas),
+          resources: resources(v),
+          ...webPorts(v, true),
+          ...env(v),
+        },
+      };
+    case 'redis':
+      return {
+        plural,
+        spec: {
+          image: v.image.trim(),
+          args: ['redis-server', '--appendonly', 'yes', '--dir', '/data'],
+          ports: [{ name: 'redis', port: 6379, protocol: 'TCP' }],
+          volumes: dataVolume(v, '/data'),
+          resources: resources(v),
+        },
+      };
+    case 'minio':
+      return {
+        plural,
+        spec: {
+          image: v.image.trim(),
+          args: ['server', '/data', '--console-address', ':9001'],
+          ports: [
+            { name: 'api', port: 9000 },
+            { name: 'console', port: 9001 },
+          ],
+          env: [
+            { name: 'MINIO_ROOT_USER', value: v.minioUser },
+            { name: 'MINIO_ROOT_PASSWORD', value: v.minioPassword },
+          ],
+          volumes: dataVolume(v, '/data'),
+          resources: resources(v),
+        },
+      };
+    case 'postgres':
+      return {
+        plural,
+        spec: { database: v.database.trim(), owner: v.database.trim(), storage: { size: v.storage.trim() }, resources: resources(v) },
+      };
+    case 'cron':
+      return {
+        plural,
+        spec: {
+          schedule: v.schedule.trim(),
+          timeZone: v.timeZone.trim(),
+          template: {
+            image: v.image.trim(),
+            ...(optional(v.command) && { command: ['sh', '-c', v.command] }),
+            resources: resources(v),
+            ...env(v),
+          },
+        },
+      };
+  }
+}
 
-export function validate(values: DeployValues): { spec: ReturnType<typeof toSpec>; errors: FieldErrors } {
-  const spec = toSpec(values);
+const SCHEMAS: Record<Plural, z.ZodType> = { workloads: WorkloadSpec, postgresinstances: PostgresInstanceSpec, cronworkloads: CronWorkloadSpec };
+
+/** Spec paths (with any `template.` taken off) shown on an input other than their own path. */
+const FIELD_OF: Record<string, string> = {
+  'ports.0.port': 'port',
+  'resources.cpu': 'cpu',
+  'resources.memory': 'memory',
+  'source.url': 'gitUrl',
+  'source.ref': 'gitRef',
+  'source.contextDir': 'contextDir',
+  'build.buildCommand': 'buildCommand',
+  'build.startCommand': 'startCommand',
+  'storage.size': 'storage',
+  'volumes.0.size': 'storage',
+  'env.0.value': 'minioUser',
+  'env.1.value': 'minioPassword',
+  owner: 'database',
+};
+
+function fieldOf(type: DeployType, path: string): string {
+  const bare = path.replace(/^template\./, '');
+  if (bare.startsWith('command')) return 'command';
+  if (bare.startsWith('env.') && type !== 'minio') return bare;
+  return FIELD_OF[bare] ?? (bare === '' ? 'form' : bare);
+}
+
+export function validate(values: DeployValues): { plural: Plural; spec: Record<string, unknown>; errors: FieldErrors } {
+  const { plural, spec } = toRequest(values);
   const errors: FieldErrors = {};
-  const name = ObjectName.safeParse(values.name.trim());
-  if (!name.success) {
+  if (!ObjectName.safeParse(values.name.trim()).success) {
     errors.name = 'must be lower-case letters, digits, dashes and dots, starting and ending with a letter or digit';
   }
-  const result = WorkloadSpec.safeParse(spec);
+  if (values.type === 'minio' && values.minioPassword.length < 8) errors.minioPassword = 'must be at least 8 characters (MinIO refuses shorter ones)';
+  const result = SCHEMAS[plural].safeParse(spec);
   for (const issue of result.success ? [] : result.error.issues) {
-    const path = issue.path.map(String).join('.');
-    const field = FIELD_OF[path] ?? (path === '' ? 'form' : path);
-    errors[field] ??= issue.message;
+    errors[fieldOf(values.type, issue.path.map(String).join('.'))] ??= issue.message;
   }
-  return { spec, errors };
+  return { plural, spec, errors };
 }

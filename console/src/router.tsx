@@ -5,7 +5,7 @@ import { createRootRouteWithContext, createRoute, createRouter, lazyRouteCompone
 import { sessionQuery } from './api.js';
 import { Shell } from './shell.js';
 
-/** `?namespace=` on the dashboard and the deploy page: which namespace the user works in. */
+/** `?namespace=` on the dashboard, deploy and details pages: which namespace the user works in. */
 export interface NamespaceSearch {
   namespace?: string;
 }
@@ -47,7 +47,23 @@ export const deployRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/deploy.js'), 'DeployPage'),
 });
 
-const routeTree = rootRoute.addChildren([signInRoute, signedInRoute.addChildren([dashboardRoute, deployRoute])]);
+export const detailsRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: '/resources/$plural/$name',
+  validateSearch,
+  component: lazyRouteComponent(() => import('./pages/details.js'), 'DetailsPage'),
+});
+
+export const providersRoute = createRoute({
+  getParentRoute: () => signedInRoute,
+  path: '/providers',
+  component: lazyRouteComponent(() => import('./pages/providers.js'), 'ProvidersPage'),
+});
+
+const routeTree = rootRoute.addChildren([
+  signInRoute,
+  signedInRoute.addChildren([dashboardRoute, deployRoute, detailsRoute, providersRoute]),
+]);
 
 export function createConsoleRouter(queryClient: QueryClient) {
   return createRouter({ routeTree, context: { queryClient }, defaultPreload: 'intent' });

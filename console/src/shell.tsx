@@ -21,6 +21,12 @@ export function Shell() {
           Lattice
         </Link>
         {session.data && (
+          <nav aria-label="Main">
+            <Link to="/">Workloads</Link>
+            <Link to="/providers">Providers</Link>
+          </nav>
+        )}
+        {session.data && (
           <div className="who">
             <span>
               Signed in as <strong>{session.data.username}</strong>

@@ -1,19 +1,53 @@
-// What a Workload card says about its state: one of four words (and the colour that goes with
-// it), and how old it is.
-import type { WorkloadObject } from './workload-object.js';
+// What a card says about an object's state: one of six words (and the colour that goes with it),
+// and how old it is.
+import type { Condition } from '@lattice/crds';
+import type { Tagged } from './lattice-object.js';
 
-export type StatusWord = 'running' | 'pending' | 'stopped' | 'failed';
+export type StatusWord = 'running' | 'pending' | 'building' | 'deploying' | 'failed' | 'stopped';
+
+const conditionOf = (conditions: readonly Condition[] | undefined, type: string) => conditions?.find((c) => c.type === type);
 
 /**
- * The card's word. A suspended Workload reads "stopped" at once (what the user asked for), even
- * before the operator reports it; Building and Deploying are still "pending" to a user.
+ * The card's word. A suspended object reads "stopped" at once (what the user asked for), even
+ * before the operator reports it. A CronWorkload is "running" while its schedule is live, and
+ * "failed" when its latest run failed or its spec cannot be scheduled.
  */
-export function statusWord(workload: WorkloadObject): StatusWord {
-  const phase = workload.status?.phase;
-  if (workload.spec?.suspend === true || phase === 'Stopped') return 'stopped';
-  if (phase === 'Failed') return 'failed';
-  if (phase === 'Running') return 'running';
-  return 'pending';
+export function statusWord(tagged: Tagged): StatusWord {
+  switch (tagged.plural) {
+    case 'workloads': {
+      const { spec, status } = tagged.object;
+      if (spec?.suspend === true || status?.phase === 'Stopped') return 'stopped';
+      const byPhase = { Failed: 'failed', Running: 'running', Building: 'building', Deploying: 'deploying', Pending: 'pending' } as const;
+      return status?.phase ? byPhase[status.phase] : 'pending';
+    }
+    case 'postgresinstances': {
+      const phase = tagged.object.status?.phase;
+      if (phase === 'Failed') return 'failed';
+      if (phase === 'Running') return 'running';
+      return phase === 'Provisioning' ? 'deploying' : 'pending';
+    }
+    case 'cronworkloads': {
+      const { spec, status } = tagged.object;
+      if (spec?.suspend === true) return 'stopped';
+      const ready = conditionOf(status?.conditions, 'Ready');
+      if (conditionOf(status?.conditions, 'Degraded')?.status === 'True' || (ready?.status === 'False' && ready.reason.startsWith('Invalid'))) return 'failed';
+      return ready?.status === 'True' ? 'running' : 'pending';
+    }
+  }
+}
+
+/**
+ * The API's own words for what is wrong, if anything is: the message of a Degraded condition, or
+ * of a Ready/Scheduled condition that is False for a reason other than plain waiting.
+ */
+export function problemOf(conditions: readonly Condition[] | undefined): Condition | undefined {
+  const degraded = conditionOf(conditions, 'Degraded');
+  if (degraded?.status === 'True') return degraded;
+  const scheduled = conditionOf(conditions, 'Scheduled');
+  if (scheduled?.status === 'False') return scheduled;
+  const ready = conditionOf(conditions, 'Ready');
+  if (ready?.status === 'False' && /Insufficient|Invalid|Failed|Unschedulable|NoProviders|NoMatching|Error|BackOff/.test(ready.reason)) return ready;
+  return undefined;
 }
 
 /** Age as kubectl prints it: 45s, 12m, 3h, 5d. */

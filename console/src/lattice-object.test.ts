@@ -1,4 +1,4 @@
-import { applyChange, type WorkloadObject } from './workload-object.js';
+import { applyChange, type WorkloadObject } from './lattice-object.js';
 
 const wl = (name: string, replicas = 1): WorkloadObject => ({ metadata: { name }, spec: { replicas } });
 
