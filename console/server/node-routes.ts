@@ -67,7 +67,7 @@ export function nodeRoutes(ctx: ConsoleContext): Router {
           ready: ready?.status === 'True',
           readyMessage: ready?.message ?? '',
           available: !n.spec?.unschedulable && blocking.length === 0,
-          unavailableBecause: n.spec?.unschedulable ? 'cordoned' : blocking.map((t) => t.key).join(', '),
+          unavailableBecause: n.spec?.unschedulable ? 'cordoned' : [...new Set(blocking.map((t) => t.key))].join(', '),
           offered: { cpu: parseQuantity(n.status?.allocatable?.cpu ?? '0'), memory: parseQuantity(n.status?.allocatable?.memory ?? '0') },
           used: used.get(n.metadata.name) ?? { cpu: 0, memory: 0 },
           created: n.metadata.creationTimestamp,
