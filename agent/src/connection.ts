@@ -24,6 +24,7 @@ import {
 } from '@lattice/protocol';
 import type { Identity } from './identity.js';
 import { LocalPods } from './local-pods.js';
+import { AgentTunnels } from './tunnels/tunnels.js';
 
 /** What the connection needs of the container runtime (DockerRuntime implements it). */
 export interface PodRuntime {
@@ -32,6 +33,8 @@ export interface PodRuntime {
   remove(uid: string, gracePeriodSeconds: number): Promise<void>;
   logs(uid: string, container: string, options: LogOptions, signal: AbortSignal): AsyncIterable<{ channel: 1 | 2; data: Buffer }>;
   exec(uid: string, container: string, options: ExecOptions): ExecSession;
+  /** Where a port of one of this node's pods is; throws for any other pod. */
+  dialAddress(uid: string, port: number): { host: string; port: number };
   deleteVolume(name: string): Promise<void>;
 }
 
@@ -67,6 +70,7 @@ export class GatewayConnection extends EventEmitter {
   private retryTimer?: NodeJS.Timeout;
   private readonly statuses = new Map<string, PodStatus>();
   private readonly streams = new Map<string, { abort: AbortController; exec?: ExecSession }>();
+  private readonly tunnels: AgentTunnels;
   state: ConnectionState = 'disconnected';
   /** The pods bound to this node, for the admin API. */
   readonly pods = new LocalPods();
@@ -75,6 +79,13 @@ export class GatewayConnection extends EventEmitter {
 
   constructor(private readonly options: ConnectionOptions) {
     super();
+    const transport = {
+      send: (msg: AgentMessage) => this.send(msg),
+      drained: async () => {
+        if (this.call) await once(this.call, 'drain');
+      },
+    };
+    this.tunnels = new AgentTunnels(transport, (uid, port) => options.runtime.dialAddress(uid, port), options.log.child({ part: 'tunnels' }));
   }
 
   start(): void {
@@ -178,6 +189,7 @@ export class GatewayConnection extends EventEmitter {
   }
 
   private endStreams(): void {
+    this.tunnels.closeAll();
     for (const s of this.streams.values()) {
       s.abort.abort();
       s.exec?.end();
@@ -219,8 +231,12 @@ export class GatewayConnection extends EventEmitter {
         return;
       }
       case 'openStream':
+        if (msg.openStream.kind === 'dial') return this.tunnels.dial(msg.openStream);
         return this.openStream(msg.openStream);
+      case 'streamFlow':
+        return this.tunnels.flow(msg.streamFlow.streamId, msg.streamFlow.paused);
       case 'streamData': {
+        if (this.tunnels.has(msg.streamData.streamId)) return this.tunnels.data(msg.streamData.streamId, Buffer.from(msg.streamData.data));
         const exec = this.streams.get(msg.streamData.streamId)?.exec;
         if (!exec) return;
         if (msg.streamData.data.byteLength === 0) exec.end(); // stdin reached EOF
@@ -231,7 +247,8 @@ export class GatewayConnection extends EventEmitter {
         this.streams.get(msg.streamResize.streamId)?.exec?.resize(msg.streamResize.width, msg.streamResize.height);
         return;
       case 'streamEnd': {
-        // The client went away: stop following, end the session.
+        // The client went away: stop following, end the session, drop the tunnel.
+        this.tunnels.end(msg.streamEnd.streamId);
         const s = this.streams.get(msg.streamEnd.streamId);
         s?.abort.abort();
         s?.exec?.end();

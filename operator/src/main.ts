@@ -19,6 +19,7 @@ import { LeaderElectionLost, Manager } from './controller/manager.js';
 import { ControllerMetrics } from './controller/metrics.js';
 import { cronWorkloadController } from './cronworkload/index.js';
 import { GatewayOptionsSchema, startGateway, type RunningGateway } from './gateway/index.js';
+import type { PublicEndpoints } from './gateway/ingress/exposure.js';
 import { isAlreadyExists, statusCode } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
 import { postgresController } from './postgres/index.js';
@@ -48,7 +49,9 @@ const OperatorOptions = z
     maxConcurrentReconciles: z.number().int().min(1).max(64),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
     gateway: z.boolean(),
-    ...GatewayOptionsSchema.omit({ namespace: true }).partial().shape,
+    ...GatewayOptionsSchema.omit({ namespace: true, watchNamespace: true }).partial().shape,
+    ingressPublicPort: z.number().int().min(1).max(65535).optional(),
+    ingressTcpHost: z.string().min(1).optional(),
   })
   .refine((o) => o.renewDeadlineSeconds < o.leaseDurationSeconds, {
     path: ['renewDeadlineSeconds'],
@@ -114,6 +117,14 @@ const program = new Command('lattice-operator')
   .addOption(flag('--kubelet-port <port>', "port of the gateway's kubelet API", number))
   .addOption(flag('--disconnect-grace-seconds <s>', "how long an agent may stay disconnected before its Node is NotReady", number))
   .addOption(flag('--drain-grace-seconds <s>', "how long past a provider's availability window its pods may stay", number))
+  .addOption(flag('--ingress-base-domain <domain>', 'serve public URLs https://<workload>-<namespace>.<domain> (the DNS name and its wildcard must reach the gateway)'))
+  .addOption(flag('--ingress-address <address>', 'address of the public ingress (HTTPS and public TCP ports; default 0.0.0.0)'))
+  .addOption(flag('--ingress-port <port>', 'HTTPS port of the public ingress (default 8443)', number))
+  .addOption(flag('--ingress-public-port <port>', 'HTTPS port clients use in public URLs, when a port mapping differs (default: --ingress-port)', number))
+  .addOption(flag('--ingress-tcp-ports <first-last>', 'gateway ports for public TCP ports (default 30000-30099)'))
+  .addOption(flag('--ingress-tcp-host <host>', 'host name or address in tcp:// endpoints and database publicHost (default: the base domain)'))
+  .addOption(flag('--ingress-tls-cert <file>', 'PEM certificate for *.<base domain> (default: one issued by the gateway CA)'))
+  .addOption(flag('--ingress-tls-key <file>', 'PEM private key of --ingress-tls-cert'))
   .addOption(flag('--metering-interval-seconds <s>', "how often providers' reserved usage is metered and their earnings sent (default 30)", number))
   .showHelpAfterError();
 
@@ -150,6 +161,19 @@ async function ensureNamespace(kc: k8s.KubeConfig, namespace: string, log: Logge
     if (statusCode(err) === 403) log.info({ namespace }, 'may not create namespaces; assuming the namespace exists');
     else if (!isAlreadyExists(err)) throw err;
   }
+}
+
+/** Where the controllers say public ports are reachable, when the ingress is on. */
+function publicEndpointsOf(options: OperatorOptions): PublicEndpoints | undefined {
+  const { ingressBaseDomain: baseDomain, ingressAddress = '0.0.0.0', ingressPort = 8443 } = options;
+  if (!baseDomain) return undefined;
+  return {
+    baseDomain,
+    httpsPort: options.ingressPublicPort ?? ingressPort,
+    tcpHost: options.ingressTcpHost ?? baseDomain,
+    // The controllers run beside the gateway (on the leader): they check URLs on this machine.
+    probeAddress: { host: ingressAddress === '0.0.0.0' || ingressAddress === '::' ? '127.0.0.1' : ingressAddress, port: ingressPort },
+  };
 }
 
 async function main(options: OperatorOptions, log: Logger): Promise<void> {
@@ -192,18 +216,22 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
 
   const deps = { log, metrics: new ControllerMetrics(registry), events: new EventRecorder(core, COMPONENT, log) };
   const scope = { namespace: options.watchNamespace, maxConcurrency: options.maxConcurrentReconciles };
+  const publicEndpoints = publicEndpointsOf(options);
   for (const { controller, caches } of [
-    workloadController(kc, { ...scope, providerLossTimeoutSeconds: options.providerLossTimeoutSeconds }, deps),
+    workloadController(kc, { ...scope, providerLossTimeoutSeconds: options.providerLossTimeoutSeconds, publicEndpoints }, deps),
     cronWorkloadController(kc, scope, deps),
-    postgresController(kc, scope, deps),
+    postgresController(kc, { ...scope, publicEndpoints }, deps),
   ]) {
     manager.addCaches(...caches).addController(controller);
   }
 
   if (options.gateway) {
     const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds } = options;
+    const { ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey } = options;
     const gatewayOptions = GatewayOptionsSchema.parse({
       namespace: options.namespace,
+      watchNamespace: options.watchNamespace,
+      ...{ ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey },
       ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds },
     });
     let gateway: RunningGateway | undefined;

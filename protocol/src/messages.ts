@@ -203,14 +203,19 @@ export const ExecOptionsSchema = z.object({
   tty: z.boolean(),
 });
 
+export const DialOptionsSchema = z.object({ port: int.min(1).max(65535) });
+
 export const OpenStreamSchema = z.object({
   streamId: z.string().min(1).max(64),
   podUid: z.string().min(1).max(64),
   container: z.string().max(63),
-  kind: z.enum(['logs', 'exec']),
+  kind: z.enum(['logs', 'exec', 'dial']),
   logs: LogOptionsSchema.nullish(),
   exec: ExecOptionsSchema.nullish(),
+  dial: DialOptionsSchema.nullish(),
 });
+
+export const StreamFlowSchema = z.object({ streamId: z.string().min(1).max(64), paused: z.boolean() });
 
 export const StreamDataSchema = z.object({
   streamId: z.string().min(1).max(64),
@@ -262,6 +267,7 @@ export const AgentMessageSchema = z.discriminatedUnion('msg', [
   z.object({ msg: z.literal('streamData'), streamData: StreamDataSchema }),
   z.object({ msg: z.literal('streamEnd'), streamEnd: StreamEndSchema }),
   z.object({ msg: z.literal('volumeDeleted'), volumeDeleted: VolumeDeletedSchema }),
+  z.object({ msg: z.literal('streamFlow'), streamFlow: StreamFlowSchema }),
 ]);
 
 /** One message on the stream, gateway to agent. */
@@ -276,6 +282,7 @@ export const GatewayMessageSchema = z.discriminatedUnion('msg', [
   z.object({ msg: z.literal('streamEnd'), streamEnd: StreamEndSchema }),
   z.object({ msg: z.literal('volumeDelete'), volumeDelete: VolumeDeleteSchema }),
   z.object({ msg: z.literal('earnings'), earnings: EarningsSchema }),
+  z.object({ msg: z.literal('streamFlow'), streamFlow: StreamFlowSchema }),
 ]);
 
 export type Availability = z.infer<typeof AvailabilitySchema>;
@@ -295,7 +302,9 @@ export type PodStatus = z.infer<typeof PodStatusSchema>;
 export type PodEvent = z.infer<typeof PodEventSchema>;
 export type LogOptions = z.infer<typeof LogOptionsSchema>;
 export type ExecOptions = z.infer<typeof ExecOptionsSchema>;
+export type DialOptions = z.infer<typeof DialOptionsSchema>;
 export type OpenStream = z.infer<typeof OpenStreamSchema>;
+export type StreamFlow = z.infer<typeof StreamFlowSchema>;
 export type StreamData = z.infer<typeof StreamDataSchema>;
 export type StreamResize = z.infer<typeof StreamResizeSchema>;
 export type StreamEnd = z.infer<typeof StreamEndSchema>;

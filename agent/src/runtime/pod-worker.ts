@@ -191,6 +191,12 @@ export class PodWorker {
     return run.id;
   }
 
+  /** The pod IP a tunnel connects to: the running sandbox's address on its namespace network. */
+  dialTarget(): string {
+    if (!this.sandbox?.running || !this.sandbox.ip) throw new Error(`pod "${this.podName}" has no running network sandbox`);
+    return this.sandbox.ip;
+  }
+
   private record(name: string): ContainerRecord {
     const rec = this.records.get(name);
     if (!rec) throw new Error(`container "${name}" is not valid for pod "${this.podName}"`);

@@ -120,6 +120,14 @@ export class DockerRuntime {
     return startExec(this.options.docker, this.worker(uid).execTarget(container), options, signal);
   }
 
+  /**
+   * The address of a port of one of this node's pods, for a tunnel. Throws for a pod that is not
+   * bound to this node (the gateway never asks; a node answers only for its own pods).
+   */
+  dialAddress(uid: string, port: number): { host: string; port: number } {
+    return { host: this.worker(uid).dialTarget(), port };
+  }
+
   /** A lattice-local PersistentVolume was deleted: its Docker volume goes too (refused if in use). */
   deleteVolume(name: string): Promise<void> {
     return deleteLocalVolume(this.options.docker, name);

@@ -27,6 +27,7 @@ import { NodeIdentities } from './node-identities.js';
 import { NODE_ORGANIZATION, NodeCsrError, certificateFingerprint, issueServingCertificate, signNodeCertificate, type CertificateAuthority } from './pki.js';
 import { PodDispatcher } from './pod-dispatcher.js';
 import { createStreamMetrics } from './kubelet-api/metrics.js';
+import { TunnelSocket } from './ingress/tunnel.js';
 import { StreamMux, type StreamObserver } from './streams.js';
 import { VirtualNode } from './virtual-node.js';
 import { UsageMeter } from '../usage/meter.js';
@@ -139,6 +140,28 @@ export class Gateway {
   /** A pod bound to some node, from the informer cache. */
   pod(namespace: string, name: string): k8s.V1Pod | undefined {
     return this.dispatcher.pod(namespace, name);
+  }
+
+  /** The pods of a namespace bound to some node, from the informer cache. */
+  podsIn(namespace: string): readonly k8s.V1Pod[] {
+    return this.dispatcher.podsIn(namespace);
+  }
+
+  /**
+   * A TCP connection to a port of a pod, through the agent of the node it is bound to (which
+   * refuses any pod not its own). Throws when that node's agent is not connected.
+   */
+  dial(pod: k8s.V1Pod, port: number): TunnelSocket {
+    const node = pod.spec?.nodeName;
+    const mux = node ? this.connection(node) : undefined;
+    if (!mux) throw new Error(`the provider of pod ${pod.metadata?.namespace}/${pod.metadata?.name} is not connected`);
+    return new TunnelSocket(mux.open({ kind: 'dial', podUid: pod.metadata!.uid!, container: '', dial: { port } }));
+  }
+
+  /** The gateway CA (for the ingress's default serving certificate); set once started. */
+  get certificateAuthority(): CertificateAuthority {
+    if (!this.ca) throw new Error('the gateway is not started');
+    return this.ca;
   }
 
   /** The port the gRPC server listens on (useful when configured as :0). */
@@ -354,6 +377,7 @@ export class Gateway {
         return this.dispatcher.eventReported(node, msg.podEvent);
       case 'streamData':
       case 'streamEnd':
+      case 'streamFlow':
         session.mux.handle(msg);
         return;
       case 'volumeDeleted':

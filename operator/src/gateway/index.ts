@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { Gateway } from './gateway.js';
+import { Ingress } from './ingress/ingress.js';
+import { parsePortRange } from './ingress/tcp-ports.js';
 import { locatedPod } from './kubelet-api/pods.js';
 import { startKubeletApi, type RunningKubeletApi } from './kubelet-api/start.js';
 
@@ -24,6 +26,23 @@ export const GatewayOptionsSchema = z.object({
   meteringIntervalSeconds: z.number().min(0.5).max(3600).default(30),
   /** Namespace of the gateway's Secrets (CA, join tokens, node identities). */
   namespace: z.string().min(1).default('lattice-system'),
+  /** Public ingress: served when a base domain is set (public URLs are https://<wl>-<ns>.<base>). */
+  ingressBaseDomain: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS name, e.g. apps.example.net')
+    .optional(),
+  ingressAddress: z.string().min(1).default('0.0.0.0'),
+  /** The HTTPS port; 0 picks a free one (tests). */
+  ingressPort: z.number().int().min(0).max(65535).default(8443),
+  /** Gateway ports for public TCP ports, FIRST-LAST. */
+  ingressTcpPorts: z
+    .string()
+    .refine((v) => parsePortRange(v) !== undefined, 'must be a port range FIRST-LAST, e.g. 30000-30099')
+    .default('30000-30099'),
+  ingressTlsCert: z.string().min(1).optional(),
+  ingressTlsKey: z.string().min(1).optional(),
+  /** Serve the public ports of this namespace only (--watch-namespace). */
+  watchNamespace: z.string().min(1).optional(),
 });
 
 export type GatewayOptions = z.infer<typeof GatewayOptionsSchema>;
@@ -31,6 +50,7 @@ export type GatewayOptions = z.infer<typeof GatewayOptionsSchema>;
 export interface RunningGateway {
   gateway: Gateway;
   kubeletApi: RunningKubeletApi;
+  ingress?: Ingress;
   stop(): Promise<void>;
 }
 
@@ -70,10 +90,35 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
   );
   ref.gateway = gateway;
   await gateway.start();
+  const ingress = options.ingressBaseDomain
+    ? new Ingress(
+        kc,
+        {
+          address: options.ingressAddress,
+          port: options.ingressPort,
+          baseDomain: options.ingressBaseDomain,
+          tcpPorts: parsePortRange(options.ingressTcpPorts)!,
+          tlsCertFile: options.ingressTlsCert,
+          tlsKeyFile: options.ingressTlsKey,
+          namespace: options.watchNamespace,
+        },
+        {
+          dial: (pod, port) => gateway.dial(pod, port),
+          pods: (namespace) => gateway.podsIn(namespace),
+          connected: (node) => gateway.connection(node) !== undefined,
+          ca: gateway.certificateAuthority,
+        },
+        log.child({ component: 'ingress' }),
+        registry,
+      )
+    : undefined;
+  await ingress?.start();
   return {
     gateway,
     kubeletApi,
+    ingress,
     stop: async () => {
+      await ingress?.stop();
       await gateway.stop();
       await kubeletApi.close();
     },

@@ -81,6 +81,10 @@ export class PodDispatcher implements PodResolver {
     return this.pods.get(name, namespace);
   }
 
+  podsIn(namespace: string): readonly k8s.V1Pod[] {
+    return this.pods.list(namespace);
+  }
+
   podsOf(nodeName: string): k8s.V1Pod[] {
     return this.pods.list().filter((p) => p.spec?.nodeName === nodeName);
   }

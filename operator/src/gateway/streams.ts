@@ -1,4 +1,5 @@
-// Byte streams multiplexed over one agent connection: a container's log, or an exec session.
+// Byte streams multiplexed over one agent connection: a container's log, an exec session, or a
+// dial stream (a TCP connection to a port of one of the node's pods; see ingress/tunnel.ts).
 //
 // The gateway opens every stream (OpenStream with a fresh random id) and the agent answers with
 // StreamData on channel 1 (stdout) / 2 (stderr) and one StreamEnd carrying the outcome. Anything
@@ -15,20 +16,22 @@
 // HTTP client must not stall it. Output is buffered per stream up to a byte limit; a client that
 // falls further behind loses its stream (with an error saying so) instead of growing the gateway's
 // memory. Towards the agent, `send` reports a congested transport like Writable.write does, and
-// AgentStream.write waits until the connection code calls `drained()`.
+// AgentStream.write waits until the connection code calls `drained()`. Dial streams add flow
+// control in both directions (StreamFlow): their reader pauses the agent instead of falling behind.
 import { randomUUID } from 'node:crypto';
-import type { AgentMessage, ExecOptions, GatewayMessage, LogOptions } from '@lattice/protocol';
+import type { AgentMessage, DialOptions, ExecOptions, GatewayMessage, LogOptions } from '@lattice/protocol';
 
 export const STDIN = 0;
 export const STDOUT = 1;
 export const STDERR = 2;
 
 export type OutputChannel = typeof STDOUT | typeof STDERR;
-export type StreamKind = 'logs' | 'exec';
+export type StreamKind = 'logs' | 'exec' | 'dial';
 
 export type StreamRequest = { podUid: string; container: string } & (
   | { kind: 'logs'; logs: LogOptions }
   | { kind: 'exec'; exec: ExecOptions }
+  | { kind: 'dial'; dial: DialOptions }
 );
 
 export interface OutputChunk {
@@ -62,7 +65,7 @@ export interface StreamMuxOptions {
 const MAX_CHUNK = 1024 * 1024;
 const DEFAULT_MAX_BUFFERED = 8 * 1024 * 1024;
 
-type StreamMessage = Extract<AgentMessage, { msg: 'streamData' | 'streamEnd' }>;
+type StreamMessage = Extract<AgentMessage, { msg: 'streamData' | 'streamEnd' | 'streamFlow' }>;
 
 export class StreamMux {
   private readonly streams = new Map<string, AgentStream>();
@@ -83,20 +86,28 @@ export class StreamMux {
     const stream = new AgentStream(id, request.kind, this, this.maxBufferedBytes);
     this.streams.set(id, stream);
     this.options.observer?.opened(request.kind);
+    const { podUid, container } = request;
     const openStream =
       request.kind === 'logs'
-        ? { streamId: id, podUid: request.podUid, container: request.container, kind: 'logs' as const, logs: request.logs }
-        : { streamId: id, podUid: request.podUid, container: request.container, kind: 'exec' as const, exec: request.exec };
-    this.send({ msg: 'openStream', openStream });
+        ? { streamId: id, podUid, container, kind: 'logs' as const, logs: request.logs }
+        : request.kind === 'exec'
+          ? { streamId: id, podUid, container, kind: 'exec' as const, exec: request.exec }
+          : { streamId: id, podUid, container, kind: 'dial' as const, dial: request.dial };
+    void this.send({ msg: 'openStream', openStream });
     return stream;
   }
 
   /** Routes a streamData/streamEnd message from the agent. */
   handle(message: StreamMessage): void {
-    const streamId = message.msg === 'streamData' ? message.streamData.streamId : message.streamEnd.streamId;
+    const streamId =
+      message.msg === 'streamData' ? message.streamData.streamId : message.msg === 'streamEnd' ? message.streamEnd.streamId : message.streamFlow.streamId;
     const stream = this.streams.get(streamId);
     if (!stream) {
       this.options.observer?.dropped('unknownStream');
+      return;
+    }
+    if (message.msg === 'streamFlow') {
+      stream.remotePaused(message.streamFlow.paused);
       return;
     }
     if (message.msg === 'streamEnd') {
@@ -162,6 +173,8 @@ export class AgentStream implements AsyncIterable<OutputChunk> {
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
+  /** While the agent asked for a pause (dial streams): resolves when it resumes or the stream ends. */
+  private paused: { promise: Promise<void>; release: () => void } | undefined;
 
   constructor(
     readonly id: string,
@@ -172,11 +185,33 @@ export class AgentStream implements AsyncIterable<OutputChunk> {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
-  /** Sends stdin to the process; resolves when the agent connection can take more. */
+  /**
+   * Sends stdin to the process (the bytes towards the pod, for a dial stream); resolves when the
+   * agent connection can take more and the agent has not paused the stream.
+   */
   async write(data: Uint8Array): Promise<void> {
     for (let offset = 0; offset < data.byteLength && !this.ended; offset += MAX_CHUNK) {
+      await this.paused?.promise;
       const part = Buffer.from(data.buffer, data.byteOffset + offset, Math.min(MAX_CHUNK, data.byteLength - offset));
       await this.mux.send({ msg: 'streamData', streamData: { streamId: this.id, channel: STDIN, data: part } });
+    }
+  }
+
+  /** Asks the agent to stop (or resume) sending output: the reader cannot take more for now. */
+  flow(paused: boolean): void {
+    if (this.ended) return;
+    void this.mux.send({ msg: 'streamFlow', streamFlow: { streamId: this.id, paused } });
+  }
+
+  /** @internal The agent paused or resumed the bytes towards it. */
+  remotePaused(paused: boolean): void {
+    if (paused && !this.paused && !this.ended) {
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      this.paused = { promise, release };
+    } else if (!paused) {
+      this.paused?.release();
+      this.paused = undefined;
     }
   }
 
@@ -221,6 +256,7 @@ export class AgentStream implements AsyncIterable<OutputChunk> {
     }
     this.mux.forget(this);
     this.resolveDone(outcome);
+    this.remotePaused(false);
     this.wakeReader();
   }
 

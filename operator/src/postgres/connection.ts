@@ -23,10 +23,18 @@ export function generatePassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** The keys of the connection Secret, as the API documents them. */
-export function connectionData(c: Connection): Record<string, string> {
+/**
+ * The keys of the connection Secret, as the API documents them; with `exposed` (expose: public,
+ * once the gateway allocated its port) also publicHost, publicPort and publicUri: the same server
+ * through the gateway's ingress, from outside the cluster.
+ */
+export function connectionData(c: Connection, exposed?: { host: string; port: number }): Record<string, string> {
   const [user, password, db] = [c.username, c.password, c.dbname].map(encodeURIComponent);
+  const publicKeys: Record<string, string> = exposed
+    ? { publicHost: exposed.host, publicPort: String(exposed.port), publicUri: `postgresql://${user}:${password}@${exposed.host}:${exposed.port}/${db}` }
+    : {};
   return {
+    ...publicKeys,
     uri: `postgresql://${user}:${password}@${c.host}:${c.port}/${db}`,
     'jdbc-uri': `jdbc:postgresql://${c.host}:${c.port}/${db}?user=${user}&password=${password}`,
     host: c.host,

@@ -8,6 +8,7 @@ import { objectKey } from '../controller/keys.js';
 import type { ControllerMetrics } from '../controller/metrics.js';
 import { Applier } from '../kube/apply.js';
 import type { EventRecorder } from '../kube/events.js';
+import type { PublicEndpoints } from '../gateway/ingress/exposure.js';
 import type { Cache } from '../kube/informer.js';
 import { PostgresCaches } from './caches.js';
 import { PodExec } from './exec.js';
@@ -24,6 +25,8 @@ export interface PostgresControllerOptions {
   images?: PostgresImages;
   /** Run servers only on providers with these labels too (e.g. those trusted with data). */
   providerSelector?: Record<string, string>;
+  /** Where public ports are served (the operator's --ingress-* flags); none without an ingress. */
+  publicEndpoints?: PublicEndpoints;
 }
 
 export interface PostgresControllerDeps {
@@ -40,7 +43,11 @@ export function postgresController(
 ): { controller: Controller; caches: Cache<k8s.KubernetesObject>[] } {
   const caches = new PostgresCaches(kc, options.namespace, deps.log);
   const images = options.images ?? postgresImages(process.env);
-  const reconciler = new PostgresReconciler(caches, new Applier(kc), new PodExec(kc), deps.events, { images, providerSelector: options.providerSelector });
+  const reconciler = new PostgresReconciler(caches, new Applier(kc), new PodExec(kc), deps.events, {
+    images,
+    providerSelector: options.providerSelector,
+    publicEndpoints: options.publicEndpoints,
+  });
   const owned = ownerKey(API_VERSION, 'PostgresInstance');
   // The pod belongs to the StatefulSet, not to the instance: it is mapped by label.
   const podOwner = (pod: k8s.V1Pod) => {

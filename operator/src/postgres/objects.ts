@@ -2,6 +2,7 @@
 // lattice-local volume, a Service, and the connection Secret. Pure functions of the instance.
 import type * as k8s from '@kubernetes/client-node';
 import type { PostgresInstance } from '@lattice/crds';
+import { publicPortsAnnotation } from '../gateway/ingress/exposure.js';
 import { controllerReference } from '../kube/owners.js';
 import { POSTGRES_PORT, connectionData, connectionSecretName, type Connection } from './connection.js';
 import { DATA_MOUNT, PASSWORD_FILE, PASSWORD_MOUNT, READINESS_COMMAND, START_SCRIPT } from './scripts.js';
@@ -43,8 +44,8 @@ function metadata(pg: PostgresInstance, name = pg.metadata.name!): k8s.V1ObjectM
   return { name, namespace: pg.metadata.namespace, labels: labels(pg), ownerReferences: [controllerReference(pg)] };
 }
 
-export function connectionSecret(pg: PostgresInstance, connection: Connection): k8s.V1Secret {
-  const data = Object.entries(connectionData(connection)).map(([k, v]) => [k, Buffer.from(v).toString('base64')]);
+export function connectionSecret(pg: PostgresInstance, connection: Connection, exposed?: { host: string; port: number }): k8s.V1Secret {
+  const data = Object.entries(connectionData(connection, exposed)).map(([k, v]) => [k, Buffer.from(v).toString('base64')]);
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -55,10 +56,12 @@ export function connectionSecret(pg: PostgresInstance, connection: Connection): 
 }
 
 export function service(pg: PostgresInstance): k8s.V1Service {
+  // expose: public asks the gateway's ingress for a public TCP port (gateway/ingress/exposure.ts).
+  const annotations = publicPortsAnnotation(pg.spec.expose === 'public' ? [{ name: 'postgres', port: POSTGRES_PORT, protocol: 'TCP' }] : []);
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(pg),
+    metadata: { ...metadata(pg), ...(annotations ? { annotations } : {}) },
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(pg.metadata.name!),

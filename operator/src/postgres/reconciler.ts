@@ -22,6 +22,7 @@ import { splitKey } from '../controller/keys.js';
 import type { Applier } from '../kube/apply.js';
 import type { EventRecorder, EventTarget } from '../kube/events.js';
 import { isControlledBy } from '../kube/owners.js';
+import { tcpPortsOf, type PublicEndpoints } from '../gateway/ingress/exposure.js';
 import { POSTGRES_INSTANCES, type PostgresCaches, type StoredInstance } from './caches.js';
 import { POSTGRES_PORT, connectionSecretName, generatePassword, serviceHost } from './connection.js';
 import type { PodExec } from './exec.js';
@@ -43,7 +44,7 @@ export class PostgresReconciler {
     private readonly applier: Applier,
     private readonly exec: PodExec,
     private readonly events: EventRecorder,
-    private readonly placement: { images: PostgresImages; providerSelector?: Record<string, string> },
+    private readonly placement: { images: PostgresImages; providerSelector?: Record<string, string>; publicEndpoints?: PublicEndpoints },
   ) {}
 
   async reconcile(key: string, log: Logger): Promise<ReconcileResult | void> {
@@ -71,9 +72,8 @@ export class PostgresReconciler {
 
     const password = await this.password(pg);
     if ('missing' in password) return this.report(stored, waiting('PasswordSecretMissing', password.missing), log);
-    await this.applier.apply(
-      connectionSecret(pg, { host: serviceHost(name, namespace), port: POSTGRES_PORT, username: pg.spec.owner, password: password.value, dbname: pg.spec.database }),
-    );
+    const connection = { host: serviceHost(name, namespace), port: POSTGRES_PORT, username: pg.spec.owner, password: password.value, dbname: pg.spec.database };
+    await this.applier.apply(connectionSecret(pg, connection, this.publicAddress(pg)));
 
     const pod = this.caches.podOf(namespace, name);
     const settings = desiredSettings(pg.spec);
@@ -98,6 +98,15 @@ export class PostgresReconciler {
     await this.report(stored, assess(pg, pod, verdict), log);
     // The server was Ready but not reachable for the check (an agent restarting): look again.
     if (pod && isReady(pod) && verdict.result === 'unchecked') return { requeueAfterMs: UNREACHABLE_RETRY_MS };
+  }
+
+  /** Where the gateway serves the instance publicly: its tcp host and the port it allocated (on the Service). */
+  private publicAddress(pg: PostgresInstance): { host: string; port: number } | undefined {
+    const endpoints = this.placement.publicEndpoints;
+    if (pg.spec.expose !== 'public' || !endpoints) return undefined;
+    const service = this.caches.services.get(pg.metadata.name!, pg.metadata.namespace);
+    const port = service && isControlledBy(service, pg.metadata.uid) ? tcpPortsOf(service).postgres : undefined;
+    return port ? { host: endpoints.tcpHost, port } : undefined;
   }
 
   /** The owner's password and the Secret the pod reads it from; never logged. */

@@ -8,6 +8,7 @@ import { objectKey } from '../controller/keys.js';
 import type { ControllerMetrics } from '../controller/metrics.js';
 import { Applier } from '../kube/apply.js';
 import type { EventRecorder } from '../kube/events.js';
+import type { PublicEndpoints } from '../gateway/ingress/exposure.js';
 import type { Cache } from '../kube/informer.js';
 import { WorkloadCaches } from './caches.js';
 import { WORKLOAD_LABEL } from './labels.js';
@@ -19,6 +20,8 @@ export interface WorkloadControllerOptions extends PodOptions {
   namespace?: string;
   /** Workloads reconciled at the same time. */
   maxConcurrency: number;
+  /** Where public ports are served (the operator's --ingress-* flags); none without an ingress. */
+  publicEndpoints?: PublicEndpoints;
 }
 
 export interface WorkloadControllerDeps {
@@ -34,7 +37,7 @@ export function workloadController(
   deps: WorkloadControllerDeps,
 ): { controller: Controller; caches: Cache<k8s.KubernetesObject>[] } {
   const caches = new WorkloadCaches(kc, options.namespace, deps.log);
-  const reconciler = new WorkloadReconciler(caches, new Applier(kc), deps.events, options);
+  const reconciler = new WorkloadReconciler(caches, new Applier(kc), deps.events, options, options.publicEndpoints);
   const owned = ownerKey(API_VERSION, 'Workload');
   // Pods belong to a ReplicaSet or StatefulSet, not to the Workload: they are mapped by label.
   const podOwner = (pod: k8s.V1Pod) => {

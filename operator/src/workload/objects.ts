@@ -3,6 +3,7 @@
 // Pure functions of the Workload: the reconciler applies them as they are.
 import type * as k8s from '@kubernetes/client-node';
 import type { Workload, WorkloadSpec } from '@lattice/crds';
+import { type PublicEndpoints, publicHttpsUrl, publicPortsAnnotation, tcpPortsOf } from '../gateway/ingress/exposure.js';
 import { controllerReference } from '../kube/owners.js';
 import { selectorLabels, workloadLabels } from './labels.js';
 import { podTemplate, type PodOptions } from './pod-template.js';
@@ -90,10 +91,12 @@ export function statefulSet(wl: Workload, options: PodOptions): k8s.V1StatefulSe
 export function service(wl: Workload): k8s.V1Service | undefined {
   const ports = wl.spec.ports ?? [];
   if (ports.length === 0) return undefined;
+  // The public ports, for the gateway's ingress (see gateway/ingress/exposure.ts).
+  const annotations = publicPortsAnnotation(ports.filter((p) => p.expose === 'public').map(({ name, port, protocol }) => ({ name, port, protocol })));
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(wl),
+    metadata: { ...metadata(wl), ...(annotations ? { annotations } : {}) },
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(wl.metadata.name!),
@@ -108,8 +111,27 @@ export function service(wl: Workload): k8s.V1Service | undefined {
   };
 }
 
-/** Where each port is reachable; for now inside the cluster only (public URLs come with ingress). */
-export function endpoints(wl: Workload): { port: string; url: string }[] {
-  const host = `${wl.metadata.name}.${wl.metadata.namespace}.svc`;
-  return (wl.spec.ports ?? []).map((p) => ({ port: p.name, url: `${p.protocol === 'HTTP' ? 'http' : 'tcp'}://${host}:${p.port}` }));
+/**
+ * Where each port is reachable. A public port, when the ingress is on: the first public HTTP port
+ * at https://<name>-<namespace>.<base domain>[:port], a public TCP port at the gateway port the
+ * ingress allocated (recorded on the Service; until then, and for every other port, the address
+ * inside the cluster).
+ */
+export function endpoints(wl: Workload, publicEndpoints?: PublicEndpoints, service?: k8s.V1Service): { port: string; url: string }[] {
+  const { name, namespace } = wl.metadata as { name: string; namespace: string };
+  const host = `${name}.${namespace}.svc`;
+  const allocated = service ? tcpPortsOf(service) : {};
+  const firstHttp = (wl.spec.ports ?? []).find((p) => p.expose === 'public' && p.protocol === 'HTTP');
+  return (wl.spec.ports ?? []).map((p) => {
+    if (publicEndpoints && p === firstHttp) return { port: p.name, url: publicHttpsUrl(name, namespace, publicEndpoints) };
+    const gatewayPort = allocated[p.name];
+    if (publicEndpoints && p.expose === 'public' && p.protocol === 'TCP' && gatewayPort) return { port: p.name, url: `tcp://${publicEndpoints.tcpHost}:${gatewayPort}` };
+    return { port: p.name, url: `${p.protocol === 'HTTP' ? 'http' : 'tcp'}://${host}:${p.port}` };
+  });
+}
+
+/** The public URL of the Workload's first public HTTP port, when the ingress is on. */
+export function publicUrl(wl: Workload, publicEndpoints?: PublicEndpoints): string | undefined {
+  const http = (wl.spec.ports ?? []).some((p) => p.expose === 'public' && p.protocol === 'HTTP');
+  return publicEndpoints && http ? publicHttpsUrl(wl.metadata.name!, wl.metadata.namespace!, publicEndpoints) : undefined;
 }

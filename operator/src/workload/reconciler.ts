@@ -13,18 +13,24 @@ import type * as k8s from '@kubernetes/client-node';
 import { API_VERSION, WorkloadSpec, type Workload, type WorkloadStatus } from '@lattice/crds';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { ReconcileResult } from '../controller/controller.js';
 import { changedConditions, findCondition, nextConditions } from '../controller/conditions.js';
 import { splitKey } from '../controller/keys.js';
 import type { Applier } from '../kube/apply.js';
 import type { EventRecorder, EventTarget } from '../kube/events.js';
 import type { Cache } from '../kube/informer.js';
 import { isControlledBy } from '../kube/owners.js';
+import type { PublicEndpoints } from '../gateway/ingress/exposure.js';
+import { checkPublicUrl } from '../gateway/ingress/probe.js';
 import { parseQuantity } from '@lattice/crds';
 import { WORKLOADS, type StoredWorkload, type WorkloadCaches } from './caches.js';
 import { nameProblem } from './names.js';
-import { desiredObjects, type DesiredObjects, type ReplicaSetOwner } from './objects.js';
+import { desiredObjects, desiredReplicas, endpoints, publicUrl, type DesiredObjects, type ReplicaSetOwner } from './objects.js';
 import type { PodOptions } from './pod-template.js';
-import { assess, buildNotImplemented, invalid, READY, type Assessment, type Observed } from './status.js';
+import { assess, buildNotImplemented, invalid, isPodReady, READY, type Assessment, type Observed } from './status.js';
+
+/** How soon a public URL that did not answer yet is checked again. */
+const PUBLIC_URL_RETRY_MS = 2_000;
 
 export class WorkloadReconciler {
   constructor(
@@ -32,9 +38,10 @@ export class WorkloadReconciler {
     private readonly applier: Applier,
     private readonly events: EventRecorder,
     private readonly options: PodOptions,
+    private readonly publicEndpoints?: PublicEndpoints,
   ) {}
 
-  async reconcile(key: string, log: Logger): Promise<void> {
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult | void> {
     const { namespace = '', name } = splitKey(key);
     const stored = this.caches.workloads.get(name, namespace);
     // Deleted, or being deleted: the garbage collector removes the children.
@@ -56,10 +63,16 @@ export class WorkloadReconciler {
     const refusal = this.keepVolumeClaims(wl, desired.replicas);
 
     const owner = await this.applier.apply(desired.replicas);
-    if (desired.service) await this.applier.apply(desired.service);
+    const service = desired.service ? await this.applier.apply(desired.service) : undefined;
 
-    const observed: Observed = { owner, pods: this.caches.podsOf(namespace, name), refusal };
+    const pods = this.caches.podsOf(namespace, name);
+    const url = publicUrl(wl, this.publicEndpoints);
+    const observed: Observed = { owner, pods, refusal, endpoints: endpoints(wl, this.publicEndpoints, service), url };
+    // Ready means reachable: once every replica is, the public URL must answer through the ingress.
+    const allReady = desiredReplicas(wl.spec) > 0 && pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).length >= desiredReplicas(wl.spec);
+    if (url && allReady && this.publicEndpoints) observed.publicCheck = await checkPublicUrl(url, this.publicEndpoints.probeAddress);
     await this.report(stored, assess(wl, observed), log);
+    if (observed.publicCheck?.answered === false) return { requeueAfterMs: PUBLIC_URL_RETRY_MS };
   }
 
   /** Applies the status if it changed, and tells the story of its transitions as Events. */

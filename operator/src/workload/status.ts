@@ -41,6 +41,11 @@ export interface Observed {
   pods: readonly k8s.V1Pod[];
   /** Why a change could not be applied as asked (it is reported as Degraded). */
   refusal?: { reason: string; message: string };
+  /** Where the ports are reachable (default: inside the cluster), and the first public URL. */
+  endpoints?: { port: string; url: string }[];
+  url?: string;
+  /** Whether the public URL answered through the ingress, checked once every replica is ready. */
+  publicCheck?: { answered: boolean; message: string };
 }
 
 export function assess(wl: Workload, observed: Observed): Assessment {
@@ -57,10 +62,13 @@ export function assess(wl: Workload, observed: Observed): Assessment {
   const scheduled = stopped ? { type: SCHEDULED, status: 'True' as const, ...stopped } : scheduledVerdict(wl, live, desired, nodes);
   const progressing = progressingVerdict(observed.owner, desired);
   const degraded = degradedVerdict(observed.owner, live, observed.refusal);
+  const unanswered = observed.publicCheck?.answered === false ? observed.publicCheck : undefined;
   const readyVerdict: Verdict = stopped
     ? { type: READY, status: 'False', ...stopped }
+    : ready.length >= desired && unanswered
+      ? { type: READY, status: 'False', reason: 'PublicURLNotAnswering', message: `${ready.length} of ${desired} replicas are ready, but ${unanswered.message}.` }
     : ready.length >= desired
-      ? { type: READY, status: 'True', reason: 'AllReplicasReady', message: `${ready.length} of ${desired} replicas are ready.` }
+      ? { type: READY, status: 'True', reason: 'AllReplicasReady', message: `${ready.length} of ${desired} replicas are ready.${observed.url ? ` ${observed.url} answers.` : ''}` }
       : scheduled.status === 'False' && scheduled.reason !== 'Scheduling'
         ? { type: READY, status: 'False', reason: scheduled.reason, message: `${ready.length} of ${desired} replicas are ready. ${scheduled.message}`, warning: true }
         : { type: READY, status: 'False', reason: 'ReplicasNotReady', message: `${ready.length} of ${desired} replicas are ready. ${notReadyReasons(live)}`.trim() };
@@ -82,7 +90,8 @@ export function assess(wl: Workload, observed: Observed): Assessment {
       readyReplicas: ready.length,
       // Empty lists are left out, as Kubernetes writes them.
       nodes: nodes.length ? nodes : undefined,
-      endpoints: wl.spec.ports?.length ? endpoints(wl) : undefined,
+      endpoints: wl.spec.ports?.length ? (observed.endpoints ?? endpoints(wl)) : undefined,
+      url: observed.url,
     },
     conditions: [readyVerdict, scheduled, progressing, degraded],
   };

@@ -1,0 +1,103 @@
+// What the ingress routes, from the Services the controllers annotate (see exposure.ts), and to
+// which replica: a Ready pod selected by the Service, bound to a node whose agent is connected,
+// taken in turn (round-robin) so the replicas share the traffic.
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Cache } from '../../kube/informer.js';
+import { labelledInformer } from '../../kube/scoped-informers.js';
+import { publicLabel, publicPortsOf, tcpPortsOf } from './exposure.js';
+
+/** One public port of one Service. */
+export interface Route {
+  namespace: string;
+  service: string;
+  /** The container port the tunnel dials. */
+  port: number;
+  /** Names the endpoint in metrics: namespace/service:port-name. */
+  endpoint: string;
+}
+
+export interface TcpRoute extends Route {
+  /** The gateway port it listens on. */
+  gatewayPort: number;
+}
+
+export interface RouteSource {
+  /** The pods of a namespace bound to some node (the gateway's informer). */
+  pods(namespace: string): readonly k8s.V1Pod[];
+  /** Whether the node's agent is connected now (a tunnel can be opened). */
+  connected(nodeName: string): boolean;
+}
+
+const MANAGED = 'app.kubernetes.io/managed-by=lattice-operator';
+
+export class Routes {
+  readonly services: Cache<k8s.V1Service>;
+  private readonly turns = new Map<string, number>();
+
+  constructor(
+    kc: k8s.KubeConfig,
+    namespace: string | undefined,
+    private readonly source: RouteSource,
+    log: Logger,
+  ) {
+    this.services = labelledInformer({ kc, namespace, log }, 'services', MANAGED);
+  }
+
+  /**
+   * The route of `<name>-<namespace>` (the first label of the host): the first public HTTP port
+   * of that Service. A dash may sit in both names, so every Service is compared by its label;
+   * two that make the same label (a-b in c, a in b-c) route to the older one.
+   */
+  http(label: string): Route | undefined {
+    const candidates = this.services
+      .list()
+      .filter((s) => publicLabel(s.metadata!.name!, s.metadata!.namespace!) === label)
+      .sort((a, b) => Date.parse(String(a.metadata?.creationTimestamp)) - Date.parse(String(b.metadata?.creationTimestamp)));
+    for (const service of candidates) {
+      const port = publicPortsOf(service).find((p) => p.protocol === 'HTTP');
+      if (port) return this.route(service, port.name, port.port);
+    }
+    return undefined;
+  }
+
+  /** Every public TCP port that has a gateway port allocated. */
+  tcp(): TcpRoute[] {
+    return this.services.list().flatMap((service) => {
+      const allocated = tcpPortsOf(service);
+      return publicPortsOf(service)
+        .filter((p) => p.protocol === 'TCP' && allocated[p.name] !== undefined)
+        .map((p) => ({ ...this.route(service, p.name, p.port), gatewayPort: allocated[p.name]! }));
+    });
+  }
+
+  /** The next Ready replica of the route's Service whose node is connected, or undefined. */
+  pick(route: Route): k8s.V1Pod | undefined {
+    const service = this.services.get(route.service, route.namespace);
+    const selector = service?.spec?.selector;
+    if (!selector || Object.keys(selector).length === 0) return undefined;
+    const ready = this.source
+      .pods(route.namespace)
+      .filter((pod) => matches(pod, selector) && isReady(pod) && !pod.metadata?.deletionTimestamp && this.source.connected(pod.spec!.nodeName!))
+      .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
+    if (ready.length === 0) return undefined;
+    const turn = this.turns.get(route.endpoint) ?? 0;
+    this.turns.set(route.endpoint, turn + 1);
+    return ready[turn % ready.length];
+  }
+
+  private route(service: k8s.V1Service, portName: string, port: number): Route {
+    const namespace = service.metadata!.namespace!;
+    const name = service.metadata!.name!;
+    return { namespace, service: name, port, endpoint: `${namespace}/${name}:${portName}` };
+  }
+}
+
+function matches(pod: k8s.V1Pod, selector: Record<string, string>): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+function isReady(pod: k8s.V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
