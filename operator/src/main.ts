@@ -52,6 +52,7 @@ const OperatorOptions = z
     ...GatewayOptionsSchema.omit({ namespace: true, watchNamespace: true }).partial().shape,
     ingressPublicPort: z.number().int().min(1).max(65535).optional(),
     ingressTcpHost: z.string().min(1).optional(),
+    postgresProviderSelector: z.record(z.string(), z.string()).optional(),
   })
   .refine((o) => o.renewDeadlineSeconds < o.leaseDurationSeconds, {
     path: ['renewDeadlineSeconds'],
@@ -81,6 +82,17 @@ const list = (value: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** "a=b,c=d" -> {a: 'b', c: 'd'}. */
+function labels(value: string): Record<string, string> {
+  return Object.fromEntries(
+    list(value).map((pair) => {
+      const [key, v, ...rest] = pair.split('=');
+      if (!key || v === undefined || rest.length) throw new InvalidArgumentError(`expected key=value, got "${pair}"`);
+      return [key, v];
+    }),
+  );
+}
 
 /** A flag that can also come from LATTICE_<NAME>. */
 function flag(flags: string, description: string, parse?: (value: string) => unknown, defaultValue?: unknown): Option {
@@ -125,6 +137,7 @@ const program = new Command('lattice-operator')
   .addOption(flag('--ingress-tcp-host <host>', 'host name or address in tcp:// endpoints and database publicHost (default: the base domain)'))
   .addOption(flag('--ingress-tls-cert <file>', 'PEM certificate for *.<base domain> (default: one issued by the gateway CA)'))
   .addOption(flag('--ingress-tls-key <file>', 'PEM private key of --ingress-tls-cert'))
+  .addOption(flag('--postgres-provider-selector <labels>', 'comma-separated key=value labels a provider must carry to run PostgreSQL servers', labels))
   .addOption(flag('--metering-interval-seconds <s>', "how often providers' reserved usage is metered and their earnings sent (default 30)", number))
   .showHelpAfterError();
 
@@ -220,7 +233,7 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
   for (const { controller, caches } of [
     workloadController(kc, { ...scope, providerLossTimeoutSeconds: options.providerLossTimeoutSeconds, publicEndpoints }, deps),
     cronWorkloadController(kc, scope, deps),
-    postgresController(kc, { ...scope, publicEndpoints }, deps),
+    postgresController(kc, { ...scope, publicEndpoints, providerSelector: options.postgresProviderSelector }, deps),
   ]) {
     manager.addCaches(...caches).addController(controller);
   }

@@ -1,0 +1,325 @@
+// Public URLs and public TCP ports, end to end: the real operator (controllers, gateway and its
+// ingress on loopback, flags as a user sets them), a real provider agent running the replicas in
+// Docker, and clients as a user has them: HTTPS (HTTP/1.1 and HTTP/2) verified against Lattice's
+// CA, a WebSocket client (the `ws` package), and `psql` through a public PostgreSQL port. Nothing
+// reaches a container but through the agent's tunnel: the provider opens no port.
+//
+// Public host names are <workload>-<namespace>.<base domain>; the clients resolve every name to
+// 127.0.0.1 (a custom lookup), as a wildcard DNS record would.
+import { execFile } from 'node:child_process';
+import type { LookupFunction } from 'node:net';
+import http2 from 'node:http2';
+import https from 'node:https';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import WebSocket from 'ws';
+import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
+import { cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, REGISTRY, type AgentProcess } from '../support/providers.js';
+import { condition, workloadReader } from '../support/workloads.js';
+
+const run = promisify(execFile);
+const kc = adminKubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+
+const namespace = uniqueName('ingress');
+const gatewayNamespace = `${namespace}-gw`;
+const BASE_DOMAIN = 'lattice.localhost';
+const RUN_LABEL = 'provider.lattice.dev/ingress-run';
+const NODE_IMAGE = `${REGISTRY}/lattice/node:18`;
+const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs: 120_000, intervalMs: 500 });
+
+const agent: AgentProcess = { name: `${namespace}-p`, stateDir: '', output: [] };
+let operator: OperatorProcess;
+let ingressPort: number;
+let tcpPorts: { first: number; last: number };
+let ca: string;
+
+/** Every name resolves to the ingress on loopback, as *.lattice.localhost does for browsers. */
+const loopback: LookupFunction = (_hostname, options, callback) => {
+  if (options.all) (callback as (err: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
+
+// A small HTTP server in the node:18 image (no npm packages there): JSON on /, a response
+// streamed in three delayed chunks on /stream, and a minimal RFC 6455 WebSocket echo.
+const SERVER = String.raw`
+const http = require('http'), crypto = require('crypto');
+const server = http.createServer((req, res) => {
+  if (req.url === '/stream') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    let i = 0;
+    const timer = setInterval(() => { res.write('chunk ' + i + '\n'); if (++i === 3) { clearInterval(timer); res.end('done\n'); } }, 500);
+    return;
+  }
+  let received = 0;
+  req.on('data', (d) => (received += d.length));
+  req.on('end', () => res.end(JSON.stringify({ hello: 'lattice', host: req.headers.host, proto: req.headers['x-forwarded-proto'], method: req.method, url: req.url, received })));
+});
+server.on('upgrade', (req, socket) => {
+  const accept = crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' + accept + '\r\n\r\n');
+  let buf = Buffer.alloc(0);
+  socket.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2) {
+      const op = buf[0] & 15;
+      let len = buf[1] & 127, off = 2;
+      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
+      else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); off = 10; }
+      const mask = buf[1] & 128 ? buf.subarray(off, off + 4) : null;
+      if (mask) off += 4;
+      if (buf.length < off + len) return;
+      const payload = Buffer.from(buf.subarray(off, off + len).map((b, i) => (mask ? b ^ mask[i % 4] : b)));
+      buf = buf.subarray(off + len);
+      if (op === 8) { socket.end(Buffer.from([0x88, 0])); return; }
+      const head = len < 126 ? Buffer.from([0x80 | op, len]) : Buffer.from([0x80 | op, 126, len >> 8, len & 255]);
+      socket.write(Buffer.concat([head, payload]));
+    }
+  });
+});
+server.listen(8080);
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+async function apply(manifest: Record<string, unknown>): Promise<void> {
+  await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
+}
+
+async function applyWorkload(name: string, spec: Record<string, unknown>): Promise<void> {
+  await apply({
+    apiVersion: 'lattice.dev/v1alpha1',
+    kind: 'Workload',
+    metadata: { name, namespace },
+    spec: { resources: { cpu: '100m', memory: '64Mi' }, placement: { providerSelector: { [RUN_LABEL]: namespace } }, ...spec },
+  });
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** Milliseconds from the request to each body chunk, and to the end. */
+  chunkTimes: number[];
+  endTime: number;
+}
+
+/** An HTTPS/1.1 request verified against Lattice's CA. */
+function get(url: string, options: { method?: string; body?: string } = {}): Promise<Answer> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: options.method ?? 'GET', ca, lookup: loopback, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      const chunkTimes: number[] = [];
+      res.on('data', (d: Buffer) => {
+        chunks.push(d);
+        chunkTimes.push(Date.now() - started);
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString(), chunkTimes, endTime: Date.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** What kubectl logs / saves: the operator's and agent's output, for a failure's post-mortem. */
+async function saveLogs(): Promise<void> {
+  const file = path.join(stateDir, 'logs', 'ingress.log');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, [`--- operator\n${operator?.output.join('\n')}`, `--- agent ${agent.name}\n${agent.output.join('')}`].join('\n'));
+}
+
+beforeAll(async () => {
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev', 'crd/postgresinstances.lattice.dev']);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
+  ingressPort = await freePort();
+  // A small range of its own, away from the ports the OS hands out (32768 and up).
+  const first = 20_000 + Math.floor(Math.random() * 1000) * 10;
+  tcpPorts = { first, last: first + 9 };
+  operator = OperatorProcess.start({
+    identity: 'ingress-operator',
+    namespace: gatewayNamespace,
+    watchNamespace: namespace,
+    grpcPort,
+    kubeletPort,
+    extra: [
+      ...['--ingress-base-domain', BASE_DOMAIN, '--ingress-address', '127.0.0.1', '--ingress-port', String(ingressPort)],
+      ...['--ingress-tcp-ports', `${tcpPorts.first}-${tcpPorts.last}`, '--ingress-tcp-host', '127.0.0.1'],
+      ...['--postgres-provider-selector', `${RUN_LABEL}=${namespace}`],
+    ],
+  });
+  await operator.gatewayListening();
+  await waitFor('the ingress listening', () => operator.logged('ingress listening'), { timeoutMs: 30_000 });
+  const secret = await core.readNamespacedSecret({ name: 'lattice-gateway-ca', namespace: gatewayNamespace });
+  ca = Buffer.from(secret.data!['tls.crt']!, 'base64').toString();
+
+  const token = await createJoinToken(gatewayNamespace, 1);
+  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, token, { cpu: '2', memory: '2Gi', maxPods: 10, labels: { [RUN_LABEL]: namespace } }));
+  runAgent(agent);
+  await waitFor(
+    `node ${agent.name} Ready and schedulable`,
+    async () => {
+      const node = await core.readNode({ name: agent.name }).catch(() => undefined);
+      const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      return ready && !node?.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/'));
+    },
+    { timeoutMs: 60_000 },
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await saveLogs().catch(() => undefined);
+  await operator?.stop('SIGTERM');
+  await stopAgent(agent);
+  await kubectl(['delete', 'workloads,postgresinstances', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
+  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
+  await core.deleteNode({ name: agent.name }).catch(() => undefined);
+  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
+  await removeNamespaceNetworks([namespace]);
+}, 120_000);
+
+describe('a public HTTP Workload', () => {
+  const url = () => `https://web-${namespace}.${BASE_DOMAIN}:${ingressPort}`;
+
+  beforeAll(async () => {
+    await applyWorkload('web', { image: NODE_IMAGE, command: ['node', '-e', SERVER], ports: [{ name: 'http', port: 8080, expose: 'public' }] });
+  }, 30_000);
+
+  test('is Ready with its public URL in status once the URL answers', async () => {
+    await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', '-n', namespace, 'workload/web']);
+    const wl = await getWorkload('web');
+    expect((wl.status as { url?: string }).url).toBe(url());
+    expect(wl.status?.endpoints).toEqual([{ port: 'http', url: url() }]);
+    expect(condition(wl, 'Ready')?.message).toContain(`${url()} answers`);
+    // kubectl get shows it.
+    expect(await kubectl(['get', 'workload', 'web', '-n', namespace])).toContain(url());
+  });
+
+  test('answers a plain HTTPS request, with a certificate from the Lattice CA', async () => {
+    const answer = await get(`${url()}/hello?x=1`, { method: 'POST', body: 'x'.repeat(100_000) });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ hello: 'lattice', host: `web-${namespace}.${BASE_DOMAIN}:${ingressPort}`, proto: 'https', method: 'POST', url: '/hello?x=1', received: 100_000 });
+  });
+
+  test('streams a response: each chunk arrives as the application writes it', async () => {
+    const answer = await get(`${url()}/stream`);
+    expect(answer.body).toBe('chunk 0\nchunk 1\nchunk 2\ndone\n');
+    // The chunks are 500 ms apart: the first one arrives long before the end.
+    expect(answer.chunkTimes.length).toBeGreaterThanOrEqual(3);
+    expect(answer.endTime - answer.chunkTimes[0]!).toBeGreaterThan(700);
+  });
+
+  test('serves HTTP/2 clients', async () => {
+    const session = http2.connect(url(), { ca, lookup: loopback });
+    try {
+      const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/h2', ':method': 'GET' });
+        let status = 0;
+        let text = '';
+        stream.on('response', (headers) => (status = Number(headers[':status'])));
+        stream.on('data', (d: Buffer) => (text += d.toString()));
+        stream.on('end', () => resolve({ status, text }));
+        stream.on('error', reject);
+        stream.end();
+      });
+      expect(session.alpnProtocol).toBe('h2');
+      expect(body.status).toBe(200);
+      expect(JSON.parse(body.text)).toMatchObject({ hello: 'lattice', url: '/h2', proto: 'https' });
+    } finally {
+      session.close();
+    }
+  });
+
+  test('echoes over a WebSocket', async () => {
+    const ws = new WebSocket(`${url().replace('https:', 'wss:')}/ws`, { ca, lookup: loopback });
+    const received: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => {
+        ws.send('hello');
+        ws.send('x'.repeat(20_000));
+      });
+      ws.on('message', (data) => {
+        received.push(data.toString());
+        if (received.length === 2) resolve();
+      });
+      ws.on('error', reject);
+    });
+    ws.close();
+    expect(received).toEqual(['hello', 'x'.repeat(20_000)]);
+  });
+
+  test('an unknown host is a 404 page saying what URLs look like', async () => {
+    const answer = await get(`https://nothing-${namespace}.${BASE_DOMAIN}:${ingressPort}/`);
+    expect(answer.status).toBe(404);
+    expect(answer.headers['x-lattice-ingress']).toBe('no-route');
+    expect(answer.body).toContain(`https://&lt;workload&gt;-&lt;namespace&gt;.${BASE_DOMAIN}`);
+  });
+
+  test('the metrics count requests, bytes and tunnels of the endpoint', async () => {
+    const endpoint = `${namespace}/web:http`;
+    const text = await (await fetch(operator.url('/metrics'))).text();
+    expect(text).toMatch(new RegExp(`lattice_ingress_requests_total\\{endpoint="${endpoint}",kind="http",code="2xx"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`lattice_ingress_bytes_total\\{endpoint="${endpoint}",direction="in"\\} [1-9]`));
+    expect(text).toMatch(/lattice_ingress_relay_latency_seconds_count\{kind="http"\} [1-9]/);
+    expect(text).toMatch(/lattice_gateway_streams_open\{kind="dial"\} \d/);
+  });
+});
+
+describe('a public Workload whose application does not answer', () => {
+  test('is not Ready: its replica runs, but its URL does not answer', async () => {
+    // Nothing listens on the port: the replica is running, the URL is not served.
+    await applyWorkload('mute', { image: `${REGISTRY}/lattice/busybox:1`, command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"], ports: [{ name: 'http', port: 8080, expose: 'public' }] });
+    const wl = await waitForStatus('mute', 'the replica ready but the URL not answering', (w) => condition(w, 'Ready')?.reason === 'PublicURLNotAnswering');
+    expect(wl.status?.readyReplicas).toBe(1);
+    expect(condition(wl, 'Ready')).toMatchObject({ status: 'False' });
+    expect(condition(wl, 'Ready')?.message).toContain(`https://mute-${namespace}.${BASE_DOMAIN}:${ingressPort}`);
+    // A user gets a clear answer, not a hang.
+    const answer = await get(`https://mute-${namespace}.${BASE_DOMAIN}:${ingressPort}/`);
+    expect(answer.status).toBe(502);
+    expect(answer.body).toContain('could not be reached');
+  });
+});
+
+describe('a public PostgresInstance', () => {
+  test('psql connects through the gateway with the public URI of its connection Secret', async () => {
+    await apply({
+      apiVersion: 'lattice.dev/v1alpha1',
+      kind: 'PostgresInstance',
+      metadata: { name: 'db', namespace },
+      spec: { version: '15', database: 'app', owner: 'app', storage: { size: '1Gi' }, resources: { cpu: '500m', memory: '256Mi' }, expose: 'public' },
+    });
+    await kubectl(['wait', '--for=condition=Ready', '--timeout=150s', '-n', namespace, 'postgresinstance/db']);
+    const secret = await waitFor(
+      'the connection Secret with its public URI',
+      async () => {
+        const s = await core.readNamespacedSecret({ name: 'db-connection', namespace });
+        return s.data?.publicUri ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const data = Object.fromEntries(Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    expect(data.publicHost).toBe('127.0.0.1');
+    expect(Number(data.publicPort)).toBeGreaterThanOrEqual(tcpPorts.first);
+    expect(Number(data.publicPort)).toBeLessThanOrEqual(tcpPorts.last);
+    expect(data.publicUri).toBe(`postgresql://app:${encodeURIComponent(data.password!)}@127.0.0.1:${data.publicPort}/app`);
+    // The in-cluster form is unchanged.
+    expect(data.host).toBe(`db.${namespace}.svc`);
+
+    const psql = (sql: string) => run('psql', [data.publicUri!, '-v', 'ON_ERROR_STOP=1', '-tAc', sql], { timeout: 30_000 });
+    await psql('CREATE TABLE notes (id int PRIMARY KEY, body text)');
+    await psql("INSERT INTO notes SELECT g, repeat('n', 1000) FROM generate_series(1, 2000) g");
+    const { stdout } = await psql('SELECT count(*), sum(length(body)) FROM notes');
+    expect(stdout.trim()).toBe('2000|2000000');
+    // The port is recorded on the Service, so a restarted gateway listens on the same one.
+    const service = await core.readNamespacedService({ name: 'db', namespace });
+    expect(JSON.parse(service.metadata!.annotations!['lattice.dev/public-tcp-ports']!)).toEqual({ postgres: Number(data.publicPort) });
+  });
+});
