@@ -13,6 +13,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { stringify as toYaml } from 'yaml';
+import type { PodEvent, PodStatus } from '@lattice/protocol';
 import { startAdminServer } from './admin-server.js';
 import { loadConfig, offerOf, defaultStateDir, type AgentConfig } from './config.js';
 import { GatewayConnection } from './connection.js';
@@ -20,6 +21,7 @@ import { ensureStateDir, loadIdentity } from './identity.js';
 import { join } from './join.js';
 import { agentMetrics } from './metrics.js';
 import { DockerRuntime } from './runtime/index.js';
+import { TailnetExposures } from './tailnet/exposures.js';
 
 const AGENT_VERSION = '0.1.0';
 
@@ -89,14 +91,27 @@ async function runCommand(flags: CommonFlags): Promise<void> {
   const metrics = agentMetrics();
   // The runtime reports to the connection, which is built on the runtime: tie the knot here.
   const reports: { connection?: GatewayConnection } = {};
+  const onStatus = (status: PodStatus) => reports.connection?.podStatus(status);
+  const onEvent = (event: PodEvent) => reports.connection?.podEvent(event);
+  // A pod's reported status carries its tailnet address, once its tailnet node is up.
+  const tailnet = new TailnetExposures({
+    binary: config.tailnetBinary,
+    stateDir: flags.stateDir,
+    logger: log.child({ part: 'tailnet' }),
+    report: onStatus,
+    event: onEvent,
+    up: metrics.tailnetUp,
+  });
   const runtime = new DockerRuntime({
     docker,
     nodeName: identity.nodeName,
     sandboxImage: config.sandboxImage,
+    isolationImage: config.isolationImage,
     stateDir: flags.stateDir,
     logger: log.child({ part: 'runtime' }),
-    onStatus: (status) => reports.connection?.podStatus(status),
-    onEvent: (event) => reports.connection?.podEvent(event),
+    onStatus: (status) => onStatus(tailnet.observe(status)),
+    onEvent,
+    tailnet,
   });
   await runtime.start();
   const connection = new GatewayConnection({

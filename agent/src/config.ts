@@ -29,6 +29,10 @@ export const AgentConfigSchema = z
     availability: AvailabilitySchema.optional(),
     /** The image each pod's network sandbox runs. */
     sandboxImage: z.string().min(1).default('127.0.0.1:5001/lattice/busybox:1'),
+    /** The image with iptables the agent's isolation helper runs (see runtime/isolation.ts). */
+    isolationImage: z.string().min(1).default('127.0.0.1:5001/lattice/iptables:1'),
+    /** The executable that puts a pod's `expose: tailnet` ports on its tailnet (a path, or looked up on PATH). */
+    tailnetBinary: z.string().min(1).default('lattice-tailnet'),
     dockerSocket: z.string().default('/var/run/docker.sock'),
     /** The agent's local admin API (health, metrics, status) for the desktop app. Loopback only. */
     adminPort: z.number().int().min(0).max(65535).default(0),

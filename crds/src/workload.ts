@@ -163,6 +163,16 @@ export const Placement = z
   })
   .describe('Where the replicas may run.');
 
+export const Tailnet = z
+  .strictObject({
+    authKeySecretRef: z
+      .strictObject({ name: ObjectName.describe('Name of the Secret, in the same namespace.') })
+      .describe(
+        'Secret with two keys: loginServer (the coordination server URL, e.g. https://controlplane.tailscale.com or your headscale) and authKey (a reusable, pre-approved auth key). Each replica joins the tailnet as a device named after its pod.',
+      ),
+  })
+  .describe('How the replicas join your tailnet, for ports with expose: tailnet.');
+
 type Probe = 'http' | 'tcp';
 const namedPortRule = (probe: Probe) => ({
   rule:
@@ -201,6 +211,7 @@ export const WorkloadSpec = withRules(
       volumes: Volumes.optional(),
       healthCheck: HealthCheck.optional(),
       placement: Placement.optional(),
+      tailnet: Tailnet.optional(),
       suspend: z.boolean().default(false).describe('Stop every replica (keeping volumes) until set back to false.'),
     })
     .describe('What to run and how.'),
@@ -217,6 +228,12 @@ export const WorkloadSpec = withRules(
   },
   namedPortRule('http'),
   namedPortRule('tcp'),
+  {
+    rule: `has(self.tailnet) || !has(self.ports) || !self.ports.exists(p, p.expose == 'tailnet')`,
+    message: 'a port with expose: tailnet needs spec.tailnet.authKeySecretRef: the Secret with your tailnet\'s loginServer and authKey',
+    fieldPath: '.tailnet',
+    check: (spec) => spec.tailnet !== undefined || !(spec.ports ?? []).some((p) => p.expose === 'tailnet'),
+  },
 );
 
 export const WorkloadPhase = z
@@ -285,6 +302,7 @@ export type Port = z.infer<typeof Port>;
 export type Volume = z.infer<typeof Volume>;
 export type HealthCheck = z.infer<typeof HealthCheck>;
 export type Placement = z.infer<typeof Placement>;
+export type Tailnet = z.infer<typeof Tailnet>;
 export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
 export type WorkloadPhase = z.infer<typeof WorkloadPhase>;
 export type BuildStatus = z.infer<typeof BuildStatus>;

@@ -141,6 +141,14 @@ export const PodSchema = z.object({
   registryAuths: z.array(z.object({ server: shortText, username: shortText, password: longText })).max(16),
   hostname: z.string().max(63),
   revision: shortText,
+  tailnet: z
+    .object({
+      loginServer: z.url({ protocol: /^https?$/ }),
+      authKey: z.string().min(1).max(512),
+      hostname: z.string().min(1).max(63),
+      ports: z.array(int.min(1).max(65535)).min(1).max(32),
+    })
+    .nullish(),
 });
 
 export const PodDeleteSchema = z.object({ uid: z.string().min(1).max(64), gracePeriodSeconds: nonNegative });
@@ -176,6 +184,7 @@ export const PodStatusSchema = z.object({
   initContainerStatuses: z.array(ContainerStatusSchema).max(16),
   containerStatuses: z.array(ContainerStatusSchema).max(16),
   deleted: z.boolean(),
+  tailnetAddress: z.string().max(64).optional(),
 });
 
 export const PodEventSchema = z.object({

@@ -56,6 +56,7 @@ function newRuntime(): DockerRuntime {
     docker,
     nodeName,
     sandboxImage: IMAGE,
+    isolationImage: '127.0.0.1:5001/lattice/iptables:1',
     stateDir,
     logger: pino({ level: 'warn' }),
     onStatus: reports.onStatus,

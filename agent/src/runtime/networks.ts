@@ -1,9 +1,12 @@
 // One Docker bridge network per Kubernetes namespace: the pods of a namespace reach each other on
 // it, and Docker isolates bridges from one another. A network is created with the first pod of its
 // namespace and removed after the last, since Docker has address pools for a few dozen bridges only.
+// Its bridge interface is named for Lattice's isolation rules (see isolation.ts), which are in
+// place before the first network is created.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { dockerMessage, dockerStatusCode, ignoreGone } from './docker-errors.js';
+import { bridgeName, type HostIsolation } from './isolation.js';
 import { LABEL, namespaceNetworkName } from './naming.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -14,6 +17,7 @@ export class NamespaceNetworks {
   constructor(
     private readonly docker: Docker,
     private readonly logger: Logger,
+    private readonly isolation: HostIsolation,
   ) {}
 
   /**
@@ -27,12 +31,22 @@ export class NamespaceNetworks {
     return this.queue(namespace).run(async () => {
       const existing = await this.named(name);
       if (existing) return existing;
-      const created = await this.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: { [LABEL.namespace]: namespace },
-      });
+      await this.isolation.ensure();
+      let created: Docker.Network;
+      try {
+        created = await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: { [LABEL.namespace]: namespace },
+          Options: { 'com.docker.network.bridge.name': bridgeName(name) },
+        });
+      } catch (err) {
+        // Another agent on this engine created it first (the bridge name is taken): use theirs.
+        const theirs = await this.named(name);
+        if (theirs) return theirs;
+        throw err;
+      }
       const keeper = (await this.named(name)) ?? created.id;
       if (keeper !== created.id) {
         await ignoreGone(this.docker.getNetwork(created.id).remove()).catch((err) =>

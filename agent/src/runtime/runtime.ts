@@ -9,10 +9,12 @@ import { ContainerDeathWatch } from './docker-events.js';
 import { type ExecSession, startExec } from './exec.js';
 import { containerLogs } from './logs.js';
 import { LABEL } from './naming.js';
+import { HostIsolation } from './isolation.js';
 import { NamespaceNetworks } from './networks.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
 import type { StdioChunk } from './stdio.js';
 import { deleteLocalVolume } from './volumes.js';
+import type { TailnetExposures } from '../tailnet/exposures.js';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
@@ -20,11 +22,15 @@ export interface DockerRuntimeOptions {
   nodeName: string;
   /** The image of the pod sandboxes (anything that can `sleep infinity`, or a pause image). */
   sandboxImage: string;
+  /** The image with iptables that isolates pods from this machine's network (see isolation.ts). */
+  isolationImage: string;
   /** Where the agent writes pods' files volumes; must be on the Docker host (it is bind-mounted). */
   stateDir: string;
   logger: Logger;
   onStatus: (status: PodStatus) => void;
   onEvent: (event: PodEvent) => void;
+  /** Puts pods' `expose: tailnet` ports on their tailnet (onStatus adds their address); none: no tailnet. */
+  tailnet?: Pick<TailnetExposures, 'want' | 'drop' | 'stop'>;
 }
 
 /** Docker Engine 26 (API 1.45) mounts a subpath of a named volume. */
@@ -42,7 +48,7 @@ export class DockerRuntime {
   private context: WorkerContext | undefined;
 
   constructor(private readonly options: DockerRuntimeOptions) {
-    this.networks = new NamespaceNetworks(options.docker, options.logger);
+    this.networks = new NamespaceNetworks(options.docker, options.logger, new HostIsolation(options.docker, options.isolationImage, options.logger));
     this.deaths = new ContainerDeathWatch(options.docker, options.nodeName, options.logger, ({ containerId, labels }) => {
       const uid = labels[LABEL.podUid];
       if (uid) this.workers.get(uid)?.containerDied(containerId);
@@ -87,6 +93,7 @@ export class DockerRuntime {
    * containers were started or failed to; how it goes is reported through onStatus/onEvent.
    */
   upsert(pod: Pod): Promise<void> {
+    this.options.tailnet?.want(pod);
     let worker = this.workers.get(pod.uid);
     if (!worker) {
       worker = new PodWorker(this.ctx(), pod);
@@ -100,6 +107,7 @@ export class DockerRuntime {
     const worker = this.workers.get(uid) ?? new PodWorker(this.ctx(), { uid, namespace: '', name: '' });
     await worker.terminate(gracePeriodSeconds);
     if (this.workers.get(uid) === worker) this.workers.delete(uid);
+    await this.options.tailnet?.drop(uid);
     const { namespace } = worker;
     if (namespace) {
       await this.networks.release(namespace, () => [...this.workers.values()].some((w) => w.namespace === namespace));
@@ -136,6 +144,7 @@ export class DockerRuntime {
   /** Stops watching and probing; the containers keep running for the next agent to adopt. */
   async stop(): Promise<void> {
     this.deaths.stop();
+    this.options.tailnet?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.shutdown()));
   }
 

@@ -12,6 +12,7 @@ import { podTarget } from '../kube/events.js';
 import { informer, type Cache } from '../kube/informer.js';
 import type { GatewayMetrics } from './metrics.js';
 import { PodNotReady, PodRefused, toAgentPod, toKubernetesStatus, type PodResolver } from './pod-translation.js';
+import { recordTailnetAddress } from './tailnet.js';
 import { LOCAL_STORAGE_CLASS, localVolumeName } from './local-volumes.js';
 
 /** What the dispatcher needs of a connected agent. */
@@ -242,6 +243,9 @@ export class PodDispatcher implements PodResolver {
       this.metrics.podStartSeconds.observe((Date.now() - new Date(pod.metadata.creationTimestamp).getTime()) / 1000);
     }
     await this.patchStatus(pod, next);
+    await recordTailnetAddress(this.core, pod, status.tailnetAddress).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   async eventReported(nodeName: string, event: PodEvent): Promise<void> {

@@ -17,6 +17,7 @@ import type {
   Volume,
 } from '@lattice/protocol';
 import { parseQuantity } from '@lattice/crds';
+import { tailnetExposure } from './tailnet.js';
 
 /** What the translation reads from the cluster; the gateway backs it with informer caches. */
 export interface PodResolver {
@@ -273,6 +274,7 @@ export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
     volumes,
     registryAuths: registryAuths(pod, r),
     hostname: spec.hostname ?? pod.metadata!.name!,
+    tailnet: tailnetExposure(pod, r),
   };
   // The revision changes whenever anything the containers see changes (a rotated Secret too).
   const revision = createHash('sha256')

@@ -4,6 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { EnvVar, HealthCheck, Placement, Workload, WorkloadSpec } from '@lattice/crds';
 import { selectorLabels, workloadLabels } from './labels.js';
+import { tailnetAnnotations } from './tailnet.js';
 
 /** Provider nodes carry this label and a NoSchedule taint with the same key (see the gateway). */
 export const PROVIDER_LABEL = 'lattice.dev/provider';
@@ -21,7 +22,7 @@ export interface PodOptions {
 export function podTemplate(wl: Workload, options: PodOptions): k8s.V1PodTemplateSpec {
   const { spec } = wl;
   return {
-    metadata: { labels: workloadLabels(wl) },
+    metadata: { labels: workloadLabels(wl), annotations: tailnetAnnotations(wl) },
     spec: {
       containers: [container(spec)],
       nodeSelector: { [PROVIDER_LABEL]: 'true' },

@@ -6,6 +6,7 @@ import type { Workload, WorkloadPhase, WorkloadStatus } from '@lattice/crds';
 import type { ConditionUpdate } from '../controller/conditions.js';
 import { desiredReplicas, endpoints, type ReplicaSetOwner } from './objects.js';
 import { unschedulable } from './scheduling.js';
+import { withTailnetEndpoints } from './tailnet.js';
 
 export const READY = 'Ready';
 export const SCHEDULED = 'Scheduled';
@@ -90,7 +91,7 @@ export function assess(wl: Workload, observed: Observed): Assessment {
       readyReplicas: ready.length,
       // Empty lists are left out, as Kubernetes writes them.
       nodes: nodes.length ? nodes : undefined,
-      endpoints: wl.spec.ports?.length ? (observed.endpoints ?? endpoints(wl)) : undefined,
+      endpoints: wl.spec.ports?.length ? withTailnetEndpoints(wl, live, observed.endpoints ?? endpoints(wl)) : undefined,
       url: observed.url,
     },
     conditions: [readyVerdict, scheduled, progressing, degraded],

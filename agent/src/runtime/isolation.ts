@@ -1,0 +1,130 @@
+// Keeps pods off the provider's own network. Docker isolates one bridge from another (so one
+// namespace's pods never reach another's), but lets every container reach the host itself (the
+// bridge's gateway address and every other address of the machine, with whatever listens there:
+// the gateway's admin and kubelet ports when they run on it, the provider's own services) and,
+// through the host's routes, its LAN and any private range. The stranger's code in a pod must
+// reach none of these, only its own namespace and the internet.
+//
+// How: every namespace bridge gets a name with one prefix (`lt-`, see bridgeName), and a fixed
+// set of iptables rules matches that prefix: packets a Lattice bridge sends to the host (INPUT)
+// are refused unless they answer a connection the host opened (the agent's probes, tunnels and
+// tailnet relays dial pods), and forwarded packets towards private, link-local, shared (CGNAT,
+// tailnet) and loopback ranges are refused unless they stay on a Lattice bridge (Docker's own
+// isolation rules decide between bridges). Why this way:
+// - one rule set for all bridges, installed before any namespace network exists: no window in
+//   which a pod runs on a bridge that has no rules yet, and nothing to do per network;
+// - in DOCKER-USER (the chain Docker leaves to its users and evaluates first) and INPUT, which
+//   Docker never flushes, rather than Docker's own chains;
+// - set by a short-lived helper container (host network, NET_ADMIN only) from an image with
+//   iptables, since the agent itself need not run as root, only hold the Docker socket;
+// - idempotent: the two chains are flushed and refilled, the jumps to them added only if missing.
+// The rules stay when the agent stops or its last network goes: containers keep running across
+// an agent restart (they are adopted), several agents may share one engine, and rules matching
+// only `lt-` interfaces are inert while no such bridge exists.
+import { createHash } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { ignoreGone } from './docker-errors.js';
+import { imagePresent, pullImage } from './images.js';
+
+const PREFIX = 'lt-';
+
+/** Linux allows 15 characters in an interface name: the prefix and 12 of a hash of the network. */
+export function bridgeName(networkName: string): string {
+  return PREFIX + createHash('sha256').update(networkName).digest('hex').slice(0, 12);
+}
+
+/** Where a pod may never send a new connection, unless it stays on a Lattice bridge. */
+export const BLOCKED_RANGES = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10', // shared address space: carrier-grade NAT, tailnets
+  '127.0.0.0/8',
+  '169.254.0.0/16', // link-local, cloud metadata services
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+] as const;
+
+const FORWARD_CHAIN = 'LATTICE-ISOLATION';
+const INPUT_CHAIN = 'LATTICE-HOST';
+
+/** The shell script the helper runs: idempotent, fails on the first error. */
+export function isolationScript(): string {
+  const bridges = `${PREFIX}+`;
+  const reject = (match: string) => [
+    `$IPT -A ${match} -p tcp -j REJECT --reject-with tcp-reset`,
+    `$IPT -A ${match} -j REJECT --reject-with icmp-port-unreachable`,
+  ];
+  return [
+    'set -e',
+    // The helper must write the tables Docker uses: nftables unless Docker's chain is only in the
+    // legacy ones (listing nftables first leaves the legacy tables unloaded where unused).
+    'if iptables-nft -n -L DOCKER-USER >/dev/null 2>&1 || ! iptables-legacy -n -L DOCKER-USER >/dev/null 2>&1; then IPT=iptables-nft; else IPT=iptables-legacy; fi',
+    `$IPT -N ${FORWARD_CHAIN} 2>/dev/null || $IPT -F ${FORWARD_CHAIN}`,
+    `$IPT -A ${FORWARD_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    `$IPT -A ${FORWARD_CHAIN} -o ${bridges} -j RETURN`,
+    ...BLOCKED_RANGES.flatMap((range) => reject(`${FORWARD_CHAIN} -d ${range}`)),
+    `$IPT -N ${INPUT_CHAIN} 2>/dev/null || $IPT -F ${INPUT_CHAIN}`,
+    `$IPT -A ${INPUT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    ...reject(INPUT_CHAIN),
+    // DOCKER-USER exists once Docker has started; it is created here if not (Docker keeps it).
+    '$IPT -N DOCKER-USER 2>/dev/null || true',
+    `$IPT -C DOCKER-USER -i ${bridges} -j ${FORWARD_CHAIN} 2>/dev/null || $IPT -I DOCKER-USER 1 -i ${bridges} -j ${FORWARD_CHAIN}`,
+    `$IPT -C INPUT -i ${bridges} -j ${INPUT_CHAIN} 2>/dev/null || $IPT -I INPUT 1 -i ${bridges} -j ${INPUT_CHAIN}`,
+  ].join('\n');
+}
+
+/** Installs the rules once per agent process (again after a failure); every network waits for it. */
+export class HostIsolation {
+  private installed: Promise<void> | undefined;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly image: string,
+    private readonly logger: Logger,
+  ) {}
+
+  ensure(): Promise<void> {
+    this.installed ??= this.install().catch((err: unknown) => {
+      this.installed = undefined;
+      throw new Error(`could not isolate pods from this machine's network (iptables helper ${this.image}): ${(err as Error).message}`);
+    });
+    return this.installed;
+  }
+
+  private async install(): Promise<void> {
+    const { docker, image } = this;
+    if (!(await imagePresent(docker, image))) await pullImage(docker, image, undefined, AbortSignal.timeout(120_000));
+    const helper = await docker.createContainer({
+      Image: image,
+      Entrypoint: ['sh', '-c', isolationScript()],
+      Cmd: [],
+      Labels: { 'lattice.dev/role': 'isolation-helper' },
+      HostConfig: { NetworkMode: 'host', CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+    });
+    try {
+      await helper.start();
+      const { StatusCode } = (await helper.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) {
+        const output = demultiplex((await helper.logs({ stdout: true, stderr: true })) as Buffer);
+        throw new Error(`exited with ${StatusCode}: ${output.trim().slice(-500)}`);
+      }
+      this.logger.info({ bridges: `${PREFIX}*`, image }, 'pods are isolated from the host and private networks');
+    } finally {
+      await ignoreGone(helper.remove({ force: true }));
+    }
+  }
+}
+
+/** The text of a non-TTY container's log: frames of an 8-byte header (stream, size) and a payload. */
+function demultiplex(log: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= log.length; ) {
+    const size = log.readUInt32BE(at + 4);
+    parts.push(log.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
