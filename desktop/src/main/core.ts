@@ -52,11 +52,14 @@ export class DesktopCore implements Omit<DesktopApi, 'onEvent'> {
     this.fallback = defaultSettings(this.machine);
     this.settings = this.fallback;
     this.store = new SettingsStore(options.appDir, options.agentStateDir);
-    this.supervisor = new AgentSupervisor(options.agent, options.backoff ?? DEFAULT_BACKOFF);
+    const run = { ...options.agent, args: [...options.agent.args, 'run', '--state-dir', options.agentStateDir] };
+    this.supervisor = new AgentSupervisor(run, options.backoff ?? DEFAULT_BACKOFF);
     this.supervisor.on('change', () => this.changed());
     this.supervisor.on('line', (line: string) => this.emit({ type: 'log', lines: [line] }));
     this.supervisor.on('exit', () => {
       this.view = { ...this.view, connection: 'unknown' };
+      const lastLines = this.supervisor.log.slice(-5);
+      options.log.warn({ exit: this.supervisor.lastExit, lastLines }, 'the agent exited');
     });
   }
 
