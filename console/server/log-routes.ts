@@ -16,12 +16,13 @@ export function logRoutes(ctx: ConsoleContext): Router {
     if (query.container) params.set('container', query.container);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
-    const upstream = await kubeStream(
-      ctx.kube,
-      sessionOf(res).token,
-      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${params}`,
-      abort.signal,
-    );
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${params}`;
+    const upstream = await kubeStream(ctx.kube, sessionOf(res).token, path, abort.signal).catch((err: unknown) => {
+      // The viewer moved on (another pod or container) before the apiserver answered: not an error.
+      if (abort.signal.aborted) return undefined;
+      throw err;
+    });
+    if (!upstream) return;
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     // Each chunk is flushed as it arrives; the compression a proxy might add would hold them back.
     upstream.on('data', (chunk: Buffer) => res.write(chunk));

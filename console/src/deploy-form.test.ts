@@ -56,3 +56,8 @@ describe('the deploy form', () => {
     expect(validate({ ...valuesFor('minio', values), minioPassword: 'short' }).errors.minioPassword).toBeDefined();
   });
 });
+
+test('provider labels become spec.placement.providerSelector; a malformed pair is refused on the field', () => {
+  expect(validate({ ...values, providers: 'region=eu, gpu=true' }).spec).toMatchObject({ placement: { providerSelector: { region: 'eu', gpu: 'true' } } });
+  expect(validate({ ...values, providers: 'region' }).errors.providers).toBeDefined();
+});

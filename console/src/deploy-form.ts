@@ -32,14 +32,15 @@ type Input =
   | 'database'
   | 'minioUser'
   | 'schedule'
-  | 'command';
+  | 'command'
+  | 'providers';
 
 const set = (...inputs: Input[]) => new Set(inputs);
-const WEB_APP = ['port', 'public', 'replicas', 'env'] as const;
+const WEB_APP = ['port', 'public', 'replicas', 'env', 'providers'] as const;
 const GIT_APP = set('git', 'buildCommand', 'startCommand', ...WEB_APP);
 
 export const DEPLOY_TYPES: Record<DeployType, DeployTypeInfo> = {
-  image: { label: 'Container image', description: 'Run any container image.', plural: 'workloads', fields: set('image', ...WEB_APP) },
+  image: { label: 'Container image', description: 'Run any container image.', plural: 'workloads', fields: set('image', 'command', ...WEB_APP) },
   postgres: {
     label: 'PostgreSQL',
     description: 'A managed PostgreSQL 15 server with one database, its data on a provider volume. Lattice generates the password.',
@@ -51,14 +52,14 @@ export const DEPLOY_TYPES: Record<DeployType, DeployTypeInfo> = {
     label: 'Redis',
     description: `Redis from the image ${DEFAULT_IMAGES.redis} (Docker Hub; a provider must be able to pull it), on port 6379 with its data on a provider volume.`,
     plural: 'workloads',
-    fields: set('image', 'storage'),
+    fields: set('image', 'storage', 'providers'),
     defaults: { image: DEFAULT_IMAGES.redis, storage: '1Gi', memory: '256Mi' },
   },
   minio: {
     label: 'MinIO',
     description: `MinIO object storage from the image ${DEFAULT_IMAGES.minio} (Docker Hub; a provider must be able to pull it): the S3 API on port 9000, its console on 9001.`,
     plural: 'workloads',
-    fields: set('image', 'storage', 'minioUser'),
+    fields: set('image', 'storage', 'minioUser', 'providers'),
     defaults: { image: DEFAULT_IMAGES.minio, storage: '5Gi', memory: '512Mi' },
   },
   node: {
@@ -118,6 +119,7 @@ export interface DeployValues {
   schedule: string;
   timeZone: string;
   command: string;
+  providers: string;
 }
 
 const BASE: DeployValues = {
@@ -142,6 +144,7 @@ const BASE: DeployValues = {
   schedule: '0 3 * * *',
   timeZone: 'UTC',
   command: '',
+  providers: '',
 };
 
 export const initialValues: DeployValues = BASE;
@@ -161,6 +164,24 @@ const resources = (v: DeployValues) => ({ cpu: v.cpu.trim(), memory: v.memory.tr
 const env = (v: DeployValues) => (v.env.length > 0 ? { env: v.env.map((row) => ({ name: row.name, value: row.value })) } : {});
 const dataVolume = (v: DeployValues, mountPath: string) => [{ name: 'data', mountPath, size: v.storage.trim() }];
 
+const LABEL_PAIR = /^\s*([^=\s]+)\s*=\s*([^=\s]*)\s*$/;
+
+/** `key=value, key=value` as spec.placement.providerSelector; a malformed pair makes the field invalid. */
+export function providerSelector(text: string): Record<string, string> | undefined {
+  if (text.trim() === '') return {};
+  const pairs = text.split(',').map((pair) => LABEL_PAIR.exec(pair));
+  if (pairs.some((m) => m === null)) return undefined;
+  return Object.fromEntries(pairs.map((m) => [m![1]!, m![2]!]));
+}
+
+/** The command box, run by sh -c; empty keeps the image's own command. */
+const shell = (v: DeployValues) => (optional(v.command) ? { command: ['sh', '-c', v.command] } : {});
+
+function placement(v: DeployValues) {
+  const selector = providerSelector(v.providers) ?? {};
+  return Object.keys(selector).length > 0 ? { placement: { providerSelector: selector } } : {};
+}
+
 function webPorts(v: DeployValues, required: boolean) {
   if (!required && v.port.trim() === '') return {};
   return { ports: [{ name: 'http', port: integer(v.port), ...(v.public && { expose: 'public' as const }) }] };
@@ -171,7 +192,10 @@ export function toRequest(v: DeployValues): { plural: Plural; spec: Record<strin
   const plural = DEPLOY_TYPES[v.type].plural;
   switch (v.type) {
     case 'image':
-      return { plural, spec: { image: v.image.trim(), replicas: integer(v.replicas), resources: resources(v), ...webPorts(v, false), ...env(v) } };
+      return {
+        plural,
+        spec: { image: v.image.trim(), ...shell(v), replicas: integer(v.replicas), resources: resources(v), ...webPorts(v, false), ...env(v), ...placement(v) },
+      };
     case 'node':
     case 'python':
     case 'static':
@@ -188,6 +212,7 @@ export function toRequest(v: DeployValues): { plural: Plural; spec: Record<strin
           resources: resources(v),
           ...webPorts(v, true),
           ...env(v),
+          ...placement(v),
         },
       };
     case 'redis':
@@ -199,6 +224,7 @@ export function toRequest(v: DeployValues): { plural: Plural; spec: Record<strin
           ports: [{ name: 'redis', port: 6379, protocol: 'TCP' }],
           volumes: dataVolume(v, '/data'),
           resources: resources(v),
+          ...placement(v),
         },
       };
     case 'minio':
@@ -217,6 +243,7 @@ export function toRequest(v: DeployValues): { plural: Plural; spec: Record<strin
           ],
           volumes: dataVolume(v, '/data'),
           resources: resources(v),
+          ...placement(v),
         },
       };
     case 'postgres':
@@ -232,7 +259,7 @@ export function toRequest(v: DeployValues): { plural: Plural; spec: Record<strin
           timeZone: v.timeZone.trim(),
           template: {
             image: v.image.trim(),
-            ...(optional(v.command) && { command: ['sh', '-c', v.command] }),
+            ...shell(v),
             resources: resources(v),
             ...env(v),
           },
@@ -273,6 +300,7 @@ export function validate(values: DeployValues): { plural: Plural; spec: Record<s
   if (!ObjectName.safeParse(values.name.trim()).success) {
     errors.name = 'must be lower-case letters, digits, dashes and dots, starting and ending with a letter or digit';
   }
+  if (providerSelector(values.providers) === undefined) errors.providers = 'must be label=value pairs separated by commas, e.g. region=eu, gpu=true';
   if (values.type === 'minio' && values.minioPassword.length < 8) errors.minioPassword = 'must be at least 8 characters (MinIO refuses shorter ones)';
   const result = SCHEMAS[plural].safeParse(spec);
   for (const issue of result.success ? [] : result.error.issues) {

@@ -2,53 +2,22 @@
 // signs in, deploys a Workload through the form, sees it live, stops and deletes it; a second
 // account without RBAC in that namespace sees nothing there and cannot write. The BFF forwards
 // each user's own token, so everything asserted here is the apiserver's RBAC at work.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import type { Browser, Page } from 'playwright-core';
+import { kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { buildConsole, launchChromium, screenshotDir as screenshots, signInAndOpen as signIn, startBff, type Bff, type PageGlobals } from '../support/console.js';
 
-const run = promisify(execFile);
-const consoleDir = path.join(repoRoot, 'console');
-const screenshots = path.join(repoRoot, 'test-results/console');
 const namespace = uniqueName('it-console');
 const otherNamespace = uniqueName('it-console-other');
 const WORKLOAD = 'web';
 
-let bff: ChildProcess;
+let bff: Bff;
 let baseUrl: string;
 let browser: Browser;
 let page: Page;
 let deployerToken: string;
 let outsiderToken: string;
-
-/** The apiserver URL from the kubeconfig the suite already uses. */
-async function apiServerUrl(): Promise<string> {
-  return (await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
-}
-
-/** Starts the BFF on a free loopback port; resolves with its URL once it listens. */
-async function startBff(server: string): Promise<string> {
-  bff = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: consoleDir,
-    env: {
-      ...process.env,
-      LATTICE_KUBE_SERVER: server,
-      LATTICE_KUBE_CA: path.join(stateDir, 'pki/ca.crt'),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LATTICE_SECURE_COOKIES: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  for await (const line of createInterface({ input: bff.stdout! })) {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    if (entry.msg === 'console listening' && entry.url) return entry.url;
-  }
-  throw new Error('the console BFF exited before it listened');
-}
 
 const roles = (ns: string) => `
 apiVersion: v1
@@ -87,36 +56,24 @@ beforeAll(async () => {
   outsiderToken = (await kubectl(['create', 'token', 'outsider', '-n', otherNamespace, '--duration=1h'])).trim();
 
   // The console's own build: the SPA's browser typecheck, then the route-split bundle it serves.
-  await run(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: consoleDir });
-  await run(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: consoleDir });
-  baseUrl = await startBff(await apiServerUrl());
+  await buildConsole();
+  bff = await startBff();
+  baseUrl = bff.url;
 
   await mkdir(screenshots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  bff?.kill();
+  bff?.child.kill();
   for (const ns of [namespace, otherNamespace]) await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
 });
 
 const screenshot = (name: string) => page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
 
-/** Signs in on a fresh /sign-in page and opens `ns` by typing it (these accounts cannot list namespaces). */
-async function signInAndOpen(target: Page, token: string, ns: string): Promise<void> {
-  await target.goto(baseUrl);
-  await target.waitForURL(/\/sign-in$/);
-  await target.getByLabel('Kubernetes token').fill(token);
-  await target.getByRole('button', { name: 'Sign in' }).click();
-  await target.getByRole('heading', { name: 'Workloads' }).waitFor();
-  await target.getByLabel('Namespace').fill(ns);
-  await target.getByRole('button', { name: 'Open' }).click();
-}
+const signInAndOpen = (target: Page, token: string, ns: string) => signIn(target, baseUrl, token, ns);
 
 const card = () => page.getByRole('article', { name: WORKLOAD, exact: true });
 
@@ -154,7 +111,7 @@ test('the deploy form refuses a bad value on its field, then creates the Workloa
   // page.evaluate runs through the DevTools protocol; waitForFunction would eval() inside the
   // page, which the console's Content-Security-Policy (rightly) forbids.
   await waitFor('focus on the CPU field', async () => {
-    const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-field'));
+    const focused = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('data-field'));
     if (focused !== 'cpu') throw new Error(`focus is on ${focused ?? 'nothing'}`);
     return true;
   }, { timeoutMs: 10_000 });

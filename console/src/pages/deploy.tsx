@@ -157,10 +157,12 @@ function DeployForm({ namespace }: { namespace: string }) {
                 <p>This schedule cannot be read yet.</p>
               )}
             </div>
-            <Field id="command" label="Command (optional)" error={errors.command} help="Run with sh -c, e.g. pg_dump … > /backup/db.sql. Empty runs the image's own command.">
-              {text('command', { spellCheck: false })}
-            </Field>
           </>
+        )}
+        {has('command') && (
+          <Field id="command" label="Command (optional)" error={errors.command} help="Run with sh -c, e.g. ./backup.sh --all. Empty runs the image's own command.">
+            {text('command', { spellCheck: false })}
+          </Field>
         )}
         {has('port') && (
           <Field id="port" label={values.type === 'image' ? 'Port (optional)' : 'Port'} error={errors.port} help="The port your app listens on, e.g. 8080.">
@@ -190,6 +192,11 @@ function DeployForm({ namespace }: { namespace: string }) {
         {has('storage') && (
           <Field id="storage" label="Storage" error={errors.storage} help="Size of the data volume, e.g. 1Gi.">
             {text('storage')}
+          </Field>
+        )}
+        {has('providers') && (
+          <Field id="providers" label="Provider labels (optional)" error={errors.providers} help="Run only on providers with all these labels, e.g. topology.kubernetes.io/region=eu.">
+            {text('providers', { spellCheck: false })}
           </Field>
         )}
         {has('env') && (
