@@ -112,6 +112,7 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     onStatus: (status) => onStatus(tailnet.observe(status)),
     onEvent,
     tailnet,
+    serviceHosts: (namespace) => reports.connection?.serviceHosts(namespace) ?? Promise.resolve([]),
   });
   await runtime.start();
   const connection = new GatewayConnection({

@@ -24,6 +24,7 @@ import {
 } from '@lattice/protocol';
 import type { Identity } from './identity.js';
 import { LocalPods } from './local-pods.js';
+import { ServiceListeners, type NamespaceNetwork } from './tunnels/services.js';
 import { AgentTunnels } from './tunnels/tunnels.js';
 
 /** What the connection needs of the container runtime (DockerRuntime implements it). */
@@ -35,6 +36,10 @@ export interface PodRuntime {
   exec(uid: string, container: string, options: ExecOptions): ExecSession;
   /** Where a port of one of this node's pods is; throws for any other pod. */
   dialAddress(uid: string, port: number): { host: string; port: number };
+  /** A namespace's network on this node (where its Services are listened for), if it has one. */
+  namespaceNetwork(namespace: string): Promise<NamespaceNetwork | undefined>;
+  /** The Services of a namespace changed: its pods' /etc/hosts are written again. */
+  servicesChanged(namespace: string): void;
   deleteVolume(name: string): Promise<void>;
 }
 
@@ -71,6 +76,7 @@ export class GatewayConnection extends EventEmitter {
   private readonly statuses = new Map<string, PodStatus>();
   private readonly streams = new Map<string, { abort: AbortController; exec?: ExecSession }>();
   private readonly tunnels: AgentTunnels;
+  private readonly services: ServiceListeners;
   state: ConnectionState = 'disconnected';
   /** The pods bound to this node, for the admin API. */
   readonly pods = new LocalPods();
@@ -86,6 +92,13 @@ export class GatewayConnection extends EventEmitter {
       },
     };
     this.tunnels = new AgentTunnels(transport, (uid, port) => options.runtime.dialAddress(uid, port), options.log.child({ part: 'tunnels' }));
+    this.services = new ServiceListeners({
+      tunnels: this.tunnels,
+      send: (msg) => this.send(msg),
+      network: (namespace) => options.runtime.namespaceNetwork(namespace),
+      hostsChanged: (namespace) => options.runtime.servicesChanged(namespace),
+      log: options.log.child({ part: 'services' }),
+    });
   }
 
   start(): void {
@@ -101,12 +114,18 @@ export class GatewayConnection extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.services.close();
     clearTimeout(this.retryTimer);
     this.endStreams();
     this.call?.end();
     this.call?.cancel();
     this.client?.close();
     this.setState('stopped');
+  }
+
+  /** The /etc/hosts lines of a namespace's Services, for a pod about to start there. */
+  serviceHosts(namespace: string): Promise<string[]> {
+    return this.services.hostsFor(namespace);
   }
 
   /** The runtime observed a pod's status: pass it on now, and remember it for a reconnect. */
@@ -235,6 +254,8 @@ export class GatewayConnection extends EventEmitter {
         return this.openStream(msg.openStream);
       case 'streamFlow':
         return this.tunnels.flow(msg.streamFlow.streamId, msg.streamFlow.paused);
+      case 'serviceSync':
+        return this.services.sync(msg.serviceSync.services);
       case 'streamData': {
         if (this.tunnels.has(msg.streamData.streamId)) return this.tunnels.data(msg.streamData.streamId, Buffer.from(msg.streamData.data));
         const exec = this.streams.get(msg.streamData.streamId)?.exec;

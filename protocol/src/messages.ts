@@ -226,6 +226,19 @@ export const OpenStreamSchema = z.object({
 
 export const StreamFlowSchema = z.object({ streamId: z.string().min(1).max(64), paused: z.boolean() });
 
+export const ServiceEntrySchema = z.object({
+  namespace: z.string().min(1).max(63),
+  name: z.string().min(1).max(63),
+  ports: z.array(int.min(1).max(65535)).max(64),
+});
+export const ServiceSyncSchema = z.object({ services: z.array(ServiceEntrySchema).max(10_000) });
+export const ServiceDialSchema = z.object({
+  streamId: z.string().min(1).max(64),
+  namespace: z.string().min(1).max(63),
+  service: z.string().min(1).max(63),
+  port: int.min(1).max(65535),
+});
+
 export const StreamDataSchema = z.object({
   streamId: z.string().min(1).max(64),
   channel: int.min(0).max(4),
@@ -277,6 +290,7 @@ export const AgentMessageSchema = z.discriminatedUnion('msg', [
   z.object({ msg: z.literal('streamEnd'), streamEnd: StreamEndSchema }),
   z.object({ msg: z.literal('volumeDeleted'), volumeDeleted: VolumeDeletedSchema }),
   z.object({ msg: z.literal('streamFlow'), streamFlow: StreamFlowSchema }),
+  z.object({ msg: z.literal('serviceDial'), serviceDial: ServiceDialSchema }),
 ]);
 
 /** One message on the stream, gateway to agent. */
@@ -292,6 +306,7 @@ export const GatewayMessageSchema = z.discriminatedUnion('msg', [
   z.object({ msg: z.literal('volumeDelete'), volumeDelete: VolumeDeleteSchema }),
   z.object({ msg: z.literal('earnings'), earnings: EarningsSchema }),
   z.object({ msg: z.literal('streamFlow'), streamFlow: StreamFlowSchema }),
+  z.object({ msg: z.literal('serviceSync'), serviceSync: ServiceSyncSchema }),
 ]);
 
 export type Availability = z.infer<typeof AvailabilitySchema>;
@@ -314,6 +329,9 @@ export type ExecOptions = z.infer<typeof ExecOptionsSchema>;
 export type DialOptions = z.infer<typeof DialOptionsSchema>;
 export type OpenStream = z.infer<typeof OpenStreamSchema>;
 export type StreamFlow = z.infer<typeof StreamFlowSchema>;
+export type ServiceEntry = z.infer<typeof ServiceEntrySchema>;
+export type ServiceSync = z.infer<typeof ServiceSyncSchema>;
+export type ServiceDial = z.infer<typeof ServiceDialSchema>;
 export type StreamData = z.infer<typeof StreamDataSchema>;
 export type StreamResize = z.infer<typeof StreamResizeSchema>;
 export type StreamEnd = z.infer<typeof StreamEndSchema>;

@@ -68,6 +68,10 @@ export function isolationScript(): string {
     ...BLOCKED_RANGES.flatMap((range) => reject(`${FORWARD_CHAIN} -d ${range}`)),
     `$IPT -N ${INPUT_CHAIN} 2>/dev/null || $IPT -F ${INPUT_CHAIN}`,
     `$IPT -A ${INPUT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    // The agent's Service listeners (agent/src/tunnels/services.ts), bound to a bridge's own
+    // address: reachable from that bridge only (--limit-iface-in), and only sockets bound to that
+    // address (the socket match ignores listeners bound to every address, as a provider's own are).
+    `$IPT -A ${INPUT_CHAIN} -p tcp -m addrtype --dst-type LOCAL --limit-iface-in -m socket -j ACCEPT`,
     ...reject(INPUT_CHAIN),
     // DOCKER-USER exists once Docker has started; it is created here if not (Docker keeps it).
     '$IPT -N DOCKER-USER 2>/dev/null || true',

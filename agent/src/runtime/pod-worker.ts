@@ -13,7 +13,7 @@ import { type Backoff, INITIAL_BACKOFF_MS, backoffRemaining, nextBackoff } from 
 import { containerCreateOptions } from './container-config.js';
 import { dockerMessage, ignoreGone, isNotFound } from './docker-errors.js';
 import { type ImageFacts, ImagePullError, ensureImage } from './images.js';
-import { LABEL, SANDBOX, containerLabels, containerName } from './naming.js';
+import { LABEL, SANDBOX, containerLabels, containerName, podHostname } from './naming.js';
 import type { NamespaceNetworks } from './networks.js';
 import { probeCheck } from './probe-checks.js';
 import { ContainerProbes } from './probes.js';
@@ -29,7 +29,8 @@ import {
   runFromInspect,
   succeeded,
 } from './status.js';
-import { ContainerConfigError, type PreparedVolume, containerMounts, prepareVolumes, removePodVolumes } from './volumes.js';
+import { ContainerConfigError, type PreparedVolume, containerMounts, podStateDir, prepareVolumes, removePodVolumes } from './volumes.js';
+import { writeHostsFile } from '../tunnels/hosts.js';
 
 /** What every pod worker of a runtime shares. */
 export interface WorkerContext {
@@ -43,6 +44,8 @@ export interface WorkerContext {
   volumeSubpaths: boolean;
   onStatus(status: PodStatus): void;
   onEvent(event: PodEvent): void;
+  /** The /etc/hosts lines naming the Services of a namespace (see agent/src/tunnels/services.ts). */
+  serviceHosts?: (namespace: string) => Promise<string[]>;
 }
 
 interface ContainerRecord extends ContainerView {
@@ -189,6 +192,18 @@ export class PodWorker {
     const run = this.record(container).current;
     if (!run?.running) throw new Error(`container "${container}" in pod "${this.podName}" is not running`);
     return run.id;
+  }
+
+  /** The Services of the namespace changed: the running containers' /etc/hosts follows. */
+  async refreshHosts(): Promise<void> {
+    if (!this.pod || !this.sandbox) return;
+    await this.writeHosts(this.pod, this.sandbox).catch((err) => this.log.warn({ err }, 'rewriting /etc/hosts failed'));
+  }
+
+  /** The pod's /etc/hosts: its own names and its namespace's Services (agent/src/tunnels/hosts.ts). */
+  private async writeHosts(pod: Pod, sandbox: Sandbox): Promise<string> {
+    const services = (await this.ctx.serviceHosts?.(pod.namespace)) ?? [];
+    return writeHostsFile(podStateDir(this.ctx.stateDir, pod.uid), { podIp: sandbox.ip, hostname: podHostname(pod), services });
   }
 
   /** The pod IP a tunnel connects to: the running sandbox's address on its namespace network. */
@@ -382,7 +397,8 @@ export class PodWorker {
 
     let mounts: Docker.MountSettings[];
     try {
-      mounts = containerMounts(spec, volumes, this.ctx.volumeSubpaths);
+      const hosts = await this.writeHosts(pod, sandbox);
+      mounts = [...containerMounts(spec, volumes, this.ctx.volumeSubpaths), { Type: 'bind', Source: hosts, Target: '/etc/hosts', ReadOnly: true }];
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       this.startFailed(rec, { reason: 'CreateContainerConfigError', message: err.message }, { reason: 'Failed', message: `Error: ${err.message}` });

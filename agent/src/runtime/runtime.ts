@@ -8,7 +8,9 @@ import { observePods } from './adoption.js';
 import { ContainerDeathWatch } from './docker-events.js';
 import { type ExecSession, startExec } from './exec.js';
 import { containerLogs } from './logs.js';
-import { LABEL } from './naming.js';
+import { LABEL, namespaceNetworkName } from './naming.js';
+import { isNotFound } from './docker-errors.js';
+import type { NamespaceNetwork } from '../tunnels/services.js';
 import { HostIsolation } from './isolation.js';
 import { NamespaceNetworks } from './networks.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
@@ -31,6 +33,8 @@ export interface DockerRuntimeOptions {
   onEvent: (event: PodEvent) => void;
   /** Puts pods' `expose: tailnet` ports on their tailnet (onStatus adds their address); none: no tailnet. */
   tailnet?: Pick<TailnetExposures, 'want' | 'drop' | 'stop'>;
+  /** The /etc/hosts lines of a namespace's Services (agent/src/tunnels/services.ts); none: no Service names. */
+  serviceHosts?: (namespace: string) => Promise<string[]>;
 }
 
 /** Docker Engine 26 (API 1.45) mounts a subpath of a named volume. */
@@ -134,6 +138,26 @@ export class DockerRuntime {
    */
   dialAddress(uid: string, port: number): { host: string; port: number } {
     return { host: this.worker(uid).dialTarget(), port };
+  }
+
+  /** A namespace's network on this node: its gateway address (this host's) and subnet. */
+  async namespaceNetwork(namespace: string): Promise<NamespaceNetwork | undefined> {
+    try {
+      const info = await this.options.docker.getNetwork(namespaceNetworkName(namespace)).inspect();
+      const configs = (info.IPAM?.Config ?? []) as { Gateway?: string; Subnet?: string }[];
+      const config = configs.find((c) => c.Gateway && c.Subnet && !c.Subnet.includes(':'));
+      return config?.Gateway && config.Subnet ? { gateway: config.Gateway, subnet: config.Subnet } : undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The Services of a namespace changed: its pods here get their /etc/hosts written again. */
+  servicesChanged(namespace: string): void {
+    for (const worker of this.workers.values()) {
+      if (worker.namespace === namespace) void worker.refreshHosts();
+    }
   }
 
   /** A lattice-local PersistentVolume was deleted: its Docker volume goes too (refused if in use). */

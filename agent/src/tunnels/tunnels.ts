@@ -126,6 +126,14 @@ export class AgentTunnels {
     this.tunnels.set(streamId, new Tunnel(streamId, socket, this.transport, () => this.tunnels.delete(streamId)));
   }
 
+  /**
+   * A connection a pod opened to a Service (after its ServiceDial went out): relayed like a dial
+   * stream, with the pod's bytes on the same channel, once the gateway answers.
+   */
+  adopt(streamId: string, socket: net.Socket): void {
+    this.tunnels.set(streamId, new Tunnel(streamId, socket, this.transport, () => this.tunnels.delete(streamId)));
+  }
+
   data(streamId: string, data: Buffer): void {
     this.tunnels.get(streamId)?.write(data);
   }

@@ -27,6 +27,7 @@ import { NodeIdentities } from './node-identities.js';
 import { NODE_ORGANIZATION, NodeCsrError, certificateFingerprint, issueServingCertificate, signNodeCertificate, type CertificateAuthority } from './pki.js';
 import { PodDispatcher } from './pod-dispatcher.js';
 import { createStreamMetrics } from './kubelet-api/metrics.js';
+import { ServiceRelay } from './ingress/service-relay.js';
 import { TunnelSocket } from './ingress/tunnel.js';
 import { StreamMux, type StreamObserver } from './streams.js';
 import { VirtualNode } from './virtual-node.js';
@@ -47,6 +48,8 @@ export interface GatewayConfig {
   drainGraceMs: number;
   /** How long a Connect may take to say Hello. */
   helloTimeoutMs?: number;
+  /** Relay pods' connections to the Services of this namespace only (--watch-namespace). */
+  serviceNamespace?: string;
   /** How often each connected provider's usage is metered and its earnings sent to it. */
   meteringIntervalMs: number;
 }
@@ -95,6 +98,7 @@ export class Gateway {
   private readonly dispatcher: PodDispatcher;
   private readonly volumes: LocalVolumeProvisioner;
   private readonly tokens: JoinTokens;
+  private readonly serviceRelay: ServiceRelay;
   private readonly meter: UsageMeter;
   private ca?: CertificateAuthority;
   private availabilityTimer?: NodeJS.Timeout;
@@ -114,6 +118,19 @@ export class Gateway {
     this.tokens = new JoinTokens(this.core, config.namespace);
     this.identities = new NodeIdentities(kc, this.core, config.namespace, (node) => this.revoked(node), log);
     this.dispatcher = new PodDispatcher(kc, this.core, this.events, this.metrics, config.kubeletEndpoint.address, log.child({ part: 'pods' }));
+    this.serviceRelay = new ServiceRelay(
+      kc,
+      config.serviceNamespace,
+      {
+        pods: (namespace) => this.dispatcher.podsIn(namespace),
+        podsOn: (node) => this.dispatcher.podsOf(node),
+        connected: (node) => this.sessions.has(node),
+        dial: (pod, port) => this.dial(pod, port),
+      },
+      log.child({ part: 'services' }),
+      registry,
+    );
+    this.dispatcher.onPodsChanged(() => this.serviceRelay.changed());
     this.volumes = new LocalVolumeProvisioner(
       kc,
       this.core,
@@ -175,6 +192,7 @@ export class Gateway {
     await this.identities.start();
     await this.volumes.start();
     await this.dispatcher.start();
+    await this.serviceRelay.start();
     const serving = await issueServingCertificate(this.ca, this.config.servingHosts);
     const identity = { certificate: Buffer.from(serving.certificatePem), privateKey: Buffer.from(serving.privateKeyPem) };
     const caCertificate = Buffer.from(this.ca.certificatePem);
@@ -209,7 +227,7 @@ export class Gateway {
       node.stopTimers();
     }
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
-    await Promise.all([this.dispatcher.stop(), this.volumes.stop(), this.identities.stop()]);
+    await Promise.all([this.dispatcher.stop(), this.volumes.stop(), this.identities.stop(), this.serviceRelay.stop()]);
   }
 
   /** A join token for providers; it pins this gateway's CA. */
@@ -336,6 +354,7 @@ export class Gateway {
     await entry.node.availabilityChanged(this.availabilityOf(entry));
     await entry.node.connected(hello);
     this.dispatcher.attach(session.nodeName, session);
+    this.serviceRelay.attach(session.nodeName, { mux: session.mux, send: (msg) => session.send(msg) });
     this.volumes.reclaimPending(session.nodeName);
     void this.meter.connected(session.nodeName).catch((err) => log.warn({ err }, 'reading the usage ledger failed'));
     log.info({ offer: { cpuMillis: hello.offer.cpuMillis, memoryBytes: hello.offer.memoryBytes } }, 'agent connected');
@@ -346,6 +365,7 @@ export class Gateway {
     if (this.sessions.get(session.nodeName) !== session) return;
     this.sessions.delete(session.nodeName);
     this.dispatcher.detach(session.nodeName, session);
+    this.serviceRelay.detach(session.nodeName, session.mux);
     this.metrics.connectedAgents.set(this.sessions.size);
     const entry = this.nodes.get(session.nodeName);
     if (!entry) return;
@@ -379,6 +399,9 @@ export class Gateway {
       case 'streamEnd':
       case 'streamFlow':
         session.mux.handle(msg);
+        return;
+      case 'serviceDial':
+        this.serviceRelay.dial(node, msg.serviceDial);
         return;
       case 'volumeDeleted':
         return this.volumes.volumeDeleted(node, msg.volumeDeleted.volumeName, msg.volumeDeleted.error);

@@ -82,6 +82,12 @@ export class PodDispatcher implements PodResolver {
     return this.pods.get(name, namespace);
   }
 
+  /** Calls `listener` when a pod is bound to a node or goes away. */
+  onPodsChanged(listener: () => void): void {
+    this.pods.on('add', listener);
+    this.pods.on('delete', listener);
+  }
+
   podsIn(namespace: string): readonly k8s.V1Pod[] {
     return this.pods.list(namespace);
   }

@@ -26,7 +26,7 @@ export const STDOUT = 1;
 export const STDERR = 2;
 
 export type OutputChannel = typeof STDOUT | typeof STDERR;
-export type StreamKind = 'logs' | 'exec' | 'dial';
+export type StreamKind = 'logs' | 'exec' | 'dial' | 'service';
 
 export type StreamRequest = { podUid: string; container: string } & (
   | { kind: 'logs'; logs: LogOptions }
@@ -94,6 +94,18 @@ export class StreamMux {
           ? { streamId: id, podUid, container, kind: 'exec' as const, exec: request.exec }
           : { streamId: id, podUid, container, kind: 'dial' as const, dial: request.dial };
     void this.send({ msg: 'openStream', openStream });
+    return stream;
+  }
+
+  /**
+   * A stream the agent opened (a pod connecting to a Service: ServiceDial), under the agent's id;
+   * undefined when that id is taken. From then on it is like any stream the gateway opened.
+   */
+  accept(streamId: string): AgentStream | undefined {
+    if (this.closedReason !== undefined || this.streams.has(streamId)) return undefined;
+    const stream = new AgentStream(streamId, 'service', this, this.maxBufferedBytes);
+    this.streams.set(streamId, stream);
+    this.options.observer?.opened('service');
     return stream;
   }
 

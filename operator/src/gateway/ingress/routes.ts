@@ -33,7 +33,7 @@ const MANAGED = 'app.kubernetes.io/managed-by=lattice-operator';
 
 export class Routes {
   readonly services: Cache<k8s.V1Service>;
-  private readonly turns = new Map<string, number>();
+  private readonly endpoints = new Endpoints();
 
   constructor(
     kc: k8s.KubeConfig,
@@ -74,22 +74,32 @@ export class Routes {
   /** The next Ready replica of the route's Service whose node is connected, or undefined. */
   pick(route: Route): k8s.V1Pod | undefined {
     const service = this.services.get(route.service, route.namespace);
-    const selector = service?.spec?.selector;
-    if (!selector || Object.keys(selector).length === 0) return undefined;
-    const ready = this.source
-      .pods(route.namespace)
-      .filter((pod) => matches(pod, selector) && isReady(pod) && !pod.metadata?.deletionTimestamp && this.source.connected(pod.spec!.nodeName!))
-      .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
-    if (ready.length === 0) return undefined;
-    const turn = this.turns.get(route.endpoint) ?? 0;
-    this.turns.set(route.endpoint, turn + 1);
-    return ready[turn % ready.length];
+    return service ? this.endpoints.next(route.endpoint, service, this.source) : undefined;
   }
 
   private route(service: k8s.V1Service, portName: string, port: number): Route {
     const namespace = service.metadata!.namespace!;
     const name = service.metadata!.name!;
     return { namespace, service: name, port, endpoint: `${namespace}/${name}:${portName}` };
+  }
+}
+
+/** Takes the Ready replicas of Services in turn (round-robin per endpoint key). */
+export class Endpoints {
+  private readonly turns = new Map<string, number>();
+
+  /** The next Ready pod selected by the Service, bound to a node whose agent is connected. */
+  next(key: string, service: k8s.V1Service, source: RouteSource): k8s.V1Pod | undefined {
+    const selector = service.spec?.selector;
+    if (!selector || Object.keys(selector).length === 0) return undefined;
+    const ready = source
+      .pods(service.metadata!.namespace!)
+      .filter((pod) => matches(pod, selector) && isReady(pod) && !pod.metadata?.deletionTimestamp && source.connected(pod.spec!.nodeName!))
+      .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
+    if (ready.length === 0) return undefined;
+    const turn = this.turns.get(key) ?? 0;
+    this.turns.set(key, turn + 1);
+    return ready[turn % ready.length];
   }
 }
 

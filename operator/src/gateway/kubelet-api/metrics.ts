@@ -6,7 +6,7 @@ import type { StreamObserver } from '../streams.js';
 export function createStreamMetrics(registry: Registry): StreamObserver {
   const open = new Gauge({
     name: 'lattice_gateway_streams_open',
-    help: 'Log and exec streams currently open between the gateway and agents.',
+    help: 'Streams currently open between the gateway and agents: log, exec, dial (tunnels to a pod) and service (a pod connecting to a Service).',
     labelNames: ['kind'] as const,
     registers: [registry],
   });
