@@ -6,14 +6,14 @@ import { api, objectPath } from './api.js';
 
 type Connection = Partial<Record<'uri' | 'jdbc-uri' | 'host' | 'port' | 'username' | 'password' | 'dbname', string>>;
 
-const ROWS: { key: keyof Connection; label: string; secret: boolean }[] = [
-  { key: 'uri', label: 'Connection string', secret: true },
-  { key: 'jdbc-uri', label: 'JDBC URL', secret: true },
-  { key: 'host', label: 'Host', secret: false },
-  { key: 'port', label: 'Port', secret: false },
-  { key: 'dbname', label: 'Database', secret: false },
-  { key: 'username', label: 'User', secret: false },
-  { key: 'password', label: 'Password', secret: true },
+const ROWS: { key: keyof Connection; label: string }[] = [
+  { key: 'uri', label: 'Connection string' },
+  { key: 'jdbc-uri', label: 'JDBC URL' },
+  { key: 'host', label: 'Host' },
+  { key: 'port', label: 'Port' },
+  { key: 'dbname', label: 'Database' },
+  { key: 'username', label: 'User' },
+  { key: 'password', label: 'Password' },
 ];
 
 const MASK = '••••••••••••';
@@ -55,11 +55,20 @@ export function ConnectionPanel({ namespace, name, ready }: { namespace: string;
         </p>
       )}
       <dl className="connection">
-        {ROWS.map(({ key, label, secret }) => (
+        {ROWS.map(({ key, label }) => (
           <div key={key}>
-            <dt>{label}</dt>
+            <dt>
+              <label htmlFor={`connection-${key}`}>{label}</label>
+            </dt>
             <dd>
-              <code aria-label={label}>{revealed && connection.data ? (connection.data[key] ?? '') : secret ? MASK : revealed ? '' : 'hidden'}</code>{' '}
+              {/* Read-only fields: selectable and announced with their label; masked until revealed. */}
+              <input
+                id={`connection-${key}`}
+                readOnly
+                className="secret"
+                value={revealed && connection.data ? (connection.data[key] ?? '') : MASK}
+                spellCheck={false}
+              />{' '}
               <button type="button" onClick={() => void copy(key, label).catch(() => undefined)} aria-label={`Copy ${label.toLowerCase()}`}>
                 Copy
               </button>

@@ -162,7 +162,7 @@ function LogStream({ namespace, pod, container, previous }: { namespace: string;
           {state.error}
         </p>
       )}
-      <pre ref={box} className="log" tabIndex={0} aria-label="Log lines" aria-live="off">
+      <pre ref={box} className="log" role="log" tabIndex={0} aria-label="Log lines" aria-live="off">
         {shown.join('\n')}
       </pre>
     </>

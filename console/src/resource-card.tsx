@@ -6,7 +6,7 @@ import { useId } from 'react';
 import { DeleteButton } from './delete-button.js';
 import { KIND_LABEL } from './kind-labels.js';
 import type { Tagged } from './lattice-object.js';
-import { age, problemOf, statusWord } from './status.js';
+import { age, problemOf, problemTitle, statusWord } from './status.js';
 import { StatusBadge } from './status-badge.js';
 import { SuspendButton } from './suspend-button.js';
 import { formatTime } from './time.js';
@@ -26,7 +26,11 @@ export function ResourceCard({ namespace, tagged, now }: { namespace: string; ta
         <dt>Age</dt>
         <dd>{age(object.metadata.creationTimestamp, now)}</dd>
       </dl>
-      {problem && <p className="error">{problem.message}</p>}
+      {problem && (
+        <p className="error">
+          <strong>{problemTitle(problem)}</strong>: {problem.message}
+        </p>
+      )}
       <div className="actions">
         <Link to="/resources/$plural/$name" params={{ plural, name }} search={{ namespace }} aria-label={`Details of ${name}`}>
           Details

@@ -50,6 +50,16 @@ export function problemOf(conditions: readonly Condition[] | undefined): Conditi
   return undefined;
 }
 
+/** Reasons a user knows better by another name. */
+const PROBLEM_TITLE: Record<string, string> = {
+  InsufficientCapacity: 'Insufficient resources',
+  NoProviders: 'No provider connected',
+  NoMatchingProvider: 'No matching provider',
+};
+
+/** The problem's headline: a plain name for the reasons that have one, else the API's reason. */
+export const problemTitle = (problem: Condition) => PROBLEM_TITLE[problem.reason] ?? problem.reason;
+
 /** Age as kubectl prints it: 45s, 12m, 3h, 5d. */
 export function age(creationTimestamp: string | undefined, now: number): string {
   if (creationTimestamp === undefined) return 'unknown';

@@ -239,15 +239,15 @@ test('PostgreSQL: the connection string is masked until revealed, copied to the 
   await card('db').getByText('Status: running').waitFor({ timeout: 120_000 });
   await openDetails('db');
   const uriCell = page.getByLabel('Connection string', { exact: true });
-  expect(await uriCell.textContent()).toBe('••••••••••••');
+  expect(await uriCell.inputValue()).toBe('••••••••••••');
   await page.getByRole('button', { name: 'Reveal connection details' }).click();
-  await waitFor('the revealed connection string', async () => (await uriCell.textContent())?.startsWith('postgresql://shop:'));
+  await waitFor('the revealed connection string', async () => (await uriCell.inputValue()).startsWith('postgresql://shop:'));
   await screenshot('postgres');
 
   await page.getByRole('button', { name: 'Copy connection string' }).click();
   await page.getByText('Connection string copied to the clipboard.').waitFor();
   const copied = await page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText());
-  expect(copied).toBe(await uriCell.textContent());
+  expect(copied).toBe(await uriCell.inputValue());
 
   // The string names the Service (db.<ns>.svc), which resolves only inside a cluster network: this
   // host reaches the server at its pod's IP on the provider's Docker network instead.

@@ -205,6 +205,16 @@ test('the API refuses a write without the console header, and bad input with a c
   expect(await invalid.json()).toMatchObject({ issues: [{ path: ['spec', 'replicas'] }] });
 });
 
+test('the providers page tells an account without rights on nodes that it is not allowed', async () => {
+  await page.getByRole('link', { name: 'Providers' }).click();
+  await page.getByRole('heading', { name: 'Providers', level: 1 }).waitFor();
+  const refusal = page.getByRole('alert');
+  await refusal.waitFor();
+  expect(await refusal.textContent()).toMatch(/^Not allowed: your account may not list provider nodes\. Kubernetes refused: .*cannot list resource "nodes"/);
+  expect(await page.getByRole('table').count()).toBe(0);
+  await screenshot('providers-forbidden');
+});
+
 test('sign-out ends the session: the cookie no longer opens the API, and the pages ask to sign in again', async () => {
   const cookie = (await page.context().cookies(baseUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -12,17 +12,10 @@ import { useResourceStream } from '../resource-stream.js';
 import { detailsRoute } from '../router.js';
 import { ScaleControl } from '../scale-control.js';
 import { StatusBadge } from '../status-badge.js';
-import { age, problemOf, statusWord } from '../status.js';
+import { age, problemOf, problemTitle, statusWord } from '../status.js';
 import { SuspendButton } from '../suspend-button.js';
 import { Conditions, Events } from '../timeline.js';
 import { useNow } from '../use-now.js';
-
-/** Reasons a user knows better by another name. */
-const PROBLEM_TITLE: Record<string, string> = {
-  InsufficientCapacity: 'Insufficient resources',
-  NoProviders: 'No provider connected',
-  NoMatchingProvider: 'No matching provider',
-};
 
 export function DetailsPage() {
   const { plural, name } = detailsRoute.useParams();
@@ -95,7 +88,7 @@ function Details({ namespace, plural, name }: { namespace: string; plural: Plura
       </div>
       {problem && (
         <div role="alert" className="error">
-          <strong>{PROBLEM_TITLE[problem.reason] ?? problem.reason}</strong>: {problem.message}
+          <strong>{problemTitle(problem)}</strong>: {problem.message}
         </div>
       )}
       <Summary tagged={tagged} />
