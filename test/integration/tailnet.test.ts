@@ -1,0 +1,278 @@
+// `expose: tailnet`, end to end and all on loopback: a real coordination server (headscale, built by
+// hack/build-tools, sqlite, its embedded DERP relay on 127.0.0.1), the real operator and a real
+// provider agent running the Workload, and a consumer's device: a real tailscaled in userspace
+// networking mode joined to the same tailnet, reaching the Workload's port through its SOCKS5
+// proxy, at the address the Workload's status shows.
+//
+// Both tailnet nodes relay through the loopback DERP server over plain HTTP (the TS_DEBUG_* knobs
+// below) instead of finding direct paths over the machine's other addresses.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { adminKubeConfig, binDir, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { condition, workloadReader } from '../support/workloads.js';
+import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
+import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+
+const run = promisify(execFile);
+const kc = adminKubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+
+const namespace = uniqueName('tailnet');
+const gatewayNamespace = `${namespace}-gw`;
+const RUN_LABEL = 'provider.lattice.dev/e2e-run';
+const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs: 90_000, intervalMs: 500 });
+const agent: AgentProcess = { name: `${namespace}-node`, stateDir: '', output: [] };
+let operator: OperatorProcess;
+let workDir: string;
+let headscale: ChildProcess;
+let consumer: ChildProcess;
+let headscaleUrl: string;
+let headscalePort: number;
+let socksPort: number;
+const logs: string[] = [];
+
+// The agent (and the lattice-tailnet nodes it starts) and the consumer's tailscaled inherit these.
+const TAILNET_ENV = { TS_DEBUG_USE_DERP_HTTP: 'true', TS_DEBUG_ALWAYS_USE_DERP: 'true' };
+
+function startLogged(name: string, command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { env: { ...process.env, ...TAILNET_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (d: Buffer) => logs.push(`[${name}] ${d.toString()}`);
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return child;
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function headscaleCli(...args: string[]): Promise<string> {
+  const { stdout } = await run(path.join(binDir, 'headscale'), ['-c', path.join(workDir, 'headscale.yaml'), ...args]);
+  return stdout;
+}
+
+async function startHeadscale(): Promise<void> {
+  headscalePort = await freePort();
+  headscaleUrl = `http://127.0.0.1:${headscalePort}`;
+  const [metricsPort, grpcPort, stunPort] = [await freePort(), await freePort(), await freePort()];
+  const config = {
+    server_url: headscaleUrl,
+    listen_addr: `127.0.0.1:${headscalePort}`,
+    metrics_listen_addr: `127.0.0.1:${metricsPort}`,
+    grpc_listen_addr: `127.0.0.1:${grpcPort}`,
+    noise: { private_key_path: path.join(workDir, 'noise.key') },
+    prefixes: { v4: '100.64.0.0/10', allocation: 'sequential' },
+    derp: {
+      server: {
+        enabled: true,
+        region_id: 999,
+        region_code: 'loopback',
+        region_name: 'Loopback DERP',
+        stun_listen_addr: `127.0.0.1:${stunPort}`,
+        private_key_path: path.join(workDir, 'derp.key'),
+        automatically_add_embedded_derp_region: true,
+        ipv4: '127.0.0.1',
+      },
+      urls: [],
+      paths: [],
+      auto_update_enabled: false,
+    },
+    disable_check_updates: true,
+    database: { type: 'sqlite', sqlite: { path: path.join(workDir, 'headscale.sqlite') } },
+    policy: { mode: 'database' },
+    dns: { magic_dns: true, base_domain: 'tailnet.test', override_local_dns: false, nameservers: { global: [] } },
+    unix_socket: path.join(workDir, 'headscale.sock'),
+    unix_socket_permission: '0770',
+    logtail: { enabled: false },
+  };
+  // JSON is YAML.
+  await writeFile(path.join(workDir, 'headscale.yaml'), JSON.stringify(config));
+  headscale = startLogged('headscale', path.join(binDir, 'headscale'), ['serve', '-c', path.join(workDir, 'headscale.yaml')]);
+  await waitFor('headscale answering', async () => (await fetch(`${headscaleUrl}/health`)).ok, { timeoutMs: 30_000 });
+}
+
+/** A reusable, pre-approved auth key of a new tailnet user. */
+async function authKey(): Promise<string> {
+  await headscaleCli('users', 'create', 'consumer');
+  const users = JSON.parse(await headscaleCli('users', 'list', '-o', 'json')) as { id: number; name: string }[];
+  const user = users.find((u) => u.name === 'consumer')!;
+  const key = (await headscaleCli('preauthkeys', 'create', '--user', String(user.id), '--reusable', '--expiration', '1h')).trim().split('\n').at(-1)!;
+  expect(key).toMatch(/^\S{20,}$/);
+  return key;
+}
+
+/** The consumer's device: tailscaled without root or TUN, with a SOCKS5 proxy into the tailnet. */
+async function startConsumer(key: string): Promise<void> {
+  socksPort = await freePort();
+  const socket = path.join(workDir, 'consumer.sock');
+  consumer = startLogged('tailscaled', path.join(binDir, 'tailscaled'), [
+    '--tun=userspace-networking',
+    `--statedir=${path.join(workDir, 'consumer')}`,
+    `--socket=${socket}`,
+    '--port=0',
+    `--socks5-server=127.0.0.1:${socksPort}`,
+    '--no-logs-no-support',
+  ]);
+  const tailscale = path.join(binDir, 'tailscale');
+  await waitFor('consumer tailscaled answering', () => run(tailscale, [`--socket=${socket}`, 'status', '--json']).then(() => true), { timeoutMs: 30_000 });
+  await run(tailscale, [`--socket=${socket}`, 'up', `--login-server=${headscaleUrl}`, `--authkey=${key}`, '--hostname=consumer', '--timeout=60s'], {
+    env: { ...process.env, ...TAILNET_ENV },
+  });
+}
+
+/**
+ * Opens host:port through the consumer's SOCKS5 proxy, sends `request` and resolves with all it
+ * got back; rejects with the SOCKS reply code when the tailnet refuses the connection.
+ */
+function throughTailnet(host: string, port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port: socksPort, timeout: 15_000 });
+    let stage: 'greeting' | 'connect' | 'data' = 'greeting';
+    const received: Buffer[] = [];
+    let pending = Buffer.alloc(0);
+    socket.on('connect', () => socket.write(Buffer.from([5, 1, 0])));
+    socket.on('data', (chunk: Buffer) => {
+      if (stage === 'data') return received.push(chunk);
+      pending = Buffer.concat([pending, chunk]);
+      if (stage === 'greeting' && pending.length >= 2) {
+        pending = pending.subarray(2);
+        stage = 'connect';
+        const address = Buffer.from(host.split('.').map(Number));
+        const portBytes = Buffer.from([port >> 8, port & 0xff]);
+        socket.write(Buffer.concat([Buffer.from([5, 1, 0, 1]), address, portBytes]));
+      }
+      if (stage === 'connect' && pending.length >= 10) {
+        if (pending[1] !== 0) return reject(new Error(`the tailnet refused ${host}:${port} (SOCKS5 reply ${pending[1]})`)), socket.destroy();
+        stage = 'data';
+        if (pending.length > 10) received.push(pending.subarray(10));
+        socket.write(request);
+      }
+    });
+    socket.on('end', () => resolve(Buffer.concat(received).toString()));
+    socket.on('error', reject);
+    socket.on('timeout', () => (socket.destroy(), reject(new Error(`${host}:${port} through the tailnet timed out`))));
+  });
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'lattice-tailnet-'));
+  Object.assign(process.env, TAILNET_ENV, { PATH: `${binDir}${path.delimiter}${process.env.PATH}` });
+  await startHeadscale();
+  const key = await authKey();
+
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'tailnet' }, stringData: { loginServer: headscaleUrl, authKey: key } } });
+  const grpcPort = await freePort();
+  operator = OperatorProcess.start({ identity: 'operator', namespace: gatewayNamespace, watchNamespace: namespace, grpcPort, kubeletPort: await freePort() });
+  await operator.gatewayListening();
+  const token = await createJoinToken(gatewayNamespace, 1);
+  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, token, { cpu: '1', memory: '1Gi', maxPods: 10, labels: { [RUN_LABEL]: namespace } }));
+  runAgent(agent);
+  await operator.ready();
+  await waitFor(`node ${agent.name} schedulable`, async () => {
+    const node = await core.readNode({ name: agent.name }).catch(() => undefined);
+    const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    return ready && !node?.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/'));
+  }, { timeoutMs: 60_000 });
+  await startConsumer(key);
+}, 180_000);
+
+afterAll(async () => {
+  await writeFile(path.join(repoRoot, '.lattice', 'logs', 'tailnet.log'), [...logs, ...agent.output, ...(operator?.output ?? [])].join('\n')).catch(() => undefined);
+  await kubectl(['delete', 'workloads', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
+  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--grace-period=1', '--wait=true', '--timeout=30s']).catch(() => undefined);
+  await operator?.stop();
+  await stopAgent(agent);
+  await stop(consumer);
+  await stop(headscale);
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
+  await core.deleteNode({ name: agent.name }).catch(() => undefined);
+  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
+  await removeNamespaceNetworks([namespace]);
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+}, 120_000);
+
+describe('a Workload port with expose: tailnet', () => {
+  test('is refused without the Secret that joins the tailnet', async () => {
+    const manifest = {
+      apiVersion: 'lattice.dev/v1alpha1',
+      kind: 'Workload',
+      metadata: { name: 'no-secret', namespace },
+      spec: { image: BUSYBOX, ports: [{ name: 'web', port: 8080, expose: 'tailnet' }] },
+    };
+    await expect(kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) })).rejects.toThrow(/spec.tailnet.authKeySecretRef/);
+  });
+
+  test("is reachable from the consumer's tailnet at the address in status.endpoints, and nothing else of the provider is", async () => {
+    const manifest = {
+      apiVersion: 'lattice.dev/v1alpha1',
+      kind: 'Workload',
+      metadata: { name: 'web', namespace },
+      spec: {
+        image: BUSYBOX,
+        // A shell as PID 1 ignores SIGTERM unless trapped: the replica stops at once when scaled down.
+        command: ['sh', '-c', "trap 'exit 0' TERM; mkdir -p /tmp/w && echo hello from the tailnet > /tmp/w/index.html && httpd -f -p 8080 -h /tmp/w & wait"],
+        resources: { cpu: '50m', memory: '32Mi' },
+        ports: [
+          { name: 'web', port: 8080, protocol: 'TCP', expose: 'tailnet' },
+          { name: 'internal', port: 9090, protocol: 'TCP' },
+        ],
+        tailnet: { authKeySecretRef: { name: 'tailnet' } },
+        placement: { providerSelector: { [RUN_LABEL]: namespace } },
+      },
+    };
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
+
+    const wl = await waitForStatus('web', 'a tailnet endpoint', (w) =>
+      condition(w, 'Ready')?.status === 'True' && (w.status?.endpoints ?? []).some((e) => /^tcp:\/\/100\.\d+\.\d+\.\d+:8080$/.test(e.url)),
+    );
+    const endpoints = Object.fromEntries((wl.status?.endpoints ?? []).map((e) => [e.port, e.url]));
+    expect(endpoints.internal).toBe(`tcp://web.${namespace}.svc:9090`);
+    const address = /^tcp:\/\/([\d.]+):8080$/.exec(endpoints.web!)![1]!;
+
+    const response = await waitFor('the port through the tailnet', () => throughTailnet(address, 8080, 'GET / HTTP/1.0\r\n\r\n'), { timeoutMs: 60_000, intervalMs: 1000 });
+    expect(response).toMatch(/^HTTP\/1\.[01] 200[^]*hello from the tailnet\n$/);
+
+    // A port that is not exposed, and the provider's own loopback services (headscale listens on
+    // 127.0.0.1 of the same machine here), are refused: the tailnet node answers only its ports.
+    await expect(throughTailnet(address, 9090, '')).rejects.toThrow(/refused/);
+    await expect(throughTailnet(address, headscalePort, 'GET /health HTTP/1.0\r\n\r\n')).rejects.toThrow(/refused/);
+
+    const pod = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=web' })).items[0]!;
+    expect(pod.metadata?.annotations?.['lattice.dev/tailnet-address']).toBe(address);
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod.metadata!.name}` });
+    expect(events.items.map((e) => e.reason)).toContain('TailnetJoined');
+    // The auth key is a secret: it is in no event and no log line of the agent or operator.
+    const key = (await core.readNamespacedSecret({ name: 'tailnet', namespace })).data!.authKey!;
+    const plain = Buffer.from(key, 'base64').toString();
+    expect(events.items.map((e) => e.message).join('\n')).not.toContain(plain);
+    expect([...agent.output, ...operator.output].join('\n')).not.toContain(plain);
+  });
+
+  test('shows up in the agent metrics', async () => {
+    const admin = /"admin":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(agent.output.join(''))?.[1];
+    expect(admin).toBeDefined();
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toMatch(/^lattice_agent_tailnet_up 1$/m);
+  });
+
+  test('scaled to zero, the replica leaves the tailnet and the endpoint falls back to the cluster address', async () => {
+    const before = (await getWorkload('web')).status!.endpoints!.find((e) => e.port === 'web')!.url;
+    const address = /^tcp:\/\/([\d.]+):8080$/.exec(before)![1]!;
+    await kubectl(['patch', 'workload', 'web', '-n', namespace, '--type', 'merge', '-p', JSON.stringify({ spec: { replicas: 0 } })]);
+    await waitForStatus('web', 'the cluster address again', (w) => (w.status?.endpoints ?? []).some((e) => e.port === 'web' && e.url === `tcp://web.${namespace}.svc:8080`));
+    await waitFor('the tailnet node gone', () => throughTailnet(address, 8080, 'GET / HTTP/1.0\r\n\r\n').then(() => false, () => true), { timeoutMs: 30_000, intervalMs: 1000 });
+  });
+});
