@@ -6,6 +6,9 @@
 // Browser-safe: only zod and the protocol's message schemas (no Node modules) are imported here.
 import { z } from 'zod';
 import { EarningsSchema } from '@lattice/protocol/messages';
+import type { MethodName } from './ipc.js';
+
+export { METHOD_NAMES, channel, EVENT_CHANNEL, SUBSCRIBE_CHANNEL, type MethodName } from './ipc.js';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -116,9 +119,7 @@ export const METHODS = {
   stopAgent: { input: z.tuple([]), output: ResultSchema },
   pauseUntilTomorrow: { input: z.tuple([]), output: ResultSchema },
   openConsole: { input: z.tuple([]), output: ResultSchema },
-} as const;
-
-export type MethodName = keyof typeof METHODS;
+} as const satisfies Record<MethodName, { input: z.ZodTuple; output: z.ZodType }>;
 type Call<M extends MethodName> = (...args: z.infer<(typeof METHODS)[M]['input']>) => Promise<z.infer<(typeof METHODS)[M]['output']>>;
 
 /** What the renderer sees as `window.lattice` (Electron) or the development adapter. */
@@ -126,8 +127,3 @@ export type DesktopApi = { [M in MethodName]: Call<M> } & {
   /** Calls back with every state change and new log lines (the current state and log first); returns an unsubscribe. */
   onEvent(listener: (event: AppEvent) => void): () => void;
 };
-
-/** The IPC channel of a method, and the one events arrive on. */
-export const channel = (method: MethodName) => `lattice:${method}`;
-export const EVENT_CHANNEL = 'lattice:event';
-export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];

@@ -5,6 +5,7 @@ import { SettingsSchema, type AppState, type Result } from '../contract.js';
 import { api } from './api.js';
 import { EarningsView } from './earnings-view.js';
 import { bytes, cores } from './format.js';
+import { formatLogLine } from './log-line.js';
 import { draftOf, fieldErrors, SettingsFields, toSettings } from './settings-fields.js';
 
 const PROCESS: Record<AppState['agent']['process'], string> = {
@@ -141,7 +142,7 @@ function Log({ lines }: { lines: string[] }) {
     <section aria-labelledby="log-heading">
       <h2 id="log-heading">Agent log</h2>
       <pre ref={ref} role="log" aria-labelledby="log-heading" className="log" tabIndex={0}>
-        {lines.join('\n')}
+        {lines.map(formatLogLine).join('\n')}
       </pre>
     </section>
   );

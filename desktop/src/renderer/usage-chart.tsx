@@ -27,7 +27,7 @@ export function UsageChart({ samples }: { samples: Earnings['samples'] }) {
       <svg role="img" aria-label={label} viewBox={`0 0 ${W} ${H}`} className="chart">
         <rect x="0" y="0" width={W} height={H} className="chart-bg" />
         <polyline points={line((s) => s.cpuMillis)} className="cpu" fill="none" />
-        <polyline points={line((s) => s.memoryBytes)} className="memory" fill="none" />
+        <polyline points={line((s) => s.memoryBytes)} className="memory" fill="none" strokeDasharray="6 4" />
       </svg>
       <figcaption>
         <span className="cpu-key">CPU</span> and <span className="memory-key">memory</span> reserved on this machine
