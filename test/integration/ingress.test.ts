@@ -54,6 +54,13 @@ const server = http.createServer((req, res) => {
     const timer = setInterval(() => { res.write('chunk ' + i + '\n'); if (++i === 3) { clearInterval(timer); res.end('done\n'); } }, 500);
     return;
   }
+  if (req.url === '/big') {
+    // 32 MiB, written as fast as the connection takes it.
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    let left = 32;
+    const more = () => { while (left > 0) { left--; if (!res.write(chunk)) return res.once('drain', more); } res.end(); };
+    return more();
+  }
   let received = 0;
   req.on('data', (d) => (received += d.length));
   req.on('end', () => res.end(JSON.stringify({ hello: 'lattice', host: req.headers.host, proto: req.headers['x-forwarded-proto'], method: req.method, url: req.url, received })));
@@ -215,6 +222,32 @@ describe('a public HTTP Workload', () => {
     // The chunks are 500 ms apart: the first one arrives long before the end.
     expect(answer.chunkTimes.length).toBeGreaterThanOrEqual(3);
     expect(answer.endTime - answer.chunkTimes[0]!).toBeGreaterThan(700);
+  });
+
+  test('a large download reaches a slow reader whole: the tunnel holds back instead of buffering', async () => {
+    const started = Date.now();
+    const { bytes, paused } = await new Promise<{ bytes: number; paused: boolean }>((resolve, reject) => {
+      https
+        .get(`${url()}/big`, { ca, lookup: loopback, agent: false }, (res) => {
+          let bytes = 0;
+          let paused = false;
+          res.on('data', (d: Buffer) => {
+            bytes += d.length;
+            // Stop reading for a second once 4 MiB arrived: the pod must wait, nothing is dropped.
+            if (!paused && bytes > 4 * 1024 * 1024) {
+              paused = true;
+              res.pause();
+              setTimeout(() => res.resume(), 1000);
+            }
+          });
+          res.on('end', () => resolve({ bytes, paused }));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    expect(paused).toBe(true);
+    expect(bytes).toBe(32 * 1024 * 1024);
+    expect(Date.now() - started).toBeGreaterThan(1000);
   });
 
   test('serves HTTP/2 clients', async () => {
