@@ -29,9 +29,10 @@ export class NamespaceNetworks {
   ensure(namespace: string): Promise<string> {
     const name = namespaceNetworkName(namespace);
     return this.queue(namespace).run(async () => {
+      // Before any pod joins a network, adopted ones too (the rules are gone after a reboot).
+      await this.isolation.ensure();
       const existing = await this.named(name);
       if (existing) return existing;
-      await this.isolation.ensure();
       let created: Docker.Network;
       try {
         created = await this.docker.createNetwork({
