@@ -248,6 +248,7 @@ export const BuildStatus = z
     completedAt: Timestamp.optional().describe('When the build finished.'),
     durationSeconds: z.int().min(0).optional().describe('How long the build took.'),
     message: z.string().optional().describe('Outcome, or why the build failed.'),
+    job: z.string().optional().describe('The build Job; its log: kubectl logs job/<job>.'),
   })
   .describe('The latest build, for Workloads built from source.');
 

@@ -3,10 +3,13 @@
 //
 //   lattice token create [--ttl 1h] [--uses 1] [--description TEXT]   a join token for a provider
 //   lattice node revoke NAME                                          refuse a node from now on
+//   lattice build [NAMESPACE/]WORKLOAD                                 build the newest commit of its ref
 //
 // It acts with the caller's kubeconfig (KUBECONFIG or --kubeconfig), so RBAC decides.
 import * as k8s from '@kubernetes/client-node';
+import { GROUP, VERSION } from '@lattice/crds';
 import { Command, InvalidArgumentError } from 'commander';
+import { REBUILD_ANNOTATION } from './build/job.js';
 import { loadOrCreateCertificateAuthority } from './gateway/ca-store.js';
 import { JoinTokens } from './gateway/join-tokens.js';
 import { revokeNode } from './gateway/node-identities.js';
@@ -77,6 +80,29 @@ node
       return;
     }
     console.log(`node "${name}" revoked`);
+  });
+
+program
+  .command('build <workload>')
+  .description('build a Workload from source again, from the newest commit of its ref ([NAMESPACE/]NAME; default namespace: the kubeconfig context\'s)')
+  .action(async (workload: string) => {
+    const kc = kubeConfig(program.opts<{ kubeconfig?: string }>().kubeconfig);
+    const [namespace, name] = workload.includes('/') ? workload.split('/', 2) : [kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default', workload];
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    // A new value of the annotation is a new build request: the controller starts a build for it.
+    const body = { metadata: { annotations: { [REBUILD_ANNOTATION]: new Date().toISOString() } } };
+    try {
+      await custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, plural: 'workloads', namespace: namespace!, name: name!, body },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      console.error(`lattice: no Workload "${name}" in namespace "${namespace}"`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`workload "${namespace}/${name}": build requested; follow it with: kubectl get workload ${name} -n ${namespace} -w`);
   });
 
 program.parseAsync().catch((err: Error) => {

@@ -46,6 +46,10 @@ const OperatorOptions = z
     healthAddress: z.string().min(1),
     metricsPort: z.number().int().min(0).max(65535),
     providerLossTimeoutSeconds: seconds(86_400),
+    buildRegistry: z.string().regex(/^[^\s/]+(\/[^\s]+)?$/, 'must be a registry host[:port], e.g. 127.0.0.1:5001'),
+    buildTimeoutSeconds: seconds(86_400),
+    buildCpu: z.string().regex(/^\d+(\.\d+)?m?$/, 'must be a CPU quantity, e.g. 1 or 500m'),
+    buildMemory: z.string().regex(/^\d+(Ki|Mi|Gi)?$/, 'must be a memory quantity, e.g. 2Gi'),
     maxConcurrentReconciles: z.number().int().min(1).max(64),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
     gateway: z.boolean(),
@@ -120,6 +124,10 @@ const program = new Command('lattice-operator')
   .addOption(
     flag('--provider-loss-timeout-seconds <s>', "how long a lost provider's replicas wait before Kubernetes recreates them elsewhere", number, 60),
   )
+  .addOption(flag('--build-registry <host:port>', 'registry builds from Git are pushed to, and Lattice base images pulled from (<registry>/lattice/...)', undefined, '127.0.0.1:5001'))
+  .addOption(flag('--build-timeout-seconds <s>', 'a build from Git still running after this long is stopped and failed', number, 900))
+  .addOption(flag('--build-cpu <quantity>', 'CPU of each build from Git (reserved on the provider, and its limit)', undefined, '1'))
+  .addOption(flag('--build-memory <quantity>', 'memory of each build from Git (reserved on the provider, and its limit)', undefined, '2Gi'))
   .addOption(flag('--max-concurrent-reconciles <n>', 'objects each controller reconciles at the same time', number, 4))
   .addOption(flag('--log-level <level>', 'trace, debug, info, warn, error or fatal', undefined, 'info'))
   .addOption(flag('--gateway <bool>', 'run the provider gateway on the leader', boolean, true))
@@ -189,6 +197,12 @@ function publicEndpointsOf(options: OperatorOptions): PublicEndpoints | undefine
   };
 }
 
+/** How Workloads are built from Git (see build/). */
+function buildOptions(options: OperatorOptions) {
+  const { buildRegistry, buildTimeoutSeconds, buildCpu, buildMemory } = options;
+  return { buildRegistry, buildTimeoutSeconds, buildCpu, buildMemory };
+}
+
 async function main(options: OperatorOptions, log: Logger): Promise<void> {
   const kc = kubeConfig(options.kubeconfig);
   await ensureNamespace(kc, options.namespace, log);
@@ -231,7 +245,7 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
   const scope = { namespace: options.watchNamespace, maxConcurrency: options.maxConcurrentReconciles };
   const publicEndpoints = publicEndpointsOf(options);
   for (const { controller, caches } of [
-    workloadController(kc, { ...scope, providerLossTimeoutSeconds: options.providerLossTimeoutSeconds, publicEndpoints }, deps),
+    workloadController(kc, { ...scope, ...buildOptions(options), providerLossTimeoutSeconds: options.providerLossTimeoutSeconds, publicEndpoints }, deps),
     cronWorkloadController(kc, scope, deps),
     postgresController(kc, { ...scope, publicEndpoints, providerSelector: options.postgresProviderSelector }, deps),
   ]) {

@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ExecOptions, LogOptions, Pod, PodEvent, PodStatus } from '@lattice/protocol';
 import { observePods } from './adoption.js';
+import { Builds } from './build/builds.js';
 import { ContainerDeathWatch } from './docker-events.js';
 import { type ExecSession, startExec } from './exec.js';
 import { containerLogs } from './logs.js';
@@ -15,7 +16,7 @@ import { HostIsolation } from './isolation.js';
 import { NamespaceNetworks } from './networks.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
 import type { StdioChunk } from './stdio.js';
-import { deleteLocalVolume } from './volumes.js';
+import { deleteLocalVolume, podStateDir } from './volumes.js';
 import type { TailnetExposures } from '../tailnet/exposures.js';
 
 export interface DockerRuntimeOptions {
@@ -49,10 +50,14 @@ export class DockerRuntime {
   private readonly workers = new Map<string, PodWorker>();
   private readonly networks: NamespaceNetworks;
   private readonly deaths: ContainerDeathWatch;
+  private readonly builds: Builds;
   private context: WorkerContext | undefined;
 
   constructor(private readonly options: DockerRuntimeOptions) {
     this.networks = new NamespaceNetworks(options.docker, options.logger, new HostIsolation(options.docker, options.isolationImage, options.logger));
+    // A build pod's log printer needs only a shell: the sandbox image has one.
+    const podDir = (uid: string) => podStateDir(options.stateDir, uid);
+    this.builds = new Builds({ docker: options.docker, printerImage: options.sandboxImage, podDir, logger: options.logger });
     this.deaths = new ContainerDeathWatch(options.docker, options.nodeName, options.logger, ({ containerId, labels }) => {
       const uid = labels[LABEL.podUid];
       if (uid) this.workers.get(uid)?.containerDied(containerId);
@@ -68,6 +73,7 @@ export class DockerRuntime {
     const { ApiVersion } = await docker.version();
     const ctx: WorkerContext = {
       ...this.options,
+      onStatus: (status) => this.options.onStatus(this.builds.observe(status)),
       networks: this.networks,
       volumeSubpaths: apiAtLeast(ApiVersion, VOLUME_SUBPATH_API),
     };
@@ -96,7 +102,8 @@ export class DockerRuntime {
    * One pod added or changed (a new revision re-creates its containers). Resolves once its
    * containers were started or failed to; how it goes is reported through onStatus/onEvent.
    */
-  upsert(pod: Pod): Promise<void> {
+  upsert(given: Pod): Promise<void> {
+    const pod = this.builds.prepare(given);
     this.options.tailnet?.want(pod);
     let worker = this.workers.get(pod.uid);
     if (!worker) {
@@ -108,6 +115,7 @@ export class DockerRuntime {
 
   /** Stops the pod (SIGTERM, then SIGKILL after the grace), removes it, then reports it deleted. */
   async remove(uid: string, gracePeriodSeconds: number): Promise<void> {
+    this.builds.cancel(uid);
     const worker = this.workers.get(uid) ?? new PodWorker(this.ctx(), { uid, namespace: '', name: '' });
     await worker.terminate(gracePeriodSeconds);
     if (this.workers.get(uid) === worker) this.workers.delete(uid);
@@ -168,6 +176,7 @@ export class DockerRuntime {
   /** Stops watching and probing; the containers keep running for the next agent to adopt. */
   async stop(): Promise<void> {
     this.deaths.stop();
+    this.builds.stop();
     this.options.tailnet?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.shutdown()));
   }

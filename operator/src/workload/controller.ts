@@ -10,12 +10,13 @@ import { Applier } from '../kube/apply.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { PublicEndpoints } from '../gateway/ingress/exposure.js';
 import type { Cache } from '../kube/informer.js';
+import { BuildCaches, Builds } from '../build/builds.js';
+import { BUILD_OF_LABEL, type BuildOptions } from '../build/job.js';
 import { WorkloadCaches } from './caches.js';
 import { WORKLOAD_LABEL } from './labels.js';
-import type { PodOptions } from './pod-template.js';
 import { WorkloadReconciler } from './reconciler.js';
 
-export interface WorkloadControllerOptions extends PodOptions {
+export interface WorkloadControllerOptions extends BuildOptions {
   /** Watch this namespace only; every namespace if undefined. */
   namespace?: string;
   /** Workloads reconciled at the same time. */
@@ -37,11 +38,18 @@ export function workloadController(
   deps: WorkloadControllerDeps,
 ): { controller: Controller; caches: Cache<k8s.KubernetesObject>[] } {
   const caches = new WorkloadCaches(kc, options.namespace, deps.log);
-  const reconciler = new WorkloadReconciler(caches, new Applier(kc), deps.events, options, options.publicEndpoints);
+  const buildCaches = new BuildCaches({ kc, namespace: options.namespace, log: deps.log });
+  const applier = new Applier(kc);
+  const builds = new Builds(buildCaches, applier, options);
+  const reconciler = new WorkloadReconciler(caches, applier, deps.events, options, builds, options.publicEndpoints);
   const owned = ownerKey(API_VERSION, 'Workload');
   // Pods belong to a ReplicaSet or StatefulSet, not to the Workload: they are mapped by label.
   const podOwner = (pod: k8s.V1Pod) => {
     const workload = pod.metadata?.labels?.[WORKLOAD_LABEL];
+    return workload ? [objectKey(pod.metadata?.namespace, workload)] : [];
+  };
+  const buildPodOwner = (pod: k8s.V1Pod) => {
+    const workload = pod.metadata?.labels?.[BUILD_OF_LABEL];
     return workload ? [objectKey(pod.metadata?.namespace, workload)] : [];
   };
   const controller = new Controller('workload', (key, log) => reconciler.reconcile(key, log), {
@@ -53,6 +61,8 @@ export function workloadController(
     .watch(caches.deployments, owned)
     .watch(caches.statefulSets, owned)
     .watch(caches.services, owned)
-    .watch(caches.pods, podOwner);
-  return { controller, caches: caches.all };
+    .watch(caches.pods, podOwner)
+    .watch(buildCaches.jobs, owned)
+    .watch(buildCaches.pods, buildPodOwner);
+  return { controller, caches: [...caches.all, ...buildCaches.all] };
 }

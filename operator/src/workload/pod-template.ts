@@ -81,7 +81,7 @@ function healthProbe(check: HealthCheck): k8s.V1Probe {
 }
 
 /** spec.placement.providerSelector: every label must match (one term, ANDed expressions). */
-function providerAffinity(placement: Placement | undefined): k8s.V1Affinity | undefined {
+export function providerAffinity(placement: Placement | undefined): k8s.V1Affinity | undefined {
   const selector = Object.entries(placement?.providerSelector ?? {});
   if (selector.length === 0) return undefined;
   return {
@@ -93,7 +93,7 @@ function providerAffinity(placement: Placement | undefined): k8s.V1Affinity | un
   };
 }
 
-function tolerations(options: PodOptions): k8s.V1Toleration[] {
+export function tolerations(options: PodOptions): k8s.V1Toleration[] {
   return [
     { key: PROVIDER_LABEL, operator: 'Equal', value: 'true', effect: 'NoSchedule' },
     // The node lifecycle controller taints a provider that stops heartbeating; after this long

@@ -1,8 +1,9 @@
 // Reconciling one Workload: apply what it becomes, then report what is.
 //
 //   1. Read the Workload from the cache and its spec through the zod schema.
-//   2. Refuse (in status) what cannot run: an unreadable spec, an unusable name, a source build,
-//      a name already taken by an object this Workload does not manage.
+//   2. Refuse (in status) what cannot run: an unreadable spec, an unusable name, a name already
+//      taken by an object this Workload does not manage. A Workload built from source runs the
+//      image of its last good build (see ../build/): none yet, and it waits for the first.
 //   3. Delete children it no longer needs (a Deployment once it has volumes, and the reverse; the
 //      Service once it has no ports). Everything else is deleted by the garbage collector.
 //   4. Server-side apply the Deployment or StatefulSet, and the Service.
@@ -23,11 +24,13 @@ import { isControlledBy } from '../kube/owners.js';
 import type { PublicEndpoints } from '../gateway/ingress/exposure.js';
 import { checkPublicUrl } from '../gateway/ingress/probe.js';
 import { parseQuantity } from '@lattice/crds';
+import type { Builds } from '../build/builds.js';
+import { awaitingFirstImage, withBuild, type BuildState } from '../build/status.js';
 import { WORKLOADS, type StoredWorkload, type WorkloadCaches } from './caches.js';
 import { nameProblem } from './names.js';
 import { desiredObjects, desiredReplicas, endpoints, publicUrl, type DesiredObjects, type ReplicaSetOwner } from './objects.js';
 import type { PodOptions } from './pod-template.js';
-import { assess, buildNotImplemented, invalid, isPodReady, READY, type Assessment, type Observed } from './status.js';
+import { assess, invalid, isPodReady, READY, type Assessment, type Observed } from './status.js';
 
 /** How soon a public URL that did not answer yet is checked again. */
 const PUBLIC_URL_RETRY_MS = 2_000;
@@ -38,6 +41,7 @@ export class WorkloadReconciler {
     private readonly applier: Applier,
     private readonly events: EventRecorder,
     private readonly options: PodOptions,
+    private readonly builds: Builds,
     private readonly publicEndpoints?: PublicEndpoints,
   ) {}
 
@@ -51,10 +55,17 @@ export class WorkloadReconciler {
     if (!spec.success) {
       return this.report(stored, invalid('InvalidSpec', `spec cannot be read: ${z.prettifyError(spec.error)}`), log);
     }
-    const wl = { ...stored, apiVersion: API_VERSION, kind: 'Workload', metadata: stored.metadata ?? {}, spec: spec.data } as Workload;
+    let wl = { ...stored, apiVersion: API_VERSION, kind: 'Workload', metadata: stored.metadata ?? {}, spec: spec.data } as Workload;
     const badName = nameProblem(wl);
     if (badName) return this.report(stored, invalid('InvalidName', badName), log);
-    if (wl.spec.source) return this.report(stored, buildNotImplemented(), log);
+    let build: BuildState | undefined;
+    if (wl.spec.source) {
+      build = await this.builds.reconcile(wl, log);
+      // A build that failed or still runs leaves the replicas on the image they run.
+      const image = build.image ?? this.deployedImage(wl);
+      if (!image) return this.report(stored, awaitingFirstImage(build), log);
+      wl = { ...wl, spec: { ...wl.spec, image } };
+    }
 
     const desired = desiredObjects(wl, this.options);
     const taken = await this.nameTaken(wl, desired);
@@ -71,8 +82,16 @@ export class WorkloadReconciler {
     // Ready means reachable: once every replica is, the public URL must answer through the ingress.
     const allReady = desiredReplicas(wl.spec) > 0 && pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).length >= desiredReplicas(wl.spec);
     if (url && allReady && this.publicEndpoints) observed.publicCheck = await checkPublicUrl(url, this.publicEndpoints.probeAddress);
-    await this.report(stored, assess(wl, observed), log);
+    const assessment = assess(wl, observed);
+    await this.report(stored, build ? withBuild(assessment, build) : assessment, log);
     if (observed.publicCheck?.answered === false) return { requeueAfterMs: PUBLIC_URL_RETRY_MS };
+  }
+
+  /** The image the Workload's replicas run now (built from source: its last good build's). */
+  private deployedImage(wl: Workload): string | undefined {
+    const { name, namespace, uid } = wl.metadata as { name: string; namespace: string; uid: string };
+    const owner = this.caches.deployments.get(name, namespace) ?? this.caches.statefulSets.get(name, namespace);
+    return owner && isControlledBy(owner, uid) ? owner.spec?.template?.spec?.containers?.[0]?.image : undefined;
   }
 
   /** Applies the status if it changed, and tells the story of its transitions as Events. */

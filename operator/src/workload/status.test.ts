@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { workload } from './fixtures.js';
 import { deployment } from './objects.js';
-import { assess, buildNotImplemented, type Verdict } from './status.js';
+import { assess, type Verdict } from './status.js';
 
 const options = { providerLossTimeoutSeconds: 60 };
 const web = workload({ replicas: 2, ports: [{ name: 'http', port: 8080 }] });
@@ -140,11 +140,4 @@ test('suspended: Stopped, not Ready, nothing to schedule', () => {
 test('a refused change is Degraded with its reason', () => {
   const a = assess(web, { owner: observedDeployment({ replicas: 2 }), pods: [], refusal: { reason: 'VolumesImmutable', message: 'no' } });
   expect(byType(a.conditions).Degraded).toBe('True VolumesImmutable');
-});
-
-test('a Workload built from source waits for image builds, and says so', () => {
-  expect(buildNotImplemented()).toMatchObject({
-    status: { phase: 'Pending' },
-    conditions: [{ type: 'Ready', status: 'False', reason: 'BuildNotImplemented' }],
-  });
 });

@@ -98,22 +98,6 @@ export function assess(wl: Workload, observed: Observed): Assessment {
   };
 }
 
-/** The status of a Workload built from source: not run until image builds exist. */
-export function buildNotImplemented(): Assessment {
-  return {
-    status: { phase: 'Pending', replicas: 0, readyReplicas: 0 },
-    conditions: [
-      {
-        type: READY,
-        status: 'False',
-        reason: 'BuildNotImplemented',
-        message: 'Building images from spec.source is not available yet; nothing runs. Set spec.image to run a prebuilt image.',
-        warning: true,
-      },
-    ],
-  };
-}
-
 /** The status of a Workload that cannot be run as written. */
 export function invalid(reason: string, message: string): Assessment {
   return {

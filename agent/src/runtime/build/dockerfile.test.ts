@@ -1,0 +1,108 @@
+import { BuildRequestSchema, type BuildRequest } from '@lattice/protocol';
+import { BuildConfigError, dockerfileFor, type ProjectFacts } from './dockerfile.js';
+import { procfileWeb } from './project.js';
+
+const request = (strategy: BuildRequest['strategy'], more: Partial<BuildRequest> = {}): BuildRequest =>
+  BuildRequestSchema.parse({
+    url: 'https://git.example/app.git',
+    ref: 'main',
+    strategy,
+    port: 3000,
+    repository: '127.0.0.1:5001/builds/ns/app',
+    baseImages: '127.0.0.1:5001/lattice',
+    ...more,
+  });
+
+const facts = (more: Partial<ProjectFacts> = {}): ProjectFacts => ({
+  npmLockfile: false,
+  requirementsTxt: false,
+  pyprojectToml: false,
+  pythonFiles: [],
+  ...more,
+});
+
+const content = (r: BuildRequest, f: ProjectFacts) => dockerfileFor(r, f).content!;
+
+describe('node', () => {
+  test('npm ci with a lockfile, the build script when there is one, npm start when there is one', () => {
+    const file = content(request('node'), facts({ npmLockfile: true, packageJson: { scripts: { build: 'tsc', start: 'node dist/server.js' } } }));
+    expect(file).toContain('FROM 127.0.0.1:5001/lattice/node:18');
+    expect(file.indexOf('COPY package*.json ./')).toBeLessThan(file.indexOf('RUN npm ci'));
+    expect(file.indexOf('RUN npm ci')).toBeLessThan(file.indexOf('COPY . .'));
+    expect(file).toContain('RUN npm run build');
+    expect(file).toContain('CMD ["/bin/sh","-c","npm start"]');
+    expect(file).toContain('ENV PORT=3000');
+  });
+
+  test('npm install without a lockfile, no build step without a build script, node <main> without a start script', () => {
+    const file = content(request('node'), facts({ packageJson: { main: 'server.js' } }));
+    expect(file).toContain('RUN npm install --no-audit --no-fund');
+    expect(file).not.toContain('npm run build');
+    expect(file).toContain('"node server.js"');
+  });
+
+  test('every default is overridden by the spec', () => {
+    const file = content(
+      request('node', { installCommand: 'npm i --omit=dev', buildCommand: 'make', startCommand: 'node x.js' }),
+      facts({ npmLockfile: true, packageJson: { scripts: { build: 'tsc', start: 'y' } } }),
+    );
+    expect(file).toContain('RUN npm i --omit=dev');
+    expect(file).toContain('RUN make');
+    expect(file).toContain('"node x.js"');
+    expect(file).not.toMatch(/npm ci|npm run build|npm start/);
+  });
+
+  test('without a package.json the build says what is missing', () => {
+    expect(() => dockerfileFor(request('node'), facts())).toThrow(BuildConfigError);
+    expect(() => dockerfileFor(request('node'), facts())).toThrow(/package\.json/);
+  });
+});
+
+describe('python', () => {
+  test('requirements.txt installed in a venv before the code is copied; the app file is started', () => {
+    const file = content(request('python'), facts({ requirementsTxt: true, pythonFiles: ['app.py', 'util.py'] }));
+    expect(file).toContain('FROM 127.0.0.1:5001/lattice/python:3.11');
+    expect(file).toContain('RUN python3 -m venv /venv');
+    expect(file.indexOf('RUN pip install -r requirements.txt')).toBeLessThan(file.indexOf('COPY . .'));
+    expect(file).toContain('"python app.py"');
+  });
+
+  test('a pyproject is installed with the code; the Procfile web command wins over app files', () => {
+    const file = content(request('python'), facts({ pyprojectToml: true, procfileWeb: 'gunicorn app:app', pythonFiles: ['app.py'] }));
+    expect(file.indexOf('COPY . .')).toBeLessThan(file.indexOf('RUN pip install .'));
+    expect(file).toContain('"gunicorn app:app"');
+  });
+
+  test('no way to start it is an error that says what to add', () => {
+    expect(() => dockerfileFor(request('python'), facts())).toThrow(/Procfile|startCommand/);
+  });
+});
+
+describe('static', () => {
+  test('served as it is by busybox httpd on the port', () => {
+    const file = content(request('static'), facts());
+    expect(file).toContain('FROM 127.0.0.1:5001/lattice/busybox:1');
+    expect(file).toContain('COPY . /site');
+    expect(file).toContain('httpd -f -v -p 3000 -h /site');
+    expect(file).not.toContain('node:18');
+  });
+
+  test('with a build script: built in a node stage, its output directory served', () => {
+    const file = content(request('static'), facts({ packageJson: { scripts: { build: 'vite build' } } }));
+    expect(file).toContain('FROM 127.0.0.1:5001/lattice/node:18 AS build');
+    expect(file).toContain('RUN npm run build');
+    expect(file).toContain('[ -d dist ]');
+    expect(file).toContain('COPY --from=build /site /site');
+  });
+});
+
+test("strategy dockerfile uses the repository's own, at the path the spec gives", () => {
+  expect(dockerfileFor(request('dockerfile'), facts())).toEqual({ path: 'Dockerfile' });
+  expect(dockerfileFor(request('dockerfile', { dockerfile: 'deploy/Dockerfile' }), facts())).toEqual({ path: 'deploy/Dockerfile' });
+});
+
+test('the Procfile web line', () => {
+  expect(procfileWeb('worker: x\nweb: python app.py\n')).toBe('python app.py');
+  expect(procfileWeb('worker: x')).toBeUndefined();
+  expect(procfileWeb(undefined)).toBeUndefined();
+});

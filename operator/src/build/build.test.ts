@@ -1,0 +1,142 @@
+import type * as k8s from '@kubernetes/client-node';
+import { WorkloadSpec, type Workload } from '@lattice/crds';
+import { BUILDER_IMAGE, buildRequestFromEnv } from '@lattice/protocol';
+import { expiredBuilds } from './builds.js';
+import { BUILD_OF_LABEL, REBUILD_ANNOTATION, buildHash, buildJob, type BuildOptions } from './job.js';
+import { awaitingFirstImage, buildState, withBuild } from './status.js';
+
+const options: BuildOptions = { buildRegistry: '127.0.0.1:5001', buildTimeoutSeconds: 600, buildCpu: '1', buildMemory: '1Gi', providerLossTimeoutSeconds: 60 };
+
+function workload(spec: Record<string, unknown> = {}, annotations?: Record<string, string>): Workload {
+  return {
+    apiVersion: 'lattice.dev/v1alpha1',
+    kind: 'Workload',
+    metadata: { name: 'web', namespace: 'shop', uid: 'u-1', annotations },
+    spec: WorkloadSpec.parse({
+      source: { url: 'https://git.example/web.git', ref: 'main' },
+      build: { strategy: 'node' },
+      ports: [{ name: 'http', port: 3000 }],
+      ...spec,
+    }),
+  } as Workload;
+}
+
+describe('the build Job', () => {
+  test('runs the builder once, within the time limit, owned by the Workload, on a provider', () => {
+    const job = buildJob(workload({ placement: { providerSelector: { region: 'eu' } } }), options);
+    expect(job.metadata!.name).toMatch(/^web-build-[0-9a-f]{10}$/);
+    expect(job.metadata!.labels![BUILD_OF_LABEL]).toBe('web');
+    expect(job.metadata!.labels!['lattice.dev/workload']).toBeUndefined(); // never selected as a replica
+    expect(job.metadata!.ownerReferences![0]).toMatchObject({ kind: 'Workload', name: 'web', uid: 'u-1', controller: true });
+    expect(job.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 600 });
+    const pod = job.spec!.template.spec!;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.nodeSelector).toEqual({ 'lattice.dev/provider': 'true' });
+    expect(pod.tolerations?.[0]).toMatchObject({ key: 'lattice.dev/provider', effect: 'NoSchedule' });
+    expect(JSON.stringify(pod.affinity)).toContain('region');
+    const container = pod.containers[0]!;
+    expect(container.image).toBe(BUILDER_IMAGE);
+    expect(container.resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } });
+  });
+
+  test('its env is the build request the agent reads', () => {
+    const job = buildJob(workload({ source: { url: 'https://git.example/web.git', ref: 'v2', contextDir: 'app' }, build: { strategy: 'node', buildCommand: 'make' } }), options);
+    const env = job.spec!.template.spec!.containers[0]!.env!.map((e) => ({ name: e.name, value: e.value! }));
+    expect(buildRequestFromEnv(env)).toMatchObject({
+      url: 'https://git.example/web.git',
+      ref: 'v2',
+      contextDir: 'app',
+      strategy: 'node',
+      buildCommand: 'make',
+      port: 3000,
+      repository: '127.0.0.1:5001/builds/shop/web',
+      baseImages: '127.0.0.1:5001/lattice',
+    });
+  });
+
+  test('the credentials Secret is a volume of the pod, mounted in no container', () => {
+    const job = buildJob(workload({ source: { url: 'https://git.example/web.git', credentialsSecretRef: { name: 'git' } } }), options);
+    const pod = job.spec!.template.spec!;
+    expect(pod.volumes).toEqual([{ name: 'git-credentials', secret: { secretName: 'git' } }]);
+    expect(pod.containers[0]!.volumeMounts).toBeUndefined();
+  });
+
+  test('the same inputs name the same build; a change of ref, spec or a rebuild request a new one', () => {
+    const base = buildHash(workload(), options);
+    expect(buildHash(workload(), options)).toBe(base);
+    expect(buildHash(workload({ replicas: 3 }), options)).toBe(base);
+    expect(buildHash(workload({ source: { url: 'https://git.example/web.git', ref: 'dev' } }), options)).not.toBe(base);
+    expect(buildHash(workload({ build: { strategy: 'node', startCommand: 'node a.js' } }), options)).not.toBe(base);
+    const asked = buildHash(workload({}, { [REBUILD_ANNOTATION]: '1' }), options);
+    expect(asked).not.toBe(base);
+    expect(buildHash(workload({}, { [REBUILD_ANNOTATION]: '2' }), options)).not.toBe(asked);
+  });
+
+  test('a long Workload name still makes a valid Job name', () => {
+    const long = workload();
+    long.metadata.name = 'a'.repeat(63);
+    expect(buildJob(long, options).metadata!.name!.length).toBeLessThanOrEqual(63);
+  });
+});
+
+function job(state: 'running' | 'complete' | 'failed', extra: Partial<k8s.V1JobCondition> = {}): k8s.V1Job {
+  const conditions: k8s.V1JobCondition[] =
+    state === 'running' ? [] : [{ type: state === 'complete' ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: new Date('2026-01-01T00:01:00Z'), ...extra }];
+  return {
+    metadata: { name: 'web-build-abc', namespace: 'shop', annotations: { 'lattice.dev/source': 'https://git.example/web.git#main' } },
+    status: { startTime: new Date('2026-01-01T00:00:00Z'), conditions },
+  };
+}
+
+const podWith = (message: object): k8s.V1Pod => ({
+  status: { containerStatuses: [{ name: 'build', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message: JSON.stringify(message) } } }] },
+});
+
+describe('the build state', () => {
+  test('running: Building, with the command that follows its log', () => {
+    const state = buildState(job('running'), undefined, undefined);
+    expect(state.phase).toBe('Building');
+    expect(state.condition).toMatchObject({ type: 'Built', status: 'False', reason: 'Building' });
+    expect(state.condition.message).toContain('kubectl logs -n shop job/web-build-abc -f');
+  });
+
+  test('complete: the image by digest, the commit and the duration', () => {
+    const image = '127.0.0.1:5001/builds/shop/web@sha256:00ff';
+    const state = buildState(job('complete'), podWith({ commit: 'c0ffee1234567890', image, durationSeconds: 12 }), undefined);
+    expect(state).toMatchObject({ phase: 'Succeeded', image, condition: { status: 'True', reason: 'BuildSucceeded' } });
+    expect(state.status).toMatchObject({ job: 'web-build-abc', commit: 'c0ffee1234567890', image, durationSeconds: 12, startedAt: '2026-01-01T00:00:00Z' });
+  });
+
+  test('complete, its pod gone: the result the status kept for this Job', () => {
+    const kept = { job: 'web-build-abc', commit: 'c0ffee', image: 'r@sha256:1', durationSeconds: 3 };
+    expect(buildState(job('complete'), undefined, kept)).toMatchObject({ phase: 'Succeeded', image: 'r@sha256:1' });
+    expect(buildState(job('complete'), undefined, { ...kept, job: 'other' }).phase).toBe('Failed');
+  });
+
+  test("failed: BuildFailed with the agent's error and log tail; the time limit says so", () => {
+    const state = buildState(job('failed'), podWith({ commit: 'c0ffee', durationSeconds: 4, error: 'npm ERR! missing script\n--- last lines' }), undefined);
+    expect(state.condition).toMatchObject({ status: 'False', reason: 'BuildFailed', warning: true });
+    expect(state.condition.message).toContain('npm ERR! missing script');
+    expect(buildState(job('failed', { reason: 'DeadlineExceeded' }), undefined, undefined).condition.message).toContain('time limit');
+  });
+
+  test('before a first image: Building or Failed, nothing runs', () => {
+    const building = awaitingFirstImage(buildState(job('running'), undefined, undefined));
+    expect(building.status.phase).toBe('Building');
+    expect(building.conditions.map((c) => `${c.type} ${c.reason}`)).toEqual(['Ready Building', 'Built Building']);
+    expect(awaitingFirstImage(buildState(job('failed'), undefined, undefined)).status.phase).toBe('Failed');
+  });
+
+  test('with replicas running: Building while a build runs, else the replicas say', () => {
+    const replicas = { status: { phase: 'Running' as const }, conditions: [] };
+    expect(withBuild(replicas, buildState(job('running'), undefined, undefined)).status.phase).toBe('Building');
+    expect(withBuild(replicas, buildState(job('failed'), undefined, undefined)).status.phase).toBe('Running');
+  });
+});
+
+test('the newest builds are kept, the current one always', () => {
+  const at = (name: string, minute: number): k8s.V1Job => ({ metadata: { name, creationTimestamp: new Date(Date.UTC(2026, 0, 1, 0, minute)) } });
+  const jobs = [at('a', 1), at('b', 2), at('c', 3), at('d', 4), at('e', 5)];
+  expect(expiredBuilds(jobs, 'e').map((j) => j.metadata!.name)).toEqual(['b', 'a']);
+  expect(expiredBuilds(jobs, 'a').map((j) => j.metadata!.name)).toEqual(['c', 'b']);
+});

@@ -1,0 +1,229 @@
+// Builds from Git, end to end, as a user lives them: Git repositories served over HTTPS on
+// loopback (git http-backend), the real operator (the Workload controller makes each build a
+// Job), one real provider agent that runs the build with the real Docker engine and pushes to
+// the local registry, then the replicas run the built image by digest and answer HTTP.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
+import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
+import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
+import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
+
+const kc = adminKubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const batch = kc.makeApiClient(k8s.BatchV1Api);
+
+const run = uniqueName('builds');
+const namespace = run;
+const gatewayNamespace = `${run}-gw`;
+const RUN_LABEL = 'provider.lattice.dev/builds-run';
+const CREDENTIALS = { username: 'deploy', password: 'tok3n-never-logged' };
+const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs: 150_000, intervalMs: 500 });
+
+const agent: AgentProcess = { name: `${run}-p`, stateDir: '', output: [] };
+let operator: OperatorProcess;
+let git: GitServer;
+
+async function applyWorkload(name: string, source: Record<string, unknown>, build: Record<string, unknown>, port: number): Promise<void> {
+  const manifest = {
+    apiVersion: 'lattice.dev/v1alpha1',
+    kind: 'Workload',
+    metadata: { name, namespace },
+    spec: {
+      source: { ref: 'main', ...source },
+      build,
+      ports: [{ name: 'http', port }],
+      // Probed often (quick to Ready), with room for a slow start on a loaded machine (npm start, then node).
+      healthCheck: { http: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
+      resources: { cpu: '50m', memory: '128Mi' },
+      placement: { providerSelector: { [RUN_LABEL]: run } },
+    },
+  };
+  await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
+}
+
+/** What the Workload's ready replica answers on `port`, at its pod IP (a Docker network address this host reaches). */
+async function answer(name: string, port: number): Promise<string> {
+  const pods = (await core.listNamespacedPod({ namespace, labelSelector: `lattice.dev/workload=${name}` })).items;
+  const pod = pods.find((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  if (!pod?.status?.podIP) throw new Error(`no ready replica of ${name}`);
+  return (await fetch(`http://${pod.status.podIP}:${port}/`, { signal: AbortSignal.timeout(3000) })).text();
+}
+
+const buildJobs = async (name: string) =>
+  (await batch.listNamespacedJob({ namespace, labelSelector: `lattice.dev/build-of=${name}` })).items.sort(
+    (a, b) => new Date(a.metadata!.creationTimestamp!).getTime() - new Date(b.metadata!.creationTimestamp!).getTime(),
+  );
+
+/** The phases a Workload goes through until `done`, read every 200 ms. */
+async function phasesUntil(name: string, what: string, done: (wl: StoredWorkload) => boolean): Promise<string[]> {
+  const phases: string[] = [];
+  await waitFor(
+    `${name} ${what}`,
+    async () => {
+      const wl = await getWorkload(name);
+      const phase = wl.status?.phase;
+      if (phase && phases.at(-1) !== phase) phases.push(phase);
+      return done(wl);
+    },
+    { timeoutMs: 240_000, intervalMs: 200 },
+  );
+  return phases;
+}
+
+const running = (wl: StoredWorkload) => wl.status?.phase === 'Running' && condition(wl, 'Ready')?.status === 'True';
+const buildOf = (wl: StoredWorkload) => (wl.status as { build?: { job?: string; commit?: string; image?: string; durationSeconds?: number } } | undefined)?.build;
+
+async function saveLogs(): Promise<void> {
+  const file = path.join(stateDir, 'logs', 'builds.log');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `--- operator\n${operator?.output.join('\n')}\n--- agent\n${agent.output.join('')}`);
+}
+
+beforeAll(async () => {
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  git = await startGitServer(CREDENTIALS);
+  // The agent (a child process) trusts the Git server's CA, as a provider trusts a company CA.
+  process.env.GIT_SSL_CAINFO = git.caFile;
+
+  const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
+  operator = OperatorProcess.start({
+    identity: 'operator',
+    namespace: gatewayNamespace,
+    watchNamespace: namespace,
+    grpcPort,
+    kubeletPort,
+    extra: ['--build-cpu', '400m', '--build-memory', '512Mi', '--build-timeout-seconds', '300'],
+  });
+  await operator.gatewayListening();
+  const token = await createJoinToken(gatewayNamespace, 1);
+  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, token, { cpu: '2', memory: '3Gi', maxPods: 30, labels: { [RUN_LABEL]: run } }));
+  runAgent(agent);
+  await operator.ready();
+  await waitFor(
+    `node ${agent.name} schedulable`,
+    async () => {
+      const node = await core.readNode({ name: agent.name }).catch(() => undefined);
+      const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      return !!ready && !node?.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/'));
+    },
+    { timeoutMs: 60_000 },
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await saveLogs().catch(() => undefined);
+  await operator?.stop('SIGTERM');
+  await stopAgent(agent).catch(() => undefined);
+  await kubectl(['delete', 'workloads', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
+  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
+  await core.deleteNode({ name: agent.name }).catch(() => undefined);
+  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
+  await removeNamespaceNetworks([namespace]);
+  await git?.close();
+  delete process.env.GIT_SSL_CAINFO;
+}, 120_000);
+
+describe('a Workload built from Git', () => {
+  let nodeCommit: string;
+
+  test('Node.js, Python, a static site and a Dockerfile app each go from apply to Building, then Running and answering', async () => {
+    nodeCommit = await git.commit('node-app', nodeApp('hello from node v1'));
+    const pythonCommit = await git.commit('python-app', pythonApp('hello from python'));
+    await git.commit('static-site', staticSite('hello from a static site'));
+    await git.commit('docker-app', dockerfileApp('hello from a Dockerfile', 8081, BUSYBOX));
+    const apps = [
+      { name: 'node', repo: 'node-app', strategy: 'node', port: 3000, body: 'hello from node v1' },
+      { name: 'python', repo: 'python-app', strategy: 'python', port: 8000, body: 'hello from python' },
+      { name: 'static', repo: 'static-site', strategy: 'static', port: 8080, body: 'hello from a static site' },
+      { name: 'docker', repo: 'docker-app', strategy: 'dockerfile', port: 8081, body: 'hello from a Dockerfile' },
+    ];
+    for (const app of apps) await applyWorkload(app.name, { url: `${git.url}/${app.repo}.git` }, { strategy: app.strategy }, app.port);
+
+    for (const app of apps) {
+      const phases = await phasesUntil(app.name, 'Running', running);
+      expect(phases[0]).toBe('Building');
+      expect(phases.at(-1)).toBe('Running');
+      expect(await answer(app.name, app.port)).toContain(app.body);
+    }
+
+    const node = await getWorkload('node');
+    expect(condition(node, 'Built')).toMatchObject({ status: 'True', reason: 'BuildSucceeded' });
+    expect(buildOf(node)).toMatchObject({ commit: nodeCommit, image: expect.stringMatching(/^127\.0\.0\.1:5001\/builds\/.+\/node@sha256:[0-9a-f]{64}$/) });
+    expect(buildOf(node)!.durationSeconds).toBeGreaterThanOrEqual(0);
+    // The replicas run the image by digest.
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=node' })).items;
+    expect(pods[0]!.spec!.containers[0]!.image).toBe(buildOf(node)!.image);
+    expect(buildOf(await getWorkload('python'))!.commit).toBe(pythonCommit);
+    // The printer column shows the phase.
+    expect(await kubectl(['get', 'workload', 'node', '-n', namespace])).toMatch(/node\s+True\s+1\s+Running/);
+  }, 600_000);
+
+  test('the build log has the clone, the install, the build and the image built, and is kept after the build', async () => {
+    const job = buildOf(await getWorkload('node'))!.job!;
+    const log = await kubectl(['logs', '-n', namespace, `job/${job}`]);
+    expect(log).toContain(`commit ${nodeCommit}`);
+    expect(log).toContain('RUN npm ci');
+    expect(log).toContain('build: wrote dist/message.txt');
+    expect(log).toMatch(/image built 127\.0\.0\.1:5001\/builds\/.+@sha256:/);
+  });
+
+  test('a rebuild with a broken build script fails with its error and the log tail, and the previous version keeps serving', async () => {
+    await git.commit('node-app', nodeApp('hello from node v2', 'node -e "console.error(\'compile error: missing semicolon\'); process.exit(3)"'));
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'operator/src/cli.ts'), '--kubeconfig', kubeconfigPath, 'build', `${namespace}/node`], { cwd: repoRoot });
+
+    // While it builds, the log streams: the pod's log already has the clone when the build is not done.
+    let streamed = '';
+    await waitFor('the new build to fail', async () => {
+      const wl = await getWorkload('node');
+      const built = condition(wl, 'Built');
+      if (built?.reason === 'Building' && !streamed) {
+        const log = await kubectl(['logs', '-n', namespace, `job/${buildOf(wl)!.job}`]).catch(() => '');
+        if (log.includes('cloning')) streamed = log;
+      }
+      return built?.reason === 'BuildFailed';
+    }, { timeoutMs: 180_000, intervalMs: 300 });
+    expect(streamed).toContain('cloning');
+    expect(streamed).not.toContain('image built');
+
+    const wl = await getWorkload('node');
+    expect(condition(wl, 'Built')!.message).toContain('compile error: missing semicolon');
+    expect(condition(wl, 'Ready')?.status).toBe('True');
+    expect(wl.status?.phase).toBe('Running');
+    expect(await answer('node', 3000)).toBe('hello from node v1');
+    // Not retried by itself: one Job per request.
+    expect((await buildJobs('node')).length).toBe(2);
+  }, 300_000);
+
+  test('a private repository fails clearly without its Secret, and builds with it; the token is never logged', async () => {
+    await git.commit('private/app', staticSite('hello from a private repo'));
+    const url = `${git.url}/private/app.git`;
+    await applyWorkload('private', { url }, { strategy: 'static' }, 8080);
+    await waitForStatus('private', 'build failed for want of credentials', (wl) => condition(wl, 'Built')?.reason === 'BuildFailed');
+    const failed = await getWorkload('private');
+    expect(failed.status?.phase).toBe('Failed');
+    expect(condition(failed, 'Built')!.message).toMatch(/credentialsSecretRef/);
+
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'git-token' }, type: 'kubernetes.io/basic-auth', stringData: CREDENTIALS },
+    });
+    await applyWorkload('private', { url, credentialsSecretRef: { name: 'git-token' } }, { strategy: 'static' }, 8080);
+    await phasesUntil('private', 'Running', running);
+    expect(await answer('private', 8080)).toContain('hello from a private repo');
+    const log = await kubectl(['logs', '-n', namespace, `job/${buildOf(await getWorkload('private'))!.job}`]);
+    expect(log).toContain('image built');
+    expect(log).not.toContain(CREDENTIALS.password);
+    expect(agent.output.join('')).not.toContain(CREDENTIALS.password);
+  }, 300_000);
+});
