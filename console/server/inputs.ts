@@ -23,9 +23,6 @@ export const ItemParams = z.strictObject({ namespace: NamespaceName, plural: z.e
 
 export const NamedParams = z.strictObject({ namespace: NamespaceName, name: ObjectName });
 
-/** The spec itself is checked against the kind's own schema once the kind is known. */
-export const CreateResource = z.strictObject({ name: ObjectName, spec: z.looseObject({}) });
-
 /** Deleting asks the browser to repeat the name, so a stale or mistaken click cannot delete. */
 export const DeleteResource = z.strictObject({ confirm: z.string() });
 

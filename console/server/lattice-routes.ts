@@ -1,5 +1,5 @@
 // Lattice objects (Workloads, PostgresInstances, CronWorkloads) in one namespace: a live stream
-// (server-sent events relaying a Kubernetes watch), read, create by server-side apply, suspend,
+// (server-sent events relaying a Kubernetes watch), create by server-side apply, suspend,
 // scale, run-now and delete. Every call is made with the user's own token; a refusal comes back as
 // the apiserver worded it.
 import { ObjectName } from '@lattice/crds';
@@ -23,16 +23,12 @@ const WatchEvent = z.object({ type: z.enum(['ADDED', 'MODIFIED', 'DELETED', 'BOO
 /** Keeps an idle stream open through proxies that close silent connections. */
 const HEARTBEAT_MS = 25_000;
 
-export function send(res: Response, event: string, data: unknown): void {
+function send(res: Response, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /** Opens a server-sent event stream that stops when the browser goes; `run` writes to it. */
-export async function eventStream(
-  res: Response,
-  run: (signal: AbortSignal) => Promise<void>,
-  lost = 'The live view lost the Kubernetes API; reload to retry.',
-): Promise<void> {
+async function eventStream(res: Response, run: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const abort = new AbortController();
   res.req.on('close', () => abort.abort());
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
@@ -42,7 +38,7 @@ export async function eventStream(
   } catch (err) {
     if (!abort.signal.aborted) {
       const status = err instanceof KubeError ? err.status : 502;
-      send(res, 'problem', { status, error: err instanceof KubeError ? `Kubernetes refused: ${err.message}` : lost });
+      send(res, 'problem', { status, error: err instanceof KubeError ? `Kubernetes refused: ${err.message}` : 'The live view lost the Kubernetes API; reload to retry.' });
     }
   } finally {
     clearInterval(heartbeat);
@@ -82,11 +78,6 @@ export function latticeRoutes(ctx: ConsoleContext): Router {
         );
       }
     });
-  });
-
-  router.get('/namespaces/:namespace/:plural/:name', async (req, res) => {
-    const { namespace, plural, name } = ItemParams.parse(req.params);
-    res.json(await kubeJson(ctx.kube, sessionOf(res).token, { path: itemPath(plural, namespace, name) }));
   });
 
   router.post('/namespaces/:namespace/:plural', async (req, res) => {

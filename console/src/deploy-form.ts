@@ -8,9 +8,9 @@ import type { Plural } from './lattice-object.js';
 export type DeployType = 'image' | 'postgres' | 'redis' | 'minio' | 'node' | 'python' | 'static' | 'cron';
 
 /** Images the prebuilt services run; the form says which and lets the user change it. */
-export const DEFAULT_IMAGES = { redis: 'redis:7', minio: 'minio/minio:latest' } as const;
+const DEFAULT_IMAGES = { redis: 'redis:7', minio: 'minio/minio:latest' } as const;
 
-export interface DeployTypeInfo {
+interface DeployTypeInfo {
   label: string;
   description: string;
   plural: Plural;
@@ -92,7 +92,7 @@ export const DEPLOY_TYPES: Record<DeployType, DeployTypeInfo> = {
   },
 };
 
-export interface EnvRow {
+interface EnvRow {
   name: string;
   value: string;
 }
@@ -167,7 +167,7 @@ const dataVolume = (v: DeployValues, mountPath: string) => [{ name: 'data', moun
 const LABEL_PAIR = /^\s*([^=\s]+)\s*=\s*([^=\s]*)\s*$/;
 
 /** `key=value, key=value` as spec.placement.providerSelector; a malformed pair makes the field invalid. */
-export function providerSelector(text: string): Record<string, string> | undefined {
+function providerSelector(text: string): Record<string, string> | undefined {
   if (text.trim() === '') return {};
   const pairs = text.split(',').map((pair) => LABEL_PAIR.exec(pair));
   if (pairs.some((m) => m === null)) return undefined;

@@ -65,7 +65,8 @@ export function LogViewer({ namespace, plural, name, version }: { namespace: str
               <label htmlFor="log-previous">Previous instance</label>
             </div>
           </div>
-          <LogStream key={`${pod.name}/${containerName}/${previous}`} namespace={namespace} pod={pod.name} container={containerName} previous={previous} />
+          {/* A new phase restarts the stream: a log refused while the container was being created is there once it runs. */}
+          <LogStream key={`${pod.name}/${containerName}/${previous}/${pod.phase}`} namespace={namespace} pod={pod.name} container={containerName} previous={previous} />
         </>
       )}
     </section>

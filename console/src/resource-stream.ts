@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { collectionPath } from './api.js';
 import { applyChange, type ObjectsByPlural, type Plural, type WatchChange } from './lattice-object.js';
 
-export const streamKey = (namespace: string, plural: Plural) => ['objects', namespace, plural];
+const streamKey = (namespace: string, plural: Plural) => ['objects', namespace, plural];
 
 export function useResourceStream<P extends Plural>(namespace: string, plural: P) {
   type T = ObjectsByPlural[P];
