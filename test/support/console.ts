@@ -70,4 +70,5 @@ export async function signInAndOpen(page: Page, baseUrl: string, token: string, 
 export interface PageGlobals {
   document: { activeElement: { getAttribute(name: string): string | null } | null };
   navigator: { clipboard: { readText(): Promise<string> } };
+  performance: { now(): number };
 }
