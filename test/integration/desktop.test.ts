@@ -26,6 +26,9 @@ const desktopDir = path.join(repoRoot, 'desktop');
 const screenshots = path.join(repoRoot, 'test-results/desktop');
 
 let operator: OperatorProcess;
+const operatorLogs: string[] = [];
+let grpcPort: number;
+let kubeletPort: number;
 let devServer: ChildProcess;
 const devOutput: string[] = [];
 let appDir: string;
@@ -52,6 +55,20 @@ async function startDevServer(): Promise<string> {
   throw new Error(`the desktop dev server exited before it listened:\n${devOutput.join('\n')}`);
 }
 
+/** The operator (controllers and gateway), metering every second. */
+function startOperator(): void {
+  if (operator) operatorLogs.push(...operator.output);
+  operator = OperatorProcess.start({
+    identity: 'desktop-operator',
+    namespace: gatewayNamespace,
+    watchNamespace: namespace,
+    grpcPort,
+    kubeletPort,
+    disconnectGraceSeconds: 3,
+    extra: ['--metering-interval-seconds', '1'],
+  });
+}
+
 const readNode = () => core.readNode({ name: nodeName });
 const isReady = (node: k8s.V1Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const outsideHours = (node: k8s.V1Node) => node.spec?.taints?.some((t) => t.key === 'lattice.dev/outside-hours' && t.effect === 'NoSchedule') ?? false;
@@ -73,7 +90,7 @@ async function figure(label: string): Promise<number> {
 async function saveLogs(): Promise<void> {
   const file = path.join(stateDir, 'logs', 'desktop.log');
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, [`--- operator\n${operator?.output.join('\n')}`, `--- desktop dev server and agent\n${devOutput.join('\n')}`].join('\n'));
+  await writeFile(file, [`--- operator\n${[...operatorLogs, ...(operator?.output ?? [])].join('\n')}`, `--- desktop dev server and agent\n${devOutput.join('\n')}`].join('\n'));
 }
 
 beforeAll(async () => {
@@ -84,17 +101,9 @@ beforeAll(async () => {
     namespace: gatewayNamespace,
     body: { metadata: { name: 'lattice-pricing' }, data: { currency: 'USD', cpuCoreHour: '3600', memoryGibHour: '360' } },
   });
-  const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
+  [grpcPort, kubeletPort] = [await freePort(), await freePort()];
   gateway = `127.0.0.1:${grpcPort}`;
-  operator = OperatorProcess.start({
-    identity: 'desktop-operator',
-    namespace: gatewayNamespace,
-    watchNamespace: namespace,
-    grpcPort,
-    kubeletPort,
-    disconnectGraceSeconds: 3,
-    extra: ['--metering-interval-seconds', '1'],
-  });
+  startOperator();
 
   // The renderer as Electron would load it, built by vite.
   await run(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: desktopDir });
@@ -256,6 +265,31 @@ describe('the desktop app against a real agent and cluster', () => {
     // The ledger is the cluster's: a ConfigMap the gateway keeps for this node.
     const ledger = await waitFor('the usage ledger persisted', () => core.readNamespacedConfigMap({ name: `lattice-usage-${nodeName}`, namespace: gatewayNamespace }).catch(() => undefined));
     expect(JSON.parse(ledger.data!['usage.json']!)).toMatchObject({ version: 1, days: [expect.objectContaining({ cpuCoreSeconds: expect.any(Number) })] });
+  });
+
+  test('an operator restart loses none of the earnings', async () => {
+    await operator.stop('SIGTERM');
+    const before = await figure('Total earned');
+    // On its way out the gateway saved the ledger, with at least what the app showed.
+    const saved = await core.readNamespacedConfigMap({ name: `lattice-usage-${nodeName}`, namespace: gatewayNamespace });
+    const ledger = JSON.parse(saved.data!['usage.json']!) as { earlierMicros: number; days: Array<{ micros: number }> };
+    expect(ledger.earlierMicros + ledger.days.reduce((n, d) => n + d.micros, 0)).toBeGreaterThanOrEqual(before * 1e6 - 100);
+
+    startOperator();
+    await operator.gatewayListening();
+    await expectText(page.getByRole('status').first(), /is running and connected/, 60_000);
+    // The new gateway starts from that ledger and adds to it: the total never drops.
+    let lowest = before;
+    await waitFor(
+      'earnings growing past what was earned before the restart',
+      async () => {
+        const now = await figure('Total earned');
+        lowest = Math.min(lowest, now);
+        return now > before;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(lowest).toBe(before);
   });
 });
 
