@@ -50,8 +50,9 @@ export class TailnetExposures {
 
   /** A status the runtime reports: returned with the tailnet address, and a node started if due. */
   observe(status: PodStatus): PodStatus {
-    const exposure = this.pods.get(status.uid);
-    if (!exposure) return status;
+    if (status.deleted) return status;
+    // Kept for every pod: an adopted pod may report before the gateway gives it back (want).
+    const exposure = this.exposure(status.uid);
     exposure.status = status;
     this.reconcile(status.uid);
     return withAddress(status, exposure);

@@ -38,11 +38,13 @@ export interface RunningNode {
  * exits before, e.g. a refused auth key or an unreachable login server.
  */
 export async function startTailnetNode(binary: string, spec: TailnetNodeSpec, logger: Logger): Promise<RunningNode> {
-  const args = ['-dir', spec.stateDir, '-hostname', spec.hostname, '-control-url', spec.loginServer];
+  // stdin stays open while the agent lives: a killed agent's nodes leave with it, so the next
+  // agent's node for the same pod never meets a twin with the same key.
+  const args = ['-dir', spec.stateDir, '-hostname', spec.hostname, '-control-url', spec.loginServer, '-exit-with-stdin'];
   for (const f of spec.forwards) args.push('-forward', `${f.port}=${f.target}`);
   const child: ResultPromise = execa(binary, args, {
     env: { TS_AUTHKEY: spec.authKey },
-    stdin: 'ignore',
+    stdin: 'pipe',
     reject: false,
     // Killed with the agent: the pod's containers outlive an agent restart, its tailnet node is
     // started again (same state, same address) when the pod is given back to the new agent.

@@ -7,7 +7,7 @@
 // consumer controls, would reach the provider's loopback services (the agent's admin API among
 // them). A tsnet node answers only the ports it listens on and refuses the rest.
 //
-// Usage: TS_AUTHKEY=... lattice-tailnet -dir DIR -hostname NAME -control-url URL -forward 6379=172.18.0.3:6379 ...
+// Usage: TS_AUTHKEY=... lattice-tailnet -dir DIR -hostname NAME -control-url URL -forward 6379=172.18.0.3:6379 ... [-exit-with-stdin]
 // The auth key comes from the environment, never the command line (which any local user can read).
 package main
 
@@ -59,6 +59,7 @@ func main() {
 	controlURL := flag.String("control-url", "", "the coordination server (login server) URL")
 	fwd := forwards{}
 	flag.Var(fwd, "forward", "PORT=HOST:PORT: tailnet port to the address it is relayed to (repeatable)")
+	exitWithStdin := flag.Bool("exit-with-stdin", false, "leave the tailnet when stdin closes (the agent that started it is gone, even killed)")
 	flag.Parse()
 	if *dir == "" || *hostname == "" || *controlURL == "" || len(fwd) == 0 {
 		flag.Usage()
@@ -81,6 +82,9 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if *exitWithStdin {
+		go func() { io.Copy(io.Discard, os.Stdin); stop() }()
+	}
 	upCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	status, err := srv.Up(upCtx)
 	cancel()
