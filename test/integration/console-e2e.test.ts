@@ -285,4 +285,8 @@ test('the providers page shows the agent: ready, taking work, what it offers and
   expect(text).toMatch(/[0-9.]+ CPU of 2 CPU \(\d+%\)/);
   expect(text).toMatch(/of 3 GiB/);
   await screenshot('providers');
+
+  // Back to the namespace the user was working in.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workloads' }).click();
+  await card('web').waitFor();
 });
