@@ -146,6 +146,7 @@ export class Gateway {
       podsOf: (node) => this.dispatcher.podsOf(node),
       send: (node, earnings) => this.sessions.get(node)?.send({ msg: 'earnings', earnings }) ?? false,
       log: log.child({ part: 'usage' }),
+      registry,
     });
   }
 

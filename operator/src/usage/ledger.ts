@@ -99,12 +99,14 @@ export function accrue(usage: NodeUsage, reserved: Reserved, from: Date, to: Dat
   return { version: 1, earlierMicros: usage.earlierMicros + dropped.reduce((n, d) => n + d.micros, 0), days, samples };
 }
 
+/** Everything earned since the node joined, in (fractional) micros. */
+export const totalMicros = (usage: NodeUsage) => usage.earlierMicros + usage.days.reduce((n, d) => n + d.micros, 0);
+
 /** The Earnings message for the agent. */
 export function toEarnings(usage: NodeUsage, prices: PriceList, now: Date): Earnings {
-  const total = usage.earlierMicros + usage.days.reduce((n, d) => n + d.micros, 0);
   return {
     currency: prices.currency,
-    totalMicros: Math.round(total),
+    totalMicros: Math.round(totalMicros(usage)),
     days: usage.days.map((d) => ({ date: d.date, cpuCoreSeconds: d.cpuCoreSeconds, memoryGibSeconds: d.memoryGibSeconds, amountMicros: Math.round(d.micros) })),
     samples: usage.samples.map((s): UsageSample => ({ at: s.at, cpuMillis: Math.round(s.cpuMillis), memoryBytes: Math.round(s.memoryBytes), pods: s.pods })),
     cpuCoreHourPrice: prices.cpuCoreHour,

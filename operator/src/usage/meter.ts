@@ -6,9 +6,10 @@
 // in which a node was away (or the gateway was down) is never billed.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Earnings } from '@lattice/protocol';
 import { isNotFound } from '../kube/errors.js';
-import { accrue, emptyUsage, NodeUsageSchema, reservedBy, toEarnings, type NodeUsage } from './ledger.js';
+import { accrue, emptyUsage, NodeUsageSchema, reservedBy, toEarnings, totalMicros, type NodeUsage } from './ledger.js';
 import { Pricing } from './pricing.js';
 
 const PERSIST_EVERY_MS = 30_000;
@@ -29,6 +30,7 @@ export interface UsageMeterOptions {
   /** Sends a node's agent its earnings; false if it is not connected. */
   send: (node: string, earnings: Earnings) => boolean;
   log: Logger;
+  registry: Registry;
 }
 
 interface Ledger {
@@ -44,9 +46,16 @@ export class UsageMeter {
   private readonly pricing: Pricing;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
+  private readonly metrics: { reservedCpu: Gauge; reservedMemory: Gauge; earned: Counter };
 
   constructor(private readonly options: UsageMeterOptions) {
     this.pricing = new Pricing(options.core, options.namespace, options.log);
+    const registers = [options.registry];
+    this.metrics = {
+      reservedCpu: new Gauge({ name: 'lattice_usage_reserved_cpu_millis', help: 'CPU reserved by Running pods on each connected node', labelNames: ['node'], registers }),
+      reservedMemory: new Gauge({ name: 'lattice_usage_reserved_memory_bytes', help: 'Memory reserved by Running pods on each connected node', labelNames: ['node'], registers }),
+      earned: new Counter({ name: 'lattice_usage_earned_micros_total', help: 'Earnings accrued by this gateway, in millionths of the currency', labelNames: ['node'], registers }),
+    };
   }
 
   start(): void {
@@ -81,8 +90,13 @@ export class UsageMeter {
     for (const [node, ledger] of this.ledgers) if (!connected.has(node)) ledger.meteredAt = undefined;
     for (const node of connected) {
       const ledger = await this.ledger(node);
+      const reserved = reservedBy(this.options.podsOf(node));
+      this.metrics.reservedCpu.set({ node }, reserved.cpuMillis);
+      this.metrics.reservedMemory.set({ node }, reserved.memoryBytes);
       if (ledger.meteredAt) {
-        ledger.usage = accrue(ledger.usage, reservedBy(this.options.podsOf(node)), ledger.meteredAt, now, prices);
+        const before = totalMicros(ledger.usage);
+        ledger.usage = accrue(ledger.usage, reserved, ledger.meteredAt, now, prices);
+        this.metrics.earned.inc({ node }, totalMicros(ledger.usage) - before);
         ledger.dirty = true;
       }
       ledger.meteredAt = now;
