@@ -6,7 +6,7 @@
 //
 // Public host names are <workload>-<namespace>.<base domain>; the clients resolve every name to
 // 127.0.0.1 (a custom lookup), as a wildcard DNS record would.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { LookupFunction } from 'node:net';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
-import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, binDir, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, REGISTRY, type AgentProcess } from '../support/providers.js';
 import { condition, workloadReader } from '../support/workloads.js';
@@ -303,6 +303,32 @@ describe('a public HTTP Workload', () => {
     expect(text).toMatch(new RegExp(`lattice_ingress_bytes_total\\{endpoint="${endpoint}",direction="in"\\} [1-9]`));
     expect(text).toMatch(/lattice_ingress_relay_latency_seconds_count\{kind="http"\} [1-9]/);
     expect(text).toMatch(/lattice_gateway_streams_open\{kind="dial"\} \d/);
+  });
+});
+
+describe('kubectl port-forward', () => {
+  test("reaches a replica's port through the kubelet API and the same tunnel", async () => {
+    const pod = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=web' })).items[0]!;
+    const localPort = await freePort();
+    const child = spawn(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath, 'port-forward', '-n', namespace, `pod/${pod.metadata!.name}`, `${localPort}:8080`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await waitFor('kubectl port-forward listening', () => output.includes('Forwarding from'), { timeoutMs: 20_000 });
+      for (let i = 0; i < 3; i++) {
+        const answer = await fetch(`http://127.0.0.1:${localPort}/forwarded`);
+        expect(await answer.json()).toMatchObject({ hello: 'lattice', url: '/forwarded' });
+      }
+    } finally {
+      child.kill();
+    }
+    expect(output).not.toMatch(/error/i);
+    // The client going away mid-session leaves the gateway serving.
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect((await get(`https://web-${namespace}.${BASE_DOMAIN}:${ingressPort}/after`)).status).toBe(200);
   });
 });
 

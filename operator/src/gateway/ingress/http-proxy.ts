@@ -50,6 +50,9 @@ export class HttpRelay {
       return this.answer(res, { status: 502, reason: 'upstream-error', message: (err as Error).message });
     }
     countBytes(metrics, req, route.endpoint, 'in');
+    // A client that goes away mid-request takes the relayed request with it.
+    req.on('error', () => upstream.destroy());
+    res.on('error', () => upstream.destroy());
     req.pipe(upstream);
     upstream.on('response', (answer) => {
       metrics.latency.observe({ kind: 'http' }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -11,6 +11,7 @@ import { HttpError, admit, type AdmissionDeps } from './admission.js';
 import { authenticate, type UserInfo } from './auth.js';
 import { serveExec, spdyHandshake } from './exec.js';
 import { serveLogs } from './logs.js';
+import { portForwardHandshake, servePortForward } from './port-forward.js';
 import { QueryError, parseExecQuery, parseLogQuery } from './query.js';
 import { matchRoute, type Route } from './routes.js';
 import { endThenDestroy } from './socket-close.js';
@@ -31,7 +32,6 @@ export interface KubeletApiOptions extends AdmissionDeps {
 
 const NOT_IMPLEMENTED: Record<string, string> = {
   attach: 'attach is not supported on Lattice nodes: containers run without a terminal to attach to; use kubectl exec',
-  portForward: 'port-forward is not supported on Lattice nodes yet; expose the port through the Workload instead',
 };
 
 /** The kubelet API server, not yet listening. Renew its certificate with setSecureContext. */
@@ -94,6 +94,19 @@ export function createKubeletApi(options: KubeletApiOptions): https.Server {
     const route = matchRoute(url.pathname);
     const user = requireUser(req);
     if (!route || route.kind === 'healthz' || route.kind === 'containerLogs') throw new HttpError(404, `${url.pathname} cannot be upgraded`);
+    if (route.kind === 'portForward') {
+      const pod = `${route.namespace}/${route.pod}`;
+      const admitted = await admit(options, { user, method: req.method ?? 'GET', namespace: route.namespace, pod: route.pod });
+      socket.write(portForwardHandshake(req));
+      if (head.length) socket.unshift(head);
+      const log = logger.child({ pod, user: user.name });
+      log.info('port-forward session');
+      await servePortForward(socket, { mux: admitted.mux, podUid: admitted.pod.uid, pod }, log).catch((err) => {
+        log.error({ err }, 'port-forward session failed');
+        socket.destroy();
+      });
+      return;
+    }
     if (route.kind !== 'exec') throw new HttpError(501, NOT_IMPLEMENTED[route.kind]!);
     const { pod, mux } = await admit(options, podRequest(req, user, route));
     const query = parseQuery(() => parseExecQuery(url.searchParams));
