@@ -138,22 +138,24 @@ describe('a Workload built from Git', () => {
   let nodeCommit: string;
 
   test('Node.js, Python, a static site and a Dockerfile app each go from apply to Building, then Running and answering', async () => {
-    nodeCommit = await git.commit('node-app', nodeApp('hello from node v1'));
-    const pythonCommit = await git.commit('python-app', pythonApp('hello from python'));
-    await git.commit('static-site', staticSite('hello from a static site'));
-    await git.commit('docker-app', dockerfileApp('hello from a Dockerfile', 8081, BUSYBOX));
+    // Each run's apps are its own (the run in every body): no build step comes from an earlier run's layer cache.
+    nodeCommit = await git.commit('node-app', nodeApp(`hello from node v1 ${run}`));
+    const pythonCommit = await git.commit('python-app', pythonApp(`hello from python ${run}`));
+    await git.commit('static-site', staticSite(`hello from a static site ${run}`));
+    await git.commit('docker-app', dockerfileApp(`hello from a Dockerfile ${run}`, 8081, BUSYBOX));
     const apps = [
-      { name: 'node', repo: 'node-app', strategy: 'node', port: 3000, body: 'hello from node v1' },
-      { name: 'python', repo: 'python-app', strategy: 'python', port: 8000, body: 'hello from python' },
-      { name: 'static', repo: 'static-site', strategy: 'static', port: 8080, body: 'hello from a static site' },
-      { name: 'docker', repo: 'docker-app', strategy: 'dockerfile', port: 8081, body: 'hello from a Dockerfile' },
+      { name: 'node', repo: 'node-app', strategy: 'node', port: 3000, body: `hello from node v1 ${run}` },
+      { name: 'python', repo: 'python-app', strategy: 'python', port: 8000, body: `hello from python ${run}` },
+      { name: 'static', repo: 'static-site', strategy: 'static', port: 8080, body: `hello from a static site ${run}` },
+      { name: 'docker', repo: 'docker-app', strategy: 'dockerfile', port: 8081, body: `hello from a Dockerfile ${run}` },
     ];
     for (const app of apps) await applyWorkload(app.name, { url: `${git.url}/${app.repo}.git` }, { strategy: app.strategy }, app.port);
 
-    for (const app of apps) {
-      const phases = await phasesUntil(app.name, 'Running', running);
-      expect(phases[0]).toBe('Building');
-      expect(phases.at(-1)).toBe('Running');
+    // All four build at once: each one's phases are followed from now on.
+    const phases = await Promise.all(apps.map((app) => phasesUntil(app.name, 'Running', running)));
+    for (const [i, app] of apps.entries()) {
+      expect(phases[i]![0]).toBe('Building');
+      expect(phases[i]!.at(-1)).toBe('Running');
       expect(await answer(app.name, app.port)).toContain(app.body);
     }
 
@@ -179,7 +181,7 @@ describe('a Workload built from Git', () => {
   });
 
   test('a rebuild with a broken build script fails with its error and the log tail, and the previous version keeps serving', async () => {
-    await git.commit('node-app', nodeApp('hello from node v2', 'node -e "console.error(\'compile error: missing semicolon\'); process.exit(3)"'));
+    await git.commit('node-app', nodeApp(`hello from node v2 ${run}`, 'node -e "console.error(\'compile error: missing semicolon\'); process.exit(3)"'));
     await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'operator/src/cli.ts'), '--kubeconfig', kubeconfigPath, 'build', `${namespace}/node`], { cwd: repoRoot });
 
     // While it builds, the log streams: the pod's log already has the clone when the build is not done.
@@ -200,13 +202,13 @@ describe('a Workload built from Git', () => {
     expect(condition(wl, 'Built')!.message).toContain('compile error: missing semicolon');
     expect(condition(wl, 'Ready')?.status).toBe('True');
     expect(wl.status?.phase).toBe('Running');
-    expect(await answer('node', 3000)).toBe('hello from node v1');
+    expect(await answer('node', 3000)).toBe(`hello from node v1 ${run}`);
     // Not retried by itself: one Job per request.
     expect((await buildJobs('node')).length).toBe(2);
   }, 300_000);
 
   test('a private repository fails clearly without its Secret, and builds with it; the token is never logged', async () => {
-    await git.commit('private/app', staticSite('hello from a private repo'));
+    await git.commit('private/app', staticSite(`hello from a private repo ${run}`));
     const url = `${git.url}/private/app.git`;
     await applyWorkload('private', { url }, { strategy: 'static' }, 8080);
     await waitForStatus('private', 'build failed for want of credentials', (wl) => condition(wl, 'Built')?.reason === 'BuildFailed');
