@@ -95,6 +95,7 @@ export class GatewayConnection extends EventEmitter {
     this.services = new ServiceListeners({
       tunnels: this.tunnels,
       send: (msg) => this.send(msg),
+      connected: () => this.state === 'connected',
       network: (namespace) => options.runtime.namespaceNetwork(namespace),
       hostsChanged: (namespace) => options.runtime.servicesChanged(namespace),
       log: options.log.child({ part: 'services' }),

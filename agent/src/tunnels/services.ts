@@ -27,6 +27,8 @@ export interface NamespaceNetwork {
 export interface ServiceListenersOptions {
   tunnels: AgentTunnels;
   send(msg: AgentMessage): boolean;
+  /** Whether the gateway connection is up (a Service connection goes nowhere without it). */
+  connected(): boolean;
   /** The namespace's network on this node, or undefined while it has none. */
   network(namespace: string): Promise<NamespaceNetwork | undefined>;
   /** The Services of a namespace changed: its pods' hosts files must be written again. */
@@ -133,6 +135,11 @@ export class ServiceListeners {
     const network = this.namespaces.get(namespace)?.network;
     if (!network || !inSubnet(socket.remoteAddress ?? '', network.subnet)) {
       this.options.log.warn({ namespace, port, from: socket.remoteAddress }, 'refused a Service connection from outside the namespace network');
+      socket.destroy();
+      return;
+    }
+    // Refused at once rather than left hanging until the gateway is back.
+    if (!this.options.connected()) {
       socket.destroy();
       return;
     }
