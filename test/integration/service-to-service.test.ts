@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
+import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, REGISTRY, type AgentProcess } from '../support/providers.js';
@@ -16,6 +17,8 @@ import { cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const namespace = uniqueName('svc');
+/** Another tenant's namespace, with a pod on the same provider as the reader. */
+const otherNamespace = `${namespace}-x`;
 const gatewayNamespace = `${namespace}-gw`;
 const RUN_LABEL = 'provider.lattice.dev/svc-run';
 const apps: AgentProcess = { name: `${namespace}-a`, stateDir: '', output: [] };
@@ -101,6 +104,7 @@ beforeAll(async () => {
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev', 'crd/postgresinstances.lattice.dev']);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  await core.createNamespace({ body: { metadata: { name: otherNamespace } } });
   const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
   operator = OperatorProcess.start({
     identity: 'svc-operator',
@@ -130,9 +134,11 @@ afterAll(async () => {
   await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
+  await kubectl(['delete', 'pods', '--all', '-n', otherNamespace, '--force', '--grace-period=0']).catch(() => undefined);
+  await core.deleteNamespace({ name: otherNamespace }).catch(() => undefined);
   for (const agent of [apps, databases]) await core.deleteNode({ name: agent.name }).catch(() => undefined);
   await cleanupNodes([apps.name, databases.name], [apps.stateDir, databases.stateDir].filter(Boolean));
-  await removeNamespaceNetworks([namespace]);
+  await removeNamespaceNetworks([namespace, otherNamespace]);
 }, 120_000);
 
 test('a Node.js Workload on provider A reads rows from a PostgresInstance on provider B by its Service name', async () => {
@@ -198,4 +204,36 @@ test("the pod's /etc/hosts names the namespace's Services in every form Kubernet
   const hosts = await kubectl(['exec', '-n', namespace, reader.metadata!.name!, '--', 'cat', '/etc/hosts']);
   expect(hosts).toMatch(new RegExp(`\\sdb db\\.${namespace} db\\.${namespace}\\.svc db\\.${namespace}\\.svc\\.cluster\\.local`));
   expect(hosts).toContain(reader.status!.podIP!);
+});
+
+/** Run in a pod: connects to host:port and prints OPEN, or the error code. */
+const probe = (host: string, port: number) =>
+  `require('net').connect(${port}, ${JSON.stringify(host)}).on('connect', () => { console.log('OPEN'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); }); setTimeout(() => { console.log('TIMEOUT'); process.exit(0); }, 5000);`;
+
+test("a pod of another namespace on the same provider can neither name nor reach this namespace's Services", async () => {
+  const reader = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=reader' })).items[0]!;
+  // The reader's own namespace: its listener answers.
+  expect((await kubectl(['exec', '-n', namespace, reader.metadata!.name!, '--', 'node', '-e', probe('db', 5432)])).trim()).toBe('OPEN');
+  // Where that listener is: the gateway address of this namespace's network on provider A.
+  const networks = await new Docker().listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
+  const gateway = (await new Docker().getNetwork(networks[0]!.Id).inspect()).IPAM?.Config?.[0]?.Gateway as string;
+  expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+
+  // Another tenant's pod, bound to the same provider.
+  await core.createNamespacedPod({
+    namespace: otherNamespace,
+    body: {
+      metadata: { name: 'intruder' },
+      spec: {
+        nodeName: apps.name,
+        tolerations: [{ operator: 'Exists' }],
+        containers: [{ name: 'app', image: `${REGISTRY}/lattice/node:18`, command: ['sleep', '3600'], resources: { limits: { cpu: '100m', memory: '64Mi' } } }],
+      },
+    },
+  });
+  await kubectl(['wait', '--for=condition=Ready', '--timeout=90s', '-n', otherNamespace, 'pod/intruder']);
+  const attempt = async (host: string) => (await kubectl(['exec', '-n', otherNamespace, 'intruder', '--', 'node', '-e', probe(host, 5432)])).trim();
+  // The name leads nowhere (no DNS answers it here: not found, or no answer at all).
+  expect(await attempt(`db.${namespace}.svc`)).toMatch(/ENOTFOUND|EAI_AGAIN|TIMEOUT/);
+  expect(await attempt(gateway)).toMatch(/ECONNREFUSED|TIMEOUT/);
 });
