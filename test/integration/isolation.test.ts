@@ -41,7 +41,7 @@ async function createPod(namespace: string, name: string, script: string): Promi
   await core.createNamespacedPod({
     namespace,
     body: {
-      metadata: { name, namespace },
+      metadata: { name, namespace, labels: { app: name } },
       spec: {
         nodeName: agent.name,
         tolerations: [{ key: 'lattice.dev/provider', operator: 'Exists' }],
@@ -152,6 +152,11 @@ beforeAll(async () => {
   await outsider.start();
 
   await createPod(nsA, 'server', SERVE('pod-a'));
+  // A Service of namespace A in front of it (its pods reach it by name, through their agent).
+  await core.createNamespacedService({
+    namespace: nsA,
+    body: { metadata: { name: 'web' }, spec: { selector: { app: 'server' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] } },
+  });
   await createPod(nsA, 'client', IDLE);
   await createPod(nsB, 'client', IDLE);
   [a, aClient, bClient] = await Promise.all([runningPod(nsA, 'server'), runningPod(nsA, 'client'), runningPod(nsB, 'client')]);
@@ -182,6 +187,21 @@ describe('a pod on a provider', () => {
     expect(bridgeA.bridge).not.toBe(bridgeB.bridge);
     expect(bridgeA.bridge).toMatch(/^lt-/);
     expectBlocked(await httpGet(bClient.container, a.ip, 8080));
+  });
+
+  test('cannot reach the Services of another namespace', async () => {
+    // Positive control: namespace A's pod reaches the Service by its name (the agent listens on
+    // A's bridge gateway address, which A's /etc/hosts names).
+    const viaService = await waitFor('the Service answering in its own namespace', async () => {
+      const probe = await httpGet(aClient.container, 'web', 8080);
+      return probe.code === 0 && /pod-a\n$/.test(probe.output) ? probe : false;
+    }, { timeoutMs: 60_000, intervalMs: 1000 });
+    expect(viaService.output).toMatch(/^HTTP\/1\.[01] 200/);
+    const { gateway: serviceAddress } = await bridgeGateway(nsA);
+    // From namespace B: the name is not there, and the address refuses.
+    const hosts = await inPod(bClient.container, 'cat /etc/hosts');
+    expect(hosts.output).not.toMatch(/\sweb(\s|\.)/);
+    expectBlocked(await httpGet(bClient.container, serviceAddress, 8080));
   });
 
   test("cannot reach the machine itself: its bridge's gateway address, nor the host's address on another bridge", async () => {
