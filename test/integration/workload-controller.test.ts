@@ -163,7 +163,7 @@ beforeAll(async () => {
   const registry = new Registry();
   const workloads = workloadController(
     kc,
-    { namespace, providerLossTimeoutSeconds: 60, maxConcurrency: 4 },
+    { namespace, providerLossTimeoutSeconds: 60, maxConcurrency: 4, buildRegistry: '127.0.0.1:5001', buildTimeoutSeconds: 600, buildCpu: '1', buildMemory: '1Gi' },
     { log, metrics: new ControllerMetrics(registry), events: new EventRecorder(core, 'lattice-operator', log) },
   );
   manager = new Manager({ log, registry, host: '127.0.0.1', port: 0 }).addCaches(...workloads.caches).addController(workloads.controller);
@@ -358,11 +358,15 @@ describe('a Workload with volumes', () => {
   });
 });
 
-test('a Workload built from source waits for image builds, and runs nothing', async () => {
+test('a Workload built from source starts its build Job, and runs nothing until the first image', async () => {
   const name = 'from-git';
   await applyWorkload(namespace, name, { source: { url: 'https://github.com/h5bp/html5-boilerplate.git' }, build: { strategy: 'static' } });
-  const wl = await waitForStatus(name, 'pending', (w) => w.status?.phase === 'Pending');
-  expect(condition(wl, 'Ready')).toMatchObject({ status: 'False', reason: 'BuildNotImplemented' });
+  const wl = await waitForStatus(name, 'building', (w) => w.status?.phase === 'Building');
+  expect(condition(wl, 'Ready')).toMatchObject({ status: 'False', reason: 'Building' });
+  expect(condition(wl, 'Built')).toMatchObject({ status: 'False', reason: 'Building' });
+  const job = (wl.status as { build?: { job?: string } }).build?.job;
+  expect(job).toMatch(/^from-git-build-[0-9a-f]{10}$/);
+  await kubectl(['get', 'job', job!, '-n', namespace]);
   expect(await gone(() => apps.readNamespacedDeployment({ name, namespace }))).toBe(true);
 });
 
