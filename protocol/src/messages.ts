@@ -270,6 +270,14 @@ export const EarningsDaySchema = z.object({
   amountMicros: nonNegative,
 });
 export const UsageSampleSchema = z.object({ at: timestamp, cpuMillis: nonNegative, memoryBytes: nonNegative, pods: nonNegative });
+export const PodEarningsSchema = z.object({
+  namespace: z.string().max(63),
+  name,
+  cpuCoreSeconds: finite,
+  memoryGibSeconds: finite,
+  amountMicros: nonNegative,
+  lastSeen: timestamp,
+});
 export const EarningsSchema = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code'),
   totalMicros: nonNegative,
@@ -278,6 +286,7 @@ export const EarningsSchema = z.object({
   cpuCoreHourPrice: finite,
   memoryGibHourPrice: finite,
   updatedAt: timestamp,
+  pods: z.array(PodEarningsSchema).max(500),
 });
 
 /** One message on the stream, agent to gateway: the `msg` field names the member that is set. */
@@ -338,5 +347,6 @@ export type StreamEnd = z.infer<typeof StreamEndSchema>;
 export type Earnings = z.infer<typeof EarningsSchema>;
 export type EarningsDay = z.infer<typeof EarningsDaySchema>;
 export type UsageSample = z.infer<typeof UsageSampleSchema>;
+export type PodEarnings = z.infer<typeof PodEarningsSchema>;
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;

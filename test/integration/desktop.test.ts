@@ -255,6 +255,8 @@ describe('the desktop app against a real agent and cluster', () => {
     const row = pods.getByRole('row').filter({ hasText: 'sleeper' });
     await expectText(row, new RegExp(`sleeper\\s*${namespace}\\s*Running\\s*0\\.1 CPU\\s*64 MiB`), 90_000);
 
+    // The pod's own earnings, metered by the cluster, show in its row.
+    await waitFor('the pod earning', async () => Number(/\$([\d.]+)\s*$/.exec((await row.textContent()) ?? '')?.[1]) > 0, { timeoutMs: 30_000 });
     const usage = await waitFor('reserved CPU metered', async () => ((await figure('CPU reserved (core-seconds)')) > 0 ? figure('CPU reserved (core-seconds)') : undefined), { timeoutMs: 30_000 });
     const earned = await figure('Total earned');
     await waitFor('usage and earnings to grow', async () => (await figure('CPU reserved (core-seconds)')) > usage && (await figure('Total earned')) > earned, { timeoutMs: 30_000 });

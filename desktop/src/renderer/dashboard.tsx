@@ -4,7 +4,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { SettingsSchema, type AppState, type Result } from '../contract.js';
 import { api } from './api.js';
 import { EarningsView } from './earnings-view.js';
-import { bytes, cores } from './format.js';
+import { bytes, cores, money } from './format.js';
 import { formatLogLine } from './log-line.js';
 import { draftOf, fieldErrors, SettingsFields, toSettings } from './settings-fields.js';
 
@@ -98,7 +98,8 @@ function SettingsForm({ state }: { state: AppState }) {
   );
 }
 
-function Pods({ pods }: { pods: AppState['pods'] }) {
+function Pods({ pods, earnings }: { pods: AppState['pods']; earnings: AppState['earnings'] }) {
+  const earned = new Map(earnings?.pods.map((p) => [`${p.namespace}/${p.name}`, p.amountMicros]));
   return (
     <section aria-labelledby="pods-heading">
       <h2 id="pods-heading">Pods running here</h2>
@@ -113,6 +114,7 @@ function Pods({ pods }: { pods: AppState['pods'] }) {
               <th scope="col">Phase</th>
               <th scope="col">CPU</th>
               <th scope="col">Memory</th>
+              <th scope="col">Earned</th>
             </tr>
           </thead>
           <tbody>
@@ -123,6 +125,7 @@ function Pods({ pods }: { pods: AppState['pods'] }) {
                 <td>{p.phase}</td>
                 <td>{cores(p.cpuMillis)}</td>
                 <td>{bytes(p.memoryBytes)}</td>
+                <td>{earnings ? money(earned.get(`${p.namespace}/${p.name}`) ?? 0, earnings.currency) : '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -158,7 +161,7 @@ export function Dashboard({ state, log }: { state: AppState; log: string[] }) {
         </p>
       </header>
       <AgentControls state={state} />
-      <Pods pods={state.pods} />
+      <Pods pods={state.pods} earnings={state.earnings} />
       <section aria-labelledby="earnings-heading">
         <h2 id="earnings-heading">Earnings</h2>
         <EarningsView earnings={state.earnings} />

@@ -11,6 +11,8 @@ import type { PriceList } from './pricing.js';
 export const MAX_DAYS = 90;
 /** Samples kept for the usage chart (at the default 30 s interval: six hours). */
 export const MAX_SAMPLES = 720;
+/** Pods whose own totals are kept, the most recently seen first. */
+export const MAX_PODS = 200;
 
 const amount = z.number().finite().min(0);
 const DaySchema = z.object({
@@ -21,23 +23,42 @@ const DaySchema = z.object({
   micros: amount,
 });
 
+const PodSchema = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  cpuCoreSeconds: amount,
+  memoryGibSeconds: amount,
+  micros: amount,
+  lastSeen: z.string(),
+});
+
 /** The persisted form (a ConfigMap per node): validated when read back. */
 export const NodeUsageSchema = z.object({
   version: z.literal(1),
   earlierMicros: amount,
   days: z.array(DaySchema).max(MAX_DAYS),
   samples: z.array(z.object({ at: z.string(), cpuMillis: amount, memoryBytes: amount, pods: amount })).max(MAX_SAMPLES),
+  pods: z.array(PodSchema).max(MAX_PODS).default([]),
 });
 
 export type NodeUsage = z.infer<typeof NodeUsageSchema>;
 export type Day = z.infer<typeof DaySchema>;
 
-export const emptyUsage = (): NodeUsage => ({ version: 1, earlierMicros: 0, days: [], samples: [] });
+export const emptyUsage = (): NodeUsage => ({ version: 1, earlierMicros: 0, days: [], samples: [], pods: [] });
+
+export interface PodReservation {
+  namespace: string;
+  name: string;
+  cpuMillis: number;
+  memoryBytes: number;
+}
 
 export interface Reserved {
   cpuMillis: number;
   memoryBytes: number;
   pods: number;
+  /** The same, pod by pod. */
+  each: PodReservation[];
 }
 
 const GIB = 2 ** 30;
@@ -61,12 +82,18 @@ function podRequests(pod: k8s.V1Pod): { cpuMillis: number; memoryBytes: number }
  * its image or one that failed is capacity the provider did not deliver.
  */
 export function reservedBy(pods: k8s.V1Pod[]): Reserved {
-  const running = pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
-  return running.map(podRequests).reduce<Reserved>((r, p) => ({ cpuMillis: r.cpuMillis + p.cpuMillis, memoryBytes: r.memoryBytes + p.memoryBytes, pods: r.pods + 1 }), {
-    cpuMillis: 0,
-    memoryBytes: 0,
-    pods: 0,
-  });
+  const each = pods
+    .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
+    .map((p): PodReservation => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', ...podRequests(p) }));
+  const sum = (key: 'cpuMillis' | 'memoryBytes') => each.reduce((n, p) => n + p[key], 0);
+  return { cpuMillis: sum('cpuMillis'), memoryBytes: sum('memoryBytes'), pods: each.length, each };
+}
+
+/** What holding `cpuMillis` and `memoryBytes` for `seconds` reserves and earns. */
+function cost(cpuMillis: number, memoryBytes: number, seconds: number, prices: PriceList) {
+  const coreSeconds = (cpuMillis / 1000) * seconds;
+  const gibSeconds = (memoryBytes / GIB) * seconds;
+  return { coreSeconds, gibSeconds, micros: ((coreSeconds * prices.cpuCoreHour + gibSeconds * prices.memoryGibHour) / 3600) * 1e6 };
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -86,17 +113,39 @@ export function accrue(usage: NodeUsage, reserved: Reserved, from: Date, to: Dat
       day = { date, cpuCoreSeconds: 0, memoryGibSeconds: 0, micros: 0 };
       days.push(day);
     }
-    const coreSeconds = (reserved.cpuMillis / 1000) * seconds;
-    const gibSeconds = (reserved.memoryBytes / GIB) * seconds;
-    day.cpuCoreSeconds += coreSeconds;
-    day.memoryGibSeconds += gibSeconds;
-    day.micros += ((coreSeconds * prices.cpuCoreHour + gibSeconds * prices.memoryGibHour) / 3600) * 1e6;
+    const c = cost(reserved.cpuMillis, reserved.memoryBytes, seconds, prices);
+    day.cpuCoreSeconds += c.coreSeconds;
+    day.memoryGibSeconds += c.gibSeconds;
+    day.micros += c.micros;
     cursor = until;
   }
   days.sort((a, b) => a.date.localeCompare(b.date));
   const dropped = days.splice(0, Math.max(0, days.length - MAX_DAYS));
-  const samples = [...usage.samples, { at: to.toISOString(), ...reserved }].slice(-MAX_SAMPLES);
-  return { version: 1, earlierMicros: usage.earlierMicros + dropped.reduce((n, d) => n + d.micros, 0), days, samples };
+  const { cpuMillis, memoryBytes, pods: podCount } = reserved;
+  const samples = [...usage.samples, { at: to.toISOString(), cpuMillis, memoryBytes, pods: podCount }].slice(-MAX_SAMPLES);
+  return { version: 1, earlierMicros: usage.earlierMicros + dropped.reduce((n, d) => n + d.micros, 0), days, samples, pods: accruePods(usage.pods, reserved.each, from, to, prices) };
+}
+
+/** Each pod's own totals; the pods seen now first, then the others, most recent first. */
+function accruePods(pods: NodeUsage['pods'], each: PodReservation[], from: Date, to: Date, prices: PriceList): NodeUsage['pods'] {
+  const seconds = Math.max(0, (to.getTime() - from.getTime()) / 1000);
+  const key = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
+  const previous = new Map(pods.map((p) => [key(p), p]));
+  const now = each.map((r) => {
+    const before = previous.get(key(r));
+    previous.delete(key(r));
+    const c = cost(r.cpuMillis, r.memoryBytes, seconds, prices);
+    return {
+      namespace: r.namespace,
+      name: r.name,
+      cpuCoreSeconds: (before?.cpuCoreSeconds ?? 0) + c.coreSeconds,
+      memoryGibSeconds: (before?.memoryGibSeconds ?? 0) + c.gibSeconds,
+      micros: (before?.micros ?? 0) + c.micros,
+      lastSeen: to.toISOString(),
+    };
+  });
+  const others = [...previous.values()].sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
+  return [...now, ...others].slice(0, MAX_PODS);
 }
 
 /** Everything earned since the node joined, in (fractional) micros. */
@@ -112,5 +161,6 @@ export function toEarnings(usage: NodeUsage, prices: PriceList, now: Date): Earn
     cpuCoreHourPrice: prices.cpuCoreHour,
     memoryGibHourPrice: prices.memoryGibHour,
     updatedAt: now.toISOString(),
+    pods: usage.pods.map((p) => ({ namespace: p.namespace, name: p.name, cpuCoreSeconds: p.cpuCoreSeconds, memoryGibSeconds: p.memoryGibSeconds, amountMicros: Math.round(p.micros), lastSeen: p.lastSeen })),
   };
 }
