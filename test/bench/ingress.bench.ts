@@ -6,15 +6,14 @@
 // stream), not of a network.
 //
 // The real operator (controllers, gateway, ingress on loopback) and a real agent, as `make up` runs them.
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import autocannon from 'autocannon';
+import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { REGISTRY, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
@@ -25,7 +24,7 @@ const SECONDS = Number(process.env.BENCH_INGRESS_SECONDS ?? 8);
 const CONNECTIONS = 10;
 const BASE_DOMAIN = 'lattice.localhost';
 const RUN_LABEL = 'provider.lattice.dev/bench-run';
-const run = promisify(execFile);
+const PGBENCH_IMAGE = `${REGISTRY}/lattice/postgres:15`;
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 
@@ -73,11 +72,37 @@ async function throughput(target: Target): Promise<{ rps: number; mean: number; 
   return { rps: result.requests.average, mean: result.latency.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
 }
 
+/**
+ * Runs pgbench from the PostgreSQL image on the host's network (Debian ships pgbench with the
+ * server, not the client the tests install): its output, and the files it wrote in `dir`.
+ */
+async function runPgbench(args: string[], dir: string): Promise<string> {
+  const docker = new Docker();
+  const container = await docker.createContainer({
+    Image: PGBENCH_IMAGE,
+    Entrypoint: ['pgbench'],
+    Cmd: args,
+    WorkingDir: '/out',
+    HostConfig: { NetworkMode: 'host', Binds: [`${dir}:/out`] },
+    Labels: { 'lattice.dev/bench': 'pgbench' },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const output = (await container.logs({ stdout: true, stderr: true })).toString();
+    if (StatusCode !== 0) throw new Error(`pgbench ${args.join(' ')} exited ${StatusCode}: ${output}`);
+    return output;
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
 /** pgbench select-only with 4 clients: transactions per second and each transaction's latency (ms). */
 async function pgbench(uri: string): Promise<{ tps: number; latencies: number[] }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lattice-pgbench-'));
+  await chmod(dir, 0o777); // pgbench runs as the image's postgres user
   try {
-    const { stdout } = await run('pgbench', ['-n', '-S', '-c', '4', '-j', '2', '-T', String(SECONDS), '-l', uri], { cwd: dir, timeout: (SECONDS + 60) * 1000 });
+    const stdout = await runPgbench(['-n', '-S', '-c', '4', '-j', '2', '-T', String(SECONDS), '-l', uri], dir);
     const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
     const latencies: number[] = [];
     for (const file of await readdir(dir)) {
@@ -183,7 +208,8 @@ async function main(): Promise<void> {
     const data = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString();
     const publicUri = data('publicUri');
     const directUri = `postgresql://${encodeURIComponent(data('username'))}:${encodeURIComponent(data('password'))}@${await podIp('lattice.dev/postgres-instance=db')}:5432/${data('dbname')}`;
-    await run('pgbench', ['-i', '-s', '1', '-q', directUri], { timeout: 120_000 });
+    const initDir = await mkdtemp(path.join(os.tmpdir(), 'lattice-pgbench-'));
+    await runPgbench(['-i', '-s', '1', '-q', directUri], initDir).finally(() => rm(initDir, { recursive: true, force: true }));
     const pgGateway = await pgbench(publicUri);
     const pgDirect = await pgbench(directUri);
     report(`PostgreSQL transaction latency, pgbench -S, 4 clients, ${SECONDS} s`, 'direct to the pod', [
