@@ -8,6 +8,7 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, shell, Tray, type IpcMa
 import pino from 'pino';
 import { EVENT_CHANNEL, METHODS, METHOD_NAMES, SUBSCRIBE_CHANNEL, channel, type AppState, type MethodName, type TrayStatus } from '../contract.js';
 import { sourceAgentCommand } from '../main/agent-command.js';
+import { setLinuxAutostart } from '../main/autostart.js';
 import { DesktopCore } from '../main/core.js';
 import type { AgentCommand } from '../main/supervisor.js';
 
@@ -122,13 +123,15 @@ async function start(): Promise<void> {
     updateTray(event.state);
     if (event.state.settings.autoStart !== autoStart) {
       autoStart = event.state.settings.autoStart;
-      app.setLoginItemSettings({ openAtLogin: autoStart, openAsHidden: true });
+      if (process.platform === 'linux') void setLinuxAutostart(autoStart, process.env.APPIMAGE ?? process.execPath).catch((err: Error) => log.warn({ err }, 'setting autostart failed'));
+      else app.setLoginItemSettings({ openAtLogin: autoStart, openAsHidden: true, args: ['--hidden'] });
     }
   });
   await core.init();
-  // Opened at login: stay in the tray. Opened by the user, or not joined yet: show the window.
+  // Started at login (--hidden): stay in the tray. Started by the user, or not joined yet: show the window.
   const state = await core.getState();
-  if (state.phase === 'onboarding' || !app.getLoginItemSettings().wasOpenedAtLogin) showWindow();
+  const atLogin = process.argv.includes('--hidden') || app.getLoginItemSettings().wasOpenedAtLogin;
+  if (state.phase === 'onboarding' || !atLogin) showWindow();
 }
 
 if (!app.requestSingleInstanceLock()) {
