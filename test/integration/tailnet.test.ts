@@ -4,8 +4,10 @@
 // networking mode joined to the same tailnet, reaching the Workload's port through its SOCKS5
 // proxy, at the address the Workload's status shows.
 //
-// Both tailnet nodes relay through the loopback DERP server over plain HTTP (the TS_DEBUG_* knobs
-// below) instead of finding direct paths over the machine's other addresses.
+// Both tailnet nodes relay through the loopback DERP server over plain HTTP (the TS_* knobs below,
+// the ones Tailscale's own integration tests use) instead of finding direct paths over the
+// machine's other addresses, and probe nothing outside the machine (no port mapping on the LAN's
+// router, the captive-portal check against headscale, never Tailscale's own control server).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -37,10 +39,16 @@ let socksPort: number;
 const logs: string[] = [];
 
 // The agent (and the lattice-tailnet nodes it starts) and the consumer's tailscaled inherit these.
-const TAILNET_ENV = { TS_DEBUG_USE_DERP_HTTP: 'true', TS_DEBUG_ALWAYS_USE_DERP: 'true' };
+const tailnetEnv = () => ({
+  TS_DEBUG_USE_DERP_HTTP: 'true',
+  TS_DEBUG_ALWAYS_USE_DERP: 'true',
+  TS_DISABLE_PORTMAPPER: '1',
+  TS_PANIC_IF_HIT_MAIN_CONTROL: '1',
+  TS_NETCHECK_GENERATE_204_URL: `${headscaleUrl}/generate_204`,
+});
 
 function startLogged(name: string, command: string, args: string[]): ChildProcess {
-  const child = spawn(command, args, { env: { ...process.env, ...TAILNET_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { ...process.env, ...tailnetEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (d: Buffer) => logs.push(`[${name}] ${d.toString()}`);
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -124,7 +132,7 @@ async function startConsumer(key: string): Promise<void> {
   const tailscale = path.join(binDir, 'tailscale');
   await waitFor('consumer tailscaled answering', () => run(tailscale, [`--socket=${socket}`, 'status', '--json']).then(() => true), { timeoutMs: 30_000 });
   await run(tailscale, [`--socket=${socket}`, 'up', `--login-server=${headscaleUrl}`, `--authkey=${key}`, '--hostname=consumer', '--timeout=60s'], {
-    env: { ...process.env, ...TAILNET_ENV },
+    env: { ...process.env, ...tailnetEnv() },
   });
 }
 
@@ -164,8 +172,8 @@ function throughTailnet(host: string, port: number, request: string): Promise<st
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'lattice-tailnet-'));
-  Object.assign(process.env, TAILNET_ENV, { PATH: `${binDir}${path.delimiter}${process.env.PATH}` });
   await startHeadscale();
+  Object.assign(process.env, tailnetEnv(), { PATH: `${binDir}${path.delimiter}${process.env.PATH}` });
   const key = await authKey();
 
   await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
