@@ -250,6 +250,11 @@ describe('a public HTTP Workload', () => {
     expect(Date.now() - started).toBeGreaterThan(1000);
   });
 
+  test('a large upload reaches the application whole', async () => {
+    const answer = await get(`${url()}/upload`, { method: 'POST', body: 'u'.repeat(24 * 1024 * 1024) });
+    expect(JSON.parse(answer.body)).toMatchObject({ url: '/upload', received: 24 * 1024 * 1024 });
+  });
+
   test('serves HTTP/2 clients', async () => {
     const session = http2.connect(url(), { ca, lookup: loopback });
     try {

@@ -24,10 +24,14 @@ export type DialResolver = (podUid: string, port: number) => { host: string; por
 /** The channel of the bytes from the pod (those towards it come on channel 0). */
 const FROM_POD = 1;
 const CHUNK = 64 * 1024;
+/** The gateway is paused once this much waits to be written to the pod (resumed when it is all written). */
+const PAUSE_AT = 1024 * 1024;
 
 class Tunnel {
   private congested = false;
   private gatewayPaused = false;
+  /** We asked the gateway to pause: the pod is not reading fast enough. */
+  private pausedGateway = false;
   private ended = false;
 
   constructor(
@@ -52,7 +56,11 @@ class Tunnel {
     });
     // The pod closed its side: tell the gateway, which half-closes towards its client.
     socket.on('end', () => this.transport.send({ msg: 'streamData', streamData: { streamId: id, channel: FROM_POD, data: Buffer.alloc(0) } }));
-    socket.on('drain', () => this.transport.send({ msg: 'streamFlow', streamFlow: { streamId: id, paused: false } }));
+    socket.on('drain', () => {
+      if (!this.pausedGateway) return;
+      this.pausedGateway = false;
+      this.transport.send({ msg: 'streamFlow', streamFlow: { streamId: id, paused: false } });
+    });
     let error = '';
     socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code === 'ECONNREFUSED' ? `connection refused by the pod (nothing listens on the port)` : err.message));
     socket.on('close', () => this.finish(error));
@@ -64,7 +72,11 @@ class Tunnel {
       this.socket.end();
       return;
     }
-    if (!this.socket.write(data)) this.transport.send({ msg: 'streamFlow', streamFlow: { streamId: this.id, paused: true } });
+    this.socket.write(data);
+    if (!this.pausedGateway && this.socket.writableLength > PAUSE_AT) {
+      this.pausedGateway = true;
+      this.transport.send({ msg: 'streamFlow', streamFlow: { streamId: this.id, paused: true } });
+    }
   }
 
   flow(paused: boolean): void {

@@ -64,6 +64,10 @@ export interface StreamMuxOptions {
 /** The largest StreamData payload the protocol allows. */
 const MAX_CHUNK = 1024 * 1024;
 const DEFAULT_MAX_BUFFERED = 8 * 1024 * 1024;
+/** Dial and service streams: the agent is paused past this much unread output, resumed below the second. */
+const PAUSE_AT = 1024 * 1024;
+const RESUME_AT = 256 * 1024;
+const FLOW_CONTROLLED: ReadonlySet<StreamKind> = new Set(['dial', 'service']);
 
 type StreamMessage = Extract<AgentMessage, { msg: 'streamData' | 'streamEnd' | 'streamFlow' }>;
 
@@ -187,6 +191,8 @@ export class AgentStream implements AsyncIterable<OutputChunk> {
   private wake: (() => void) | undefined;
   /** While the agent asked for a pause (dial streams): resolves when it resumes or the stream ends. */
   private paused: { promise: Promise<void>; release: () => void } | undefined;
+  /** We asked the agent to pause (dial streams): too much output is unread. */
+  private pausedAgent = false;
 
   constructor(
     readonly id: string,
@@ -210,8 +216,9 @@ export class AgentStream implements AsyncIterable<OutputChunk> {
   }
 
   /** Asks the agent to stop (or resume) sending output: the reader cannot take more for now. */
-  flow(paused: boolean): void {
-    if (this.ended) return;
+  private flow(paused: boolean): void {
+    if (this.ended || this.pausedAgent === paused) return;
+    this.pausedAgent = paused;
     void this.mux.send({ msg: 'streamFlow', streamFlow: { streamId: this.id, paused } });
   }
 
@@ -255,6 +262,7 @@ export class AgentStream implements AsyncIterable<OutputChunk> {
       return;
     }
     this.chunks.push(chunk);
+    if (FLOW_CONTROLLED.has(this.kind) && this.bufferedBytes > PAUSE_AT) this.flow(true);
     this.wakeReader();
   }
 
@@ -278,6 +286,7 @@ export class AgentStream implements AsyncIterable<OutputChunk> {
       const chunk = this.chunks.shift();
       if (chunk) {
         this.bufferedBytes -= chunk.data.byteLength;
+        if (this.pausedAgent && this.bufferedBytes < RESUME_AT) this.flow(false);
         yield chunk;
         continue;
       }

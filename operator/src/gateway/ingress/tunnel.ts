@@ -1,7 +1,8 @@
 // A dial stream as a Node.js Duplex: what the ingress hands to http.request (createConnection),
 // pipes a WebSocket or a raw TCP client into. Bytes written go to the pod's port; bytes the pod
-// sends are read. Backpressure both ways: a full readable buffer pauses the agent (StreamFlow),
-// and writes wait while the agent connection is congested or the agent paused the stream.
+// sends are read. Backpressure both ways: while the reader does not read, the stream's output
+// stays in the AgentStream, which pauses the agent past a limit (StreamFlow, see streams.ts);
+// writes wait while the agent connection is congested or the agent paused the stream.
 import { Duplex } from 'node:stream';
 import type { AgentStream } from '../streams.js';
 
@@ -68,11 +69,7 @@ export class TunnelSocket extends Duplex {
           continue;
         }
         this.touch();
-        if (!this.push(data)) {
-          this.stream.flow(true);
-          await new Promise<void>((resolve) => (this.readWanted = resolve));
-          this.stream.flow(false);
-        }
+        if (!this.push(data)) await new Promise<void>((resolve) => (this.readWanted = resolve));
       }
       const outcome = await this.stream.done;
       if (this.destroyed) return;
