@@ -32,7 +32,7 @@ export class NamespaceNetworks {
       // Before any pod joins a network, adopted ones too (the rules are gone after a reboot).
       await this.isolation.ensure();
       const existing = await this.named(name);
-      if (existing) return existing;
+      if (existing && (await this.isolated(existing, name))) return existing;
       let created: Docker.Network;
       try {
         created = await this.docker.createNetwork({
@@ -58,6 +58,22 @@ export class NamespaceNetworks {
       this.logger.info({ network: name, namespace }, 'created namespace network');
       return keeper;
     });
+  }
+
+  /**
+   * Whether the network's bridge has the name the isolation rules match. One made by an agent of
+   * before those rules is replaced while no container uses it, and kept (with a warning) if any does.
+   */
+  private async isolated(id: string, name: string): Promise<boolean> {
+    const info = (await this.docker.getNetwork(id).inspect()) as Docker.NetworkInspectInfo;
+    if (info.Options?.['com.docker.network.bridge.name'] === bridgeName(name)) return true;
+    if (Object.keys(info.Containers ?? {}).length > 0) {
+      this.logger.warn({ network: name }, 'namespace network predates pod isolation and is in use: its pods are not isolated until it is recreated');
+      return true;
+    }
+    await ignoreGone(this.docker.getNetwork(id).remove());
+    this.logger.info({ network: name }, 'replaced a namespace network made before pod isolation');
+    return false;
   }
 
   /** The id of the oldest network called exactly `name` (the name filter also matches parts). */
