@@ -34,6 +34,8 @@ const MANAGED = 'app.kubernetes.io/managed-by=lattice-operator';
 export class Routes {
   readonly services: Cache<k8s.V1Service>;
   private readonly endpoints = new Endpoints();
+  /** The HTTP routes by host label, rebuilt when a Service changes (not on every request). */
+  private httpRoutes: Map<string, Route> | undefined;
 
   constructor(
     kc: k8s.KubeConfig,
@@ -42,6 +44,7 @@ export class Routes {
     log: Logger,
   ) {
     this.services = labelledInformer({ kc, namespace, log }, 'services', MANAGED);
+    for (const event of ['add', 'update', 'delete'] as const) this.services.on(event, () => (this.httpRoutes = undefined));
   }
 
   /**
@@ -50,15 +53,18 @@ export class Routes {
    * two that make the same label (a-b in c, a in b-c) route to the older one.
    */
   http(label: string): Route | undefined {
-    const candidates = this.services
-      .list()
-      .filter((s) => publicLabel(s.metadata!.name!, s.metadata!.namespace!) === label)
-      .sort((a, b) => Date.parse(String(a.metadata?.creationTimestamp)) - Date.parse(String(b.metadata?.creationTimestamp)));
-    for (const service of candidates) {
-      const port = publicPortsOf(service).find((p) => p.protocol === 'HTTP');
-      if (port) return this.route(service, port.name, port.port);
+    if (!this.httpRoutes) {
+      this.httpRoutes = new Map();
+      const oldestFirst = [...this.services.list()].sort(
+        (a, b) => Date.parse(String(a.metadata?.creationTimestamp)) - Date.parse(String(b.metadata?.creationTimestamp)),
+      );
+      for (const service of oldestFirst) {
+        const key = publicLabel(service.metadata!.name!, service.metadata!.namespace!);
+        const port = publicPortsOf(service).find((p) => p.protocol === 'HTTP');
+        if (port && !this.httpRoutes.has(key)) this.httpRoutes.set(key, this.route(service, port.name, port.port));
+      }
     }
-    return undefined;
+    return this.httpRoutes.get(label);
   }
 
   /** Every public TCP port that has a gateway port allocated. */
