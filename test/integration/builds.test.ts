@@ -228,4 +228,25 @@ describe('a Workload built from Git', () => {
     expect(log).not.toContain(CREDENTIALS.password);
     expect(agent.output.join('')).not.toContain(CREDENTIALS.password);
   }, 300_000);
+
+  test('an agent restarted in the middle of a build builds again from the start, and the Workload runs', async () => {
+    // A build step that takes a while, so the agent can be stopped during it.
+    await git.commit('slow-app', nodeApp(`hello from a slow build ${run}`, 'node -e "setTimeout(() => require(\'./build.js\'), 5000)"'));
+    await applyWorkload('slow', { url: `${git.url}/slow-app.git` }, { strategy: 'node' }, 3000);
+    const job = await waitFor('the slow build at its build step', async () => {
+      const name = buildOf(await getWorkload('slow'))?.job;
+      const log = name ? await kubectl(['logs', '-n', namespace, `job/${name}`]).catch(() => '') : '';
+      return log.includes(': RUN npm run build') && !log.includes('build: wrote') && name;
+    }, { timeoutMs: 120_000, intervalMs: 300 });
+    await stopAgent(agent);
+    runAgent(agent);
+
+    await phasesUntil('slow', 'Running', running);
+    expect(await answer('slow', 3000)).toBe(`hello from a slow build ${run}`);
+    const wl = await getWorkload('slow');
+    expect(buildOf(wl)!.job).toBe(job);
+    const log = await kubectl(['logs', '-n', namespace, `job/${job}`]);
+    expect(log).toContain('the agent restarted during the build: building again from the start');
+    expect(log).toContain('image built');
+  }, 300_000);
 });

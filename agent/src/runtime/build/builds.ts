@@ -7,10 +7,11 @@
 // runtime's ordinary paths, and the result reaches the operator as the container's termination
 // message, as Kubernetes passes a container's result.
 //
-// The build starts once that container runs (so its log file is there to be printed), and is
-// cancelled when the pod is removed. An agent restarted during a build finds the container still
-// printing and runs the build again from the start.
-import { readFileSync } from 'node:fs';
+// The build starts once that container runs (so its log folder is there, and stays: the runtime
+// prepares a pod's volumes before its container starts), and is cancelled when the pod is removed.
+// An agent restarted during a build finds the container still printing and runs the build again
+// from the start, appending to the log.
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
@@ -72,7 +73,13 @@ export class Builds {
   prepare(pod: Pod): Pod {
     if (!isBuildPod(pod)) return pod;
     const container = pod.containers[0]!;
-    this.sources.set(pod.uid, { pod: `${pod.namespace}/${pod.name}`, request: container.env, credentials: credentialsOf(pod), resources: container.resources, logDir: this.logDir(pod.uid) });
+    const source = { pod: `${pod.namespace}/${pod.name}`, request: container.env, credentials: credentialsOf(pod), resources: container.resources, logDir: this.logDir(pod.uid) };
+    this.sources.set(pod.uid, source);
+    // A log folder without a result is a build an earlier agent left unfinished (its printer still
+    // waits): it is run again at once, as no status change of the printer will come to start it.
+    if (!this.started.has(pod.uid) && existsSync(source.logDir) && !existsSync(path.join(source.logDir, RESULT_FILE))) {
+      this.start(pod.uid, source);
+    }
     return {
       ...pod,
       volumes: [{ name: LOG_VOLUME, source: 'files', files: { files: [], defaultMode: 0o644 } }],
@@ -146,7 +153,10 @@ export class Builds {
 
   private async run(uid: string, source: BuildSource, signal: AbortSignal): Promise<void> {
     const started = Date.now();
-    const buildLog = new BuildLog(path.join(source.logDir, LOG_FILE), secretsOf(source.credentials));
+    const logFile = path.join(source.logDir, LOG_FILE);
+    const again = existsSync(logFile);
+    const buildLog = new BuildLog(logFile, secretsOf(source.credentials));
+    if (again) buildLog.line('the agent restarted during the build: building again from the start');
     const workDir = path.join(this.options.podDir(uid), 'source');
     let commit: string | undefined;
     let result: BuildResult;
