@@ -11,7 +11,9 @@
 //
 // Limits: one listener per port and namespace, so two Services of a namespace with the same port
 // share it (the first by name wins, the other's name reaches it too); a port below 1024 needs an
-// agent allowed to bind it; TCP only.
+// agent allowed to bind it; a port the provider's machine already listens on for every address
+// (0.0.0.0) cannot be bound again (logged); TCP only. Agents sharing one Docker engine (tests)
+// share the namespace network too: one of them holds each listener, and relays for all.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'pino';
