@@ -7,7 +7,8 @@
 // Public host names are <workload>-<namespace>.<base domain>; the clients resolve every name to
 // 127.0.0.1 (a custom lookup), as a wildcard DNS record would.
 import { execFile, spawn } from 'node:child_process';
-import type { LookupFunction } from 'node:net';
+import { once } from 'node:events';
+import net, { type LookupFunction } from 'node:net';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -44,7 +45,8 @@ const loopback: LookupFunction = (_hostname, options, callback) => {
 };
 
 // A small HTTP server in the node:18 image (no npm packages there): JSON on /, a response
-// streamed in three delayed chunks on /stream, and a minimal RFC 6455 WebSocket echo.
+// streamed in three delayed chunks on /stream, a minimal RFC 6455 WebSocket echo; and a TCP
+// echo on port 9000.
 const SERVER = String.raw`
 const http = require('http'), crypto = require('crypto');
 const server = http.createServer((req, res) => {
@@ -88,6 +90,7 @@ server.on('upgrade', (req, socket) => {
   });
 });
 server.listen(8080);
+require('net').createServer({ allowHalfOpen: true }, (s) => s.pipe(s)).listen(9000);
 process.on('SIGTERM', () => process.exit(0));
 `;
 
@@ -197,14 +200,21 @@ describe('a public HTTP Workload', () => {
   const url = () => `https://web-${namespace}.${BASE_DOMAIN}:${ingressPort}`;
 
   beforeAll(async () => {
-    await applyWorkload('web', { image: NODE_IMAGE, command: ['node', '-e', SERVER], ports: [{ name: 'http', port: 8080, expose: 'public' }] });
+    await applyWorkload('web', {
+      image: NODE_IMAGE,
+      command: ['node', '-e', SERVER],
+      ports: [
+        { name: 'http', port: 8080, expose: 'public' },
+        { name: 'echo', port: 9000, protocol: 'TCP', expose: 'public' },
+      ],
+    });
   }, 30_000);
 
   test('is Ready with its public URL in status once the URL answers', async () => {
     await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', '-n', namespace, 'workload/web']);
     const wl = await getWorkload('web');
     expect((wl.status as { url?: string }).url).toBe(url());
-    expect(wl.status?.endpoints).toEqual([{ port: 'http', url: url() }]);
+    expect(wl.status?.endpoints?.[0]).toEqual({ port: 'http', url: url() });
     expect(condition(wl, 'Ready')?.message).toContain(`${url()} answers`);
     // kubectl get shows it.
     expect(await kubectl(['get', 'workload', 'web', '-n', namespace])).toContain(url());
@@ -292,6 +302,23 @@ describe('a public HTTP Workload', () => {
     });
     ws.close();
     expect(received).toEqual(['hello', 'x'.repeat(20_000)]);
+  });
+
+  test('a public TCP port has a gateway port in status.endpoints, relayed raw', async () => {
+    const wl = await waitForStatus('web', 'the TCP endpoint', (w) => !!w.status?.endpoints?.some((e) => e.port === 'echo' && e.url.startsWith('tcp://127.0.0.1:')));
+    const port = Number(new URL(wl.status!.endpoints!.find((e) => e.port === 'echo')!.url).port);
+    expect(port).toBeGreaterThanOrEqual(tcpPorts.first);
+    expect(port).toBeLessThanOrEqual(tcpPorts.last);
+    const echoed = await waitFor('the echo through the gateway port', async () => {
+      const socket = net.connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (d: Buffer) => chunks.push(d));
+      await once(socket, 'connect');
+      socket.end('hello over tcp');
+      await once(socket, 'close');
+      return Buffer.concat(chunks).toString() || undefined;
+    });
+    expect(echoed).toBe('hello over tcp');
   });
 
   test('an unknown host is a 404 page saying what URLs look like', async () => {
