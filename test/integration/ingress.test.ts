@@ -34,6 +34,8 @@ const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs
 
 const agent: AgentProcess = { name: `${namespace}-p`, stateDir: '', output: [] };
 let operator: OperatorProcess;
+let grpcPort: number;
+let kubeletPort: number;
 let ingressPort: number;
 let tcpPorts: { first: number; last: number };
 let ca: string;
@@ -135,23 +137,8 @@ function get(url: string, options: { method?: string; body?: string } = {}): Pro
   });
 }
 
-/** What kubectl logs / saves: the operator's and agent's output, for a failure's post-mortem. */
-async function saveLogs(): Promise<void> {
-  const file = path.join(stateDir, 'logs', 'ingress.log');
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, [`--- operator\n${operator?.output.join('\n')}`, `--- agent ${agent.name}\n${agent.output.join('')}`].join('\n'));
-}
-
-beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev', 'crd/postgresinstances.lattice.dev']);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
-  const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
-  ingressPort = await freePort();
-  // A small range of its own, away from the ports the OS hands out (32768 and up).
-  const first = 20_000 + Math.floor(Math.random() * 1000) * 10;
-  tcpPorts = { first, last: first + 9 };
+/** The operator with the ingress on loopback, as a user would set its flags. */
+async function startOperator(): Promise<void> {
   operator = OperatorProcess.start({
     identity: 'ingress-operator',
     namespace: gatewayNamespace,
@@ -166,6 +153,26 @@ beforeAll(async () => {
   });
   await operator.gatewayListening();
   await waitFor('the ingress listening', () => operator.logged('ingress listening'), { timeoutMs: 30_000 });
+}
+
+/** What kubectl logs / saves: the operator's and agent's output, for a failure's post-mortem. */
+async function saveLogs(): Promise<void> {
+  const file = path.join(stateDir, 'logs', 'ingress.log');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, [`--- operator\n${operator?.output.join('\n')}`, `--- agent ${agent.name}\n${agent.output.join('')}`].join('\n'));
+}
+
+beforeAll(async () => {
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev', 'crd/postgresinstances.lattice.dev']);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  [grpcPort, kubeletPort] = [await freePort(), await freePort()];
+  ingressPort = await freePort();
+  // A small range of its own, away from the ports the OS hands out (32768 and up).
+  const first = 20_000 + Math.floor(Math.random() * 1000) * 10;
+  tcpPorts = { first, last: first + 9 };
+  await startOperator();
   const secret = await core.readNamespacedSecret({ name: 'lattice-gateway-ca', namespace: gatewayNamespace });
   ca = Buffer.from(secret.data!['tls.crt']!, 'base64').toString();
 
@@ -380,7 +387,7 @@ describe('a public Workload whose application does not answer', () => {
 });
 
 describe('a public PostgresInstance', () => {
-  test('psql connects through the gateway with the public URI of its connection Secret', async () => {
+  test('psql connects through the gateway with the public URI of its connection Secret, on the same port after a restart', async () => {
     await apply({
       apiVersion: 'lattice.dev/v1alpha1',
       kind: 'PostgresInstance',
@@ -412,5 +419,10 @@ describe('a public PostgresInstance', () => {
     // The port is recorded on the Service, so a restarted gateway listens on the same one.
     const service = await core.readNamespacedService({ name: 'db', namespace });
     expect(JSON.parse(service.metadata!.annotations!['lattice.dev/public-tcp-ports']!)).toEqual({ postgres: Number(data.publicPort) });
+
+    await operator.stop('SIGTERM');
+    await startOperator();
+    const { stdout: again } = await waitFor('psql through the restarted gateway', () => psql('SELECT count(*) FROM notes'), { timeoutMs: 60_000, intervalMs: 1000 });
+    expect(again.trim()).toBe('2000');
   });
 });
