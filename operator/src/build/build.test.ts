@@ -131,6 +131,13 @@ describe('the build state', () => {
     const replicas = { status: { phase: 'Running' as const }, conditions: [] };
     expect(withBuild(replicas, buildState(job('running'), undefined, undefined)).status.phase).toBe('Building');
     expect(withBuild(replicas, buildState(job('failed'), undefined, undefined)).status.phase).toBe('Running');
+    const placing = (reason: string) => ({
+      status: { phase: 'Pending' as const },
+      conditions: [{ type: 'Scheduled', status: 'False' as const, reason, message: '' }],
+    });
+    const built = buildState(job('complete'), podWith({ commit: 'c', image: 'r@sha256:1', durationSeconds: 1 }), undefined);
+    expect(withBuild(placing('Scheduling'), built).status.phase).toBe('Deploying');
+    expect(withBuild(placing('InsufficientCapacity'), built).status.phase).toBe('Pending');
   });
 });
 

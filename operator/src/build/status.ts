@@ -4,7 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { BuildStatus } from '@lattice/crds';
 import { BuildResultSchema, type BuildResult } from '@lattice/protocol';
-import { READY, type Assessment, type Verdict } from '../workload/status.js';
+import { READY, SCHEDULED, type Assessment, type Verdict } from '../workload/status.js';
 
 export const BUILT = 'Built';
 
@@ -103,7 +103,17 @@ export function awaitingFirstImage(build: BuildState): Assessment {
  */
 export function withBuild(assessment: Assessment, build: BuildState): Assessment {
   return {
-    status: { ...assessment.status, phase: build.phase === 'Building' ? 'Building' : assessment.status.phase, build: build.status },
+    status: { ...assessment.status, phase: phaseWithBuild(assessment, build), build: build.status },
     conditions: [...assessment.conditions, build.condition],
   };
+}
+
+/**
+ * Building while a build runs. Once built, replicas that only wait to be placed are Deploying
+ * (what a user expects after Building), not Pending; a placement problem still says Pending.
+ */
+function phaseWithBuild(assessment: Assessment, build: BuildState): Assessment['status']['phase'] {
+  if (build.phase === 'Building') return 'Building';
+  const scheduled = assessment.conditions.find((c) => c.type === SCHEDULED);
+  return assessment.status.phase === 'Pending' && scheduled?.reason === 'Scheduling' ? 'Deploying' : assessment.status.phase;
 }

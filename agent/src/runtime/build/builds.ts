@@ -25,6 +25,7 @@ import {
   type PodStatus,
   buildRequestFromEnv,
 } from '@lattice/protocol';
+import { namespaceNetworkName } from '../naming.js';
 import { BuildLog, printLogScript } from './build-log.js';
 import { BuildConfigError, dockerfileFor } from './dockerfile.js';
 import { GitError, type GitCredentials, checkout, secretsOf } from './git.js';
@@ -73,7 +74,7 @@ export class Builds {
   prepare(pod: Pod): Pod {
     if (!isBuildPod(pod)) return pod;
     const container = pod.containers[0]!;
-    const source = { pod: `${pod.namespace}/${pod.name}`, request: container.env, credentials: credentialsOf(pod), resources: container.resources, logDir: this.logDir(pod.uid) };
+    const source = { namespace: pod.namespace, pod: `${pod.namespace}/${pod.name}`, request: container.env, credentials: credentialsOf(pod), resources: container.resources, logDir: this.logDir(pod.uid) };
     this.sources.set(pod.uid, source);
     // A log folder without a result is a build an earlier agent left unfinished (its printer still
     // waits): it is run again at once, as no status change of the printer will come to start it.
@@ -210,6 +211,9 @@ export class Builds {
         files: await contextFiles(context),
         dockerfile: dockerfile.path,
         tag,
+        // RUN steps join the namespace's network (the build pod's sandbox made it): the isolation
+        // rules of the namespace's pods apply to them too.
+        network: namespaceNetworkName(source.namespace),
         labels: { 'lattice.dev/build-pod': source.pod, 'org.opencontainers.image.revision': commit, 'org.opencontainers.image.source': request.url },
         resources: source.resources,
       },
@@ -224,6 +228,7 @@ export class Builds {
 
 /** What prepare() keeps of a build pod. */
 interface BuildSource {
+  namespace: string;
   /** namespace/name, for logs and labels. */
   pod: string;
   request: Pod['containers'][number]['env'];

@@ -51,6 +51,8 @@ export interface BuildOptions {
   dockerfile: string;
   tag: string;
   labels: Record<string, string>;
+  /** The Docker network RUN steps run on. */
+  network: string;
   /** The build pod's limits, applied to every RUN step. */
   resources: Container['resources'];
 }
@@ -63,7 +65,7 @@ export async function buildImage(docker: Docker, options: BuildOptions, log: Bui
   if (resources.cpuLimitMillis > 0) Object.assign(limits, { cpuperiod: 100_000, cpuquota: resources.cpuLimitMillis * 100 });
   const stream = (await docker.buildImage(
     { context: options.context, src: options.files },
-    { t: options.tag, dockerfile: options.dockerfile, labels: options.labels, rm: true, forcerm: true, ...limits },
+    { t: options.tag, dockerfile: options.dockerfile, labels: options.labels, networkmode: options.network, rm: true, forcerm: true, ...limits },
   )) as IncomingMessage;
   await follow(docker, stream, log, signal);
 }
