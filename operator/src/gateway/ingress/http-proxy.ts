@@ -113,7 +113,7 @@ export class HttpRelay {
     tunnel.pipe(socket);
     tunnel.on('error', () => socket.destroy());
     tunnel.on('close', () => endAfterFlush(socket));
-    socket.on('close', () => tunnel.destroy());
+    socket.on('close', () => endAfterFlush(tunnel));
   }
 
   close(): void {

@@ -14,7 +14,7 @@ import type { GatewayMessage, ServiceDial, ServiceEntry } from '@lattice/protoco
 import { informer, type Cache } from '../../kube/informer.js';
 import type { StreamMux } from '../streams.js';
 import { Endpoints, type RouteSource } from './routes.js';
-import { TunnelSocket } from './tunnel.js';
+import { TunnelSocket, endAfterFlush } from './tunnel.js';
 
 export interface ServiceRelayDeps extends RouteSource {
   /** The pods bound to a node. */
@@ -123,15 +123,15 @@ export class ServiceRelay {
     this.connections.inc({ namespace, service: name, outcome: 'relayed' });
     client.pipe(upstream);
     upstream.pipe(client);
-    const close = () => {
+    // When one side is closed, the other gets what is still on its way, then closes too.
+    client.on('close', () => endAfterFlush(upstream));
+    upstream.on('close', () => endAfterFlush(client));
+    const fail = () => {
       client.destroy();
       upstream.destroy();
     };
-    // Once one side is closed and drained, the other goes too (pipe already ended it).
-    client.on('close', close);
-    upstream.on('close', close);
-    client.on('error', close);
-    upstream.on('error', close);
+    client.on('error', fail);
+    upstream.on('error', fail);
   }
 
   private namespacesOn(nodeName: string): Set<string> {

@@ -77,6 +77,6 @@ export class TcpRelay {
       socket.destroy();
     });
     tunnel.on('close', () => endAfterFlush(socket));
-    socket.on('close', () => tunnel.destroy());
+    socket.on('close', () => endAfterFlush(tunnel));
   }
 }
