@@ -100,6 +100,13 @@ describe('the build state', () => {
     expect(state.condition.message).toContain('kubectl logs -n shop job/web-build-abc -f');
   });
 
+  test('no provider has room for it: BuildPending with the scheduler verdict', () => {
+    const pod: k8s.V1Pod = { status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' }] } };
+    const state = buildState(job('running'), pod, undefined);
+    expect(state.condition).toMatchObject({ status: 'False', reason: 'BuildPending' });
+    expect(state.condition.message).toContain('3 Insufficient cpu');
+  });
+
   test('complete: the image by digest, the commit and the duration', () => {
     const image = '127.0.0.1:5001/builds/shop/web@sha256:00ff';
     const state = buildState(job('complete'), podWith({ commit: 'c0ffee1234567890', image, durationSeconds: 12 }), undefined);

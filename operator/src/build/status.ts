@@ -75,6 +75,11 @@ export function buildState(job: k8s.V1Job, pod: k8s.V1Pod | undefined, previous:
     const status = { ...base, completedAt: iso(failed.lastTransitionTime), durationSeconds: result?.durationSeconds, message };
     return { phase: 'Failed', status, condition: { type: BUILT, status: 'False', reason: 'BuildFailed', message, warning: true } };
   }
+  const unschedulable = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  if (unschedulable) {
+    const message = `Build ${name} waits for a provider with room for it (--build-cpu and --build-memory of the operator): ${unschedulable.message ?? ''}`.trim();
+    return { phase: 'Building', status: { ...base, message }, condition: { type: BUILT, status: 'False', reason: 'BuildPending', message } };
+  }
   const message = `Building ${job.metadata?.annotations?.['lattice.dev/source'] ?? 'the source'} (Job ${name}); follow it with: ${logs} -f`;
   return { phase: 'Building', status: { ...base, message }, condition: { type: BUILT, status: 'False', reason: 'Building', message } };
 }
