@@ -33,18 +33,23 @@ const optionalText = z
   .optional()
   .transform((v) => v || undefined);
 
+/** A path inside the repository: relative, no `..` (the agent must never read outside its checkout). */
+const insidePath = optionalText.refine((p) => p === undefined || (!p.startsWith('/') && !p.split('/').includes('..')), {
+  message: 'must be a relative path inside the repository, without ..',
+});
+
 export const BuildRequestSchema = z.object({
   url: z.string().min(1).max(2048),
   ref: z.string().min(1).max(255),
-  contextDir: optionalText,
+  contextDir: insidePath,
   strategy: z.enum(['node', 'python', 'static', 'dockerfile']),
   installCommand: optionalText,
   buildCommand: optionalText,
   startCommand: optionalText,
-  dockerfile: optionalText,
+  dockerfile: insidePath,
   /** The port the app listens on (the first of spec.ports); the static server's port. */
   port: z.coerce.number().int().min(1).max(65535).default(8080),
-  /** Where the image is pushed, e.g. 127.0.0.1:5001/builds/ns/web (no tag). */
+  /** Where the image is pushed, <registry>/builds/<namespace of the build pod>/<workload> (no tag). */
   repository: z.string().min(1).max(512),
   /** Registry prefix of Lattice's base images, e.g. 127.0.0.1:5001/lattice. */
   baseImages: z.string().min(1).max(512),

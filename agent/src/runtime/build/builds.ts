@@ -12,7 +12,7 @@
 // An agent restarted during a build finds the container still printing and runs the build again
 // from the start, appending to the log.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -163,12 +163,13 @@ export class Builds {
     let result: BuildResult;
     try {
       const request = buildRequestFromEnv(source.request);
+      checkRepository(request.repository, source.namespace);
       await rm(workDir, { recursive: true, force: true });
       await mkdir(workDir, { recursive: true });
       buildLog.line(`cloning ${request.url} at ${request.ref}`);
       commit = await checkout(request.url, request.ref, workDir, source.credentials, buildLog, signal);
       buildLog.line(`commit ${commit}`);
-      const image = await this.buildAndPush(request, source, path.join(workDir, request.contextDir ?? ''), commit, buildLog, signal);
+      const image = await this.buildAndPush(request, source, await contextIn(workDir, request.contextDir), commit, buildLog, signal);
       result = { commit, image, durationSeconds: seconds(started) };
       buildLog.line(`image built ${image} in ${result.durationSeconds}s`);
     } catch (err) {
@@ -194,7 +195,7 @@ export class Builds {
     signal: AbortSignal,
   ): Promise<string> {
     const { docker } = this.options;
-    const dockerfile = dockerfileFor(request, await projectFacts(context).catch(notFound(request)));
+    const dockerfile = dockerfileFor(request, await projectFacts(context));
     if (dockerfile.content) {
       await writeFile(path.join(context, dockerfile.path), dockerfile.content);
       log.line(`strategy ${request.strategy}: generated Dockerfile`);
@@ -239,11 +240,33 @@ interface BuildSource {
 
 const seconds = (since: number) => Math.round((Date.now() - since) / 1000);
 
-function notFound(request: BuildRequest) {
-  return (err: NodeJS.ErrnoException): never => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
-      throw new BuildConfigError(`the context directory "${request.contextDir ?? '.'}" does not exist in the repository at ${request.ref}`);
-    }
-    throw err;
-  };
+/**
+ * A build pushes only to its own namespace's repositories (<registry>/builds/<namespace>/<name>),
+ * whoever made the pod: never over another namespace's images, nor Lattice's base images.
+ */
+export function checkRepository(repository: string, namespace: string): void {
+  const parts = repository.split('/');
+  const [builds, ns, name] = parts.slice(-3);
+  if (parts.length < 4 || builds !== 'builds' || ns !== namespace || !name || /[:@]/.test(name)) {
+    throw new BuildConfigError(`a build in namespace ${namespace} may push only to <registry>/builds/${namespace}/<name>, not ${repository}`);
+  }
+}
+
+/**
+ * The context directory, resolved: it must stay inside the checkout even through a symlink the
+ * repository holds (a link to / would otherwise send the provider's files to the registry).
+ */
+export async function contextIn(checkout: string, contextDir: string | undefined): Promise<string> {
+  const root = await realpath(checkout);
+  let context: string;
+  try {
+    context = await realpath(path.join(root, contextDir ?? ''));
+    if (!(await stat(context)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new BuildConfigError(`the context directory "${contextDir}" is not a directory of the repository at this ref`);
+  }
+  if (context !== root && !context.startsWith(`${root}${path.sep}`)) {
+    throw new BuildConfigError(`the context directory "${contextDir}" leads outside the repository`);
+  }
+  return context;
 }

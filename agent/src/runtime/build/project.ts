@@ -1,17 +1,14 @@
 // What a build reads from the checked-out context directory: the facts the Dockerfile is
 // generated from, and the list of files sent to Docker as the build context.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildConfigError, type ProjectFacts } from './dockerfile.js';
 
-const exists = (file: string) =>
-  stat(file).then(
-    () => true,
-    () => false,
-  );
 
+/** A regular file's text; never through a symlink, which could point at the provider's own files. */
 async function readText(file: string): Promise<string | undefined> {
   try {
+    if (!(await lstat(file)).isFile()) return undefined;
     return await readFile(file, 'utf8');
   } catch {
     return undefined;
@@ -31,13 +28,13 @@ export async function projectFacts(dir: string): Promise<ProjectFacts> {
     try {
       packageJson = JSON.parse(packageText) as ProjectFacts['packageJson'];
     } catch (err) {
-      throw new BuildConfigError(`package.json is not valid JSON: ${(err as Error).message}`);
+      throw new BuildConfigError(`package.json is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   const entries = await readdir(dir);
   return {
     packageJson,
-    npmLockfile: await exists(path.join(dir, 'package-lock.json')),
+    npmLockfile: entries.includes('package-lock.json'),
     requirementsTxt: entries.includes('requirements.txt'),
     pyprojectToml: entries.includes('pyproject.toml'),
     procfileWeb: procfileWeb(await readText(path.join(dir, 'Procfile'))),
