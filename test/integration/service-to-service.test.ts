@@ -206,9 +206,9 @@ test("the pod's /etc/hosts names the namespace's Services in every form Kubernet
   expect(hosts).toContain(reader.status!.podIP!);
 });
 
-/** Run in a pod: connects to host:port and prints OPEN, or the error code. */
-const probe = (host: string, port: number) =>
-  `require('net').connect(${port}, ${JSON.stringify(host)}).on('connect', () => { console.log('OPEN'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); }); setTimeout(() => { console.log('TIMEOUT'); process.exit(0); }, 5000);`;
+/** Run in a pod: connects to host:port and prints OPEN, the error code, or TIMEOUT. */
+const probe = (host: string, port: number, timeoutMs = 15_000) =>
+  `require('net').connect(${port}, ${JSON.stringify(host)}).on('connect', () => { console.log('OPEN'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); }); setTimeout(() => { console.log('TIMEOUT'); process.exit(0); }, ${timeoutMs});`;
 
 test("a pod of another namespace on the same provider can neither name nor reach this namespace's Services", async () => {
   const reader = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=reader' })).items[0]!;
@@ -232,8 +232,9 @@ test("a pod of another namespace on the same provider can neither name nor reach
     },
   });
   await kubectl(['wait', '--for=condition=Ready', '--timeout=90s', '-n', otherNamespace, 'pod/intruder']);
-  const attempt = async (host: string) => (await kubectl(['exec', '-n', otherNamespace, 'intruder', '--', 'node', '-e', probe(host, 5432)])).trim();
+  // A name no DNS answers here may take the resolver's whole timeout: 5 s is enough to tell.
+  const attempt = async (host: string, timeoutMs?: number) => (await kubectl(['exec', '-n', otherNamespace, 'intruder', '--', 'node', '-e', probe(host, 5432, timeoutMs)])).trim();
   // The name leads nowhere (no DNS answers it here: not found, or no answer at all).
-  expect(await attempt(`db.${namespace}.svc`)).toMatch(/ENOTFOUND|EAI_AGAIN|TIMEOUT/);
+  expect(await attempt(`db.${namespace}.svc`, 5000)).toMatch(/ENOTFOUND|EAI_AGAIN|TIMEOUT/);
   expect(await attempt(gateway)).toMatch(/ECONNREFUSED|TIMEOUT/);
 });
