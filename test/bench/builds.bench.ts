@@ -17,7 +17,7 @@ import { dockerfileFor, GENERATED_DOCKERFILE } from '../../agent/src/runtime/bui
 import { contextFiles, projectFacts } from '../../agent/src/runtime/build/project.js';
 import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { REGISTRY, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { REGISTRY, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { startGitServer } from '../support/git-server.js';
 import { nodeApp } from '../support/build-samples.js';
 import { report } from './stats.js';
@@ -128,12 +128,7 @@ async function main(): Promise<void> {
   } finally {
     await operator.stop();
     await stopAgent(agent).catch(() => undefined);
-    await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
-    await core.deleteNode({ name: agent.name }).catch(() => undefined);
-    await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
-    await removeNamespaceNetworks([namespace]);
+    await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
     const images = await docker.listImages({ filters: { reference: [`${REGISTRY}/bench/direct`, `${REGISTRY}/builds/${namespace}/*`] } });
     await Promise.all(images.map((img) => docker.getImage(img.Id).remove({ force: true }).catch(() => undefined)));
     await git.close();

@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { REGISTRY, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { REGISTRY, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { report } from './stats.js';
 
 const REQUESTS = Number(process.env.BENCH_INGRESS_REQUESTS ?? 1000);
@@ -219,13 +219,7 @@ async function main(): Promise<void> {
   } finally {
     await operator.stop();
     await stopAgent(agent);
-    await kubectl(['delete', 'workloads,postgresinstances', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
-    await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
-    await core.deleteNode({ name: agent.name }).catch(() => undefined);
-    await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
-    await removeNamespaceNetworks([namespace]);
+    await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
   }
 }
 

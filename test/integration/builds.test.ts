@@ -10,7 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { BUSYBOX, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
 
@@ -123,13 +123,7 @@ afterAll(async () => {
   await saveLogs().catch(() => undefined);
   await operator?.stop('SIGTERM');
   await stopAgent(agent).catch(() => undefined);
-  await kubectl(['delete', 'workloads', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
-  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
-  await core.deleteNode({ name: agent.name }).catch(() => undefined);
-  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
-  await removeNamespaceNetworks([namespace]);
+  await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
   await git?.close();
   delete process.env.GIT_SSL_CAINFO;
 }, 120_000);

@@ -18,7 +18,7 @@ import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { adminKubeConfig, binDir, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, REGISTRY, type AgentProcess } from '../support/providers.js';
+import { joinedAgent, runAgent, stopAgent, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { condition, workloadReader } from '../support/workloads.js';
 
 const run = promisify(execFile);
@@ -194,13 +194,7 @@ afterAll(async () => {
   await saveLogs().catch(() => undefined);
   await operator?.stop('SIGTERM');
   await stopAgent(agent);
-  await kubectl(['delete', 'workloads,postgresinstances', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
-  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
-  await core.deleteNode({ name: agent.name }).catch(() => undefined);
-  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
-  await removeNamespaceNetworks([namespace]);
+  await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
 }, 120_000);
 
 describe('a public HTTP Workload', () => {

@@ -12,7 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, REGISTRY, type AgentProcess } from '../support/providers.js';
+import { joinedAgent, runAgent, stopAgent, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -130,15 +130,7 @@ afterAll(async () => {
   await writeFile(file, [`--- operator\n${operator?.output.join('\n')}`, ...[apps, databases].map((a) => `--- agent ${a.name}\n${a.output.join('')}`)].join('\n')).catch(() => undefined);
   await operator?.stop('SIGTERM');
   await Promise.all([apps, databases].map((a) => stopAgent(a)));
-  await kubectl(['delete', 'workloads,postgresinstances', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
-  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
-  await kubectl(['delete', 'pods', '--all', '-n', otherNamespace, '--force', '--grace-period=0']).catch(() => undefined);
-  await core.deleteNamespace({ name: otherNamespace }).catch(() => undefined);
-  for (const agent of [apps, databases]) await core.deleteNode({ name: agent.name }).catch(() => undefined);
-  await cleanupNodes([apps.name, databases.name], [apps.stateDir, databases.stateDir].filter(Boolean));
-  await removeNamespaceNetworks([namespace, otherNamespace]);
+  await removeSuiteLeftovers({ namespaces: [namespace, otherNamespace], gatewayNamespace, agents: [apps, databases] });
 }, 120_000);
 
 test('a Node.js Workload on provider A reads rows from a PostgresInstance on provider B by its Service name', async () => {

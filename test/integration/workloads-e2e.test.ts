@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, writeAgentConfig, type AgentOffer, type AgentProcess } from '../support/providers.js';
+import { BUSYBOX, joinedAgent, runAgent, stopAgent, writeAgentConfig, type AgentOffer, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -168,17 +168,7 @@ afterAll(async () => {
   await saveLogs().catch(() => undefined);
   await Promise.all(operators.map((op) => op.stop('SIGTERM')));
   await Promise.all([alpha, beta].map((a) => stopAgent(a)));
-  await kubectl(['delete', 'workloads', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
-  // Nothing confirms the deletion of pods whose agent is gone: force it.
-  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
-  for (const agent of [alpha, beta]) await core.deleteNode({ name: agent.name }).catch(() => undefined);
-  await cleanupNodes(
-    [alpha.name, beta.name],
-    [alpha.stateDir, beta.stateDir].filter(Boolean),
-  );
-  await removeNamespaceNetworks([namespace]);
+  await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [alpha, beta] });
 }, 120_000);
 
 // ---------------------------------------------------------------------------------------------

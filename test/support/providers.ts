@@ -4,9 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { stringify as toYaml } from 'yaml';
-import { repoRoot, waitFor } from './cluster.js';
+import { adminKubeConfig, kubectl, repoRoot, waitFor } from './cluster.js';
 
 const AGENT_CLI = path.join(repoRoot, 'agent/src/cli.ts');
 export const REGISTRY = process.env.LATTICE_REGISTRY ?? '127.0.0.1:5001';
@@ -133,4 +134,24 @@ export async function removeNamespaceNetworks(namespaces: string[]): Promise<voi
       await docker.getNetwork(network.Id).remove().catch((err: Error) => console.error(`removing network ${network.Name}: ${err.message}`));
     }
   }
+}
+
+/**
+ * What an end-to-end suite leaves once its operator and agents are stopped, removed: the Lattice
+ * objects and pods of its namespaces (pods forced: no agent is left to confirm their deletion), the
+ * namespaces and the gateway's, the provider Nodes, and the agents' containers, state and networks.
+ */
+export async function removeSuiteLeftovers(suite: { namespaces: string[]; gatewayNamespace: string; agents: AgentProcess[] }): Promise<void> {
+  const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
+  for (const namespace of suite.namespaces) {
+    await kubectl(['delete', 'workloads,postgresinstances,cronworkloads', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
+    await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
+  }
+  for (const name of [...suite.namespaces, suite.gatewayNamespace]) await core.deleteNamespace({ name }).catch(() => undefined);
+  for (const agent of suite.agents) await core.deleteNode({ name: agent.name }).catch(() => undefined);
+  await cleanupNodes(
+    suite.agents.map((agent) => agent.name),
+    suite.agents.map((agent) => agent.stateDir).filter(Boolean),
+  );
+  await removeNamespaceNetworks(suite.namespaces);
 }
