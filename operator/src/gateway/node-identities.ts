@@ -89,7 +89,17 @@ export class NodeIdentities {
 
 function matches(secret: k8s.V1Secret | undefined, serialNumber: string): boolean {
   const serial = secret?.data?.serial;
-  return serial !== undefined && Buffer.from(serial, 'base64').toString().toLowerCase() === serialNumber.toLowerCase();
+  return serial !== undefined && sameSerial(Buffer.from(serial, 'base64').toString(), serialNumber);
+}
+
+/**
+ * Whether two hex serial numbers are the same integer. The one recorded at join is the random bytes
+ * as drawn; the one a TLS peer presents (Node's getPeerCertificate) is the DER integer, whose leading
+ * zero bytes are dropped: one join in 128 draws a leading zero byte.
+ */
+export function sameSerial(a: string, b: string): boolean {
+  const canonical = (hex: string) => hex.toLowerCase().replace(/^(00)+/, '');
+  return canonical(a) === canonical(b);
 }
 
 /** Revokes a node: its certificate is refused from now on. False when it was not joined. */
