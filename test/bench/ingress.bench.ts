@@ -14,7 +14,7 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import autocannon from 'autocannon';
 import Docker from 'dockerode';
-import { adminKubeConfig, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, kubectl, repoRoot, secretData, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { REGISTRY, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { report } from './stats.js';
@@ -197,17 +197,16 @@ async function main(): Promise<void> {
     if (tGateway.errors || tDirect.errors) console.log(`errors: through the gateway ${tGateway.errors}, direct ${tDirect.errors}`);
 
     // PostgreSQL: the Secret's public URI against the pod IP, same credentials.
-    const secret = await waitFor(
+    const data = await waitFor(
       'the public URI in the connection Secret',
       async () => {
-        const s = await core.readNamespacedSecret({ name: 'db-connection', namespace });
-        return s.data?.publicUri ? s : undefined;
+        const s = secretData(await core.readNamespacedSecret({ name: 'db-connection', namespace }));
+        return s.publicUri ? s : undefined;
       },
       { timeoutMs: 30_000 },
     );
-    const data = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString();
-    const publicUri = data('publicUri');
-    const directUri = `postgresql://${encodeURIComponent(data('username'))}:${encodeURIComponent(data('password'))}@${await podIp('lattice.dev/postgres-instance=db')}:5432/${data('dbname')}`;
+    const publicUri = data.publicUri!;
+    const directUri = `postgresql://${encodeURIComponent(data.username!)}:${encodeURIComponent(data.password!)}@${await podIp('lattice.dev/postgres-instance=db')}:5432/${data.dbname}`;
     const initDir = await mkdtemp(path.join(os.tmpdir(), 'lattice-pgbench-'));
     await runPgbench(['-i', '-s', '1', '-q', directUri], initDir).finally(() => rm(initDir, { recursive: true, force: true }));
     const pgGateway = await pgbench(publicUri);

@@ -15,7 +15,7 @@ import { GatewayOptionsSchema, startGateway } from '../../operator/src/gateway/i
 import { EventRecorder } from '../../operator/src/kube/events.js';
 import { waitForCacheSync } from '../../operator/src/kube/informer.js';
 import { postgresController } from '../../operator/src/postgres/index.js';
-import { adminKubeConfig, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, secretData, uniqueName, waitFor } from '../support/cluster.js';
 import { REGISTRY, cleanupNodes, joinAgent, newStateDir, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 import { report } from './stats.js';
 
@@ -79,9 +79,9 @@ async function lattice(namespace: string, name: string): Promise<number> {
     const pod = await core.readNamespacedPod({ namespace, name: `${name}-0` }).catch(() => undefined);
     const secret = await core.readNamespacedSecret({ namespace, name: `${name}-connection` }).catch(() => undefined);
     if (!pod?.status?.podIP || !secret?.data) return undefined;
-    const data = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString();
+    const data = secretData(secret);
     // The pod's IP on the agent's Docker bridge: the Service name resolves only inside a cluster network.
-    return { host: pod.status.podIP, user: data('username'), db: data('dbname'), password: data('password') };
+    return { host: pod.status.podIP, user: data.username!, db: data.dbname!, password: data.password! };
   });
   const elapsed = Date.now() - t0;
   await custom.deleteNamespacedCustomObject({ ...instances, name });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
-import { buildConsole, launchChromium, screenshotDir, signInAndOpen, startBff, type Bff, type PageGlobals } from '../support/console.js';
+import { buildConsole, launchChromium, namespaceEditor, screenshotDir, signInAndOpen, startBff, type Bff, type PageGlobals } from '../support/console.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
@@ -39,31 +39,8 @@ const WEB_TICKER = `mkdir -p /tmp/www && echo 'hello from web' > /tmp/www/index.
 /** Public URLs are https://<name>-<namespace>.lattice.localhost:<port>: Chromium sends *.localhost to loopback. */
 const BASE_DOMAIN = 'lattice.localhost';
 
-const user = (ns: string) => `
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: user, namespace: ${ns} }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: user-edit, namespace: ${ns} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit }
-subjects: [{ kind: ServiceAccount, name: user, namespace: ${ns} }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: lattice, namespace: ${ns} }
-rules:
-  - apiGroups: [lattice.dev]
-    resources: [workloads, postgresinstances, cronworkloads]
-    verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: user-lattice, namespace: ${ns} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: lattice }
-subjects: [{ kind: ServiceAccount, name: user, namespace: ${ns} }]
----
+/** The signed-in user: a namespace editor who may also read the providers. */
+const user = (ns: string) => `${namespaceEditor(ns, 'user')}---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: { name: ${viewerBinding} }

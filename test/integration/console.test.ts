@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
-import { buildConsole, launchChromium, screenshotDir as screenshots, signInAndOpen as signIn, startBff, type Bff, type PageGlobals } from '../support/console.js';
+import { buildConsole, launchChromium, namespaceEditor, screenshotDir as screenshots, signInAndOpen as signIn, startBff, type Bff, type PageGlobals } from '../support/console.js';
 
 const namespace = uniqueName('it-console');
 const otherNamespace = uniqueName('it-console-other');
@@ -19,38 +19,13 @@ let page: Page;
 let deployerToken: string;
 let outsiderToken: string;
 
-const roles = (ns: string) => `
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: deployer, namespace: ${ns} }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: deployer-edit, namespace: ${ns} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit }
-subjects: [{ kind: ServiceAccount, name: deployer, namespace: ${ns} }]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: lattice-workloads, namespace: ${ns} }
-rules:
-  - apiGroups: [lattice.dev]
-    resources: [workloads, postgresinstances, cronworkloads]
-    verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: deployer-lattice, namespace: ${ns} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: lattice-workloads }
-subjects: [{ kind: ServiceAccount, name: deployer, namespace: ${ns} }]
-`;
 
 beforeAll(async () => {
   await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
   await kubectl(['create', 'namespace', namespace]);
   await kubectl(['create', 'namespace', otherNamespace]);
-  await kubectl(['apply', '-f', '-'], { input: roles(namespace) });
+  await kubectl(['apply', '-f', '-'], { input: namespaceEditor(namespace, 'deployer') });
   await kubectl(['create', 'serviceaccount', 'outsider', '-n', otherNamespace]);
   deployerToken = (await kubectl(['create', 'token', 'deployer', '-n', namespace, '--duration=1h'])).trim();
   outsiderToken = (await kubectl(['create', 'token', 'outsider', '-n', otherNamespace, '--duration=1h'])).trim();

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
-import { adminKubeConfig, binDir, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, binDir, kubeconfigPath, kubectl, repoRoot, stateDir, secretData, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { joinedAgent, runAgent, stopAgent, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { condition, workloadReader } from '../support/workloads.js';
@@ -389,15 +389,14 @@ describe('a public PostgresInstance', () => {
       spec: { version: '15', database: 'app', owner: 'app', storage: { size: '1Gi' }, resources: { cpu: '500m', memory: '256Mi' }, expose: 'public' },
     });
     await kubectl(['wait', '--for=condition=Ready', '--timeout=150s', '-n', namespace, 'postgresinstance/db']);
-    const secret = await waitFor(
+    const data = await waitFor(
       'the connection Secret with its public URI',
       async () => {
-        const s = await core.readNamespacedSecret({ name: 'db-connection', namespace });
-        return s.data?.publicUri ? s : undefined;
+        const s = secretData(await core.readNamespacedSecret({ name: 'db-connection', namespace }));
+        return s.publicUri ? s : undefined;
       },
       { timeoutMs: 30_000 },
     );
-    const data = Object.fromEntries(Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
     expect(data.publicHost).toBe('127.0.0.1');
     expect(Number(data.publicPort)).toBeGreaterThanOrEqual(tcpPorts.first);
     expect(Number(data.publicPort)).toBeLessThanOrEqual(tcpPorts.last);

@@ -19,7 +19,7 @@ import { localVolumeName } from '../../operator/src/gateway/local-volumes.js';
 import { EventRecorder } from '../../operator/src/kube/events.js';
 import { waitForCacheSync, type Cache } from '../../operator/src/kube/informer.js';
 import { postgresController } from '../../operator/src/postgres/index.js';
-import { adminKubeConfig, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, secretData, uniqueName, waitFor } from '../support/cluster.js';
 import { cleanupNodes, joinAgent, newStateDir, nodeContainers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
 const kc = adminKubeConfig();
@@ -102,8 +102,7 @@ async function readyInstance(name: string): Promise<StoredInstance> {
 }
 
 async function connectionOf(name: string): Promise<Record<string, string>> {
-  const secret = await core.readNamespacedSecret({ namespace, name: `${name}-connection` });
-  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+  return secretData(await core.readNamespacedSecret({ namespace, name: `${name}-connection` }));
 }
 
 async function podIP(name: string): Promise<string> {

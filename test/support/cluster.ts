@@ -66,3 +66,8 @@ export async function waitFor<T>(
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
+
+/** A Secret's data, decoded: what `kubectl get secret -o jsonpath` would print per key. */
+export function secretData(secret: k8s.V1Secret): Record<string, string> {
+  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]));
+}

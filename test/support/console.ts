@@ -12,6 +12,36 @@ const run = promisify(execFile);
 const consoleDir = path.join(repoRoot, 'console');
 export const screenshotDir = path.join(repoRoot, 'test-results/console');
 
+/**
+ * A ServiceAccount that may edit what one namespace holds, Lattice's kinds included, as a team's
+ * member would: kubectl apply this, then sign in with `kubectl create token ACCOUNT -n NAMESPACE`.
+ */
+export const namespaceEditor = (namespace: string, account: string) => `
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: ${account}, namespace: ${namespace} }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: ${account}-edit, namespace: ${namespace} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit }
+subjects: [{ kind: ServiceAccount, name: ${account}, namespace: ${namespace} }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: lattice-objects, namespace: ${namespace} }
+rules:
+  - apiGroups: [lattice.dev]
+    resources: [workloads, postgresinstances, cronworkloads]
+    verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: ${account}-lattice, namespace: ${namespace} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: lattice-objects }
+subjects: [{ kind: ServiceAccount, name: ${account}, namespace: ${namespace} }]
+`;
+
 /** Typechecks the SPA for the browser and builds its bundle into console/dist. */
 export async function buildConsole(): Promise<void> {
   await run(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: consoleDir });
