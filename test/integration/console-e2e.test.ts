@@ -15,7 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { buildConsole, launchChromium, namespaceEditor, screenshotDir, signInAndOpen, startBff, type Bff, type PageGlobals } from '../support/console.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { BUSYBOX, joinedAgent, removeSuiteLeftovers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
 const run = promisify(execFile);
 const namespace = uniqueName('e2e-console');
@@ -103,13 +103,8 @@ afterAll(async () => {
   bff?.child.kill();
   await operator?.stop('SIGTERM');
   await stopAgent(agent);
-  await kubectl(['delete', 'workloads,postgresinstances,cronworkloads', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
-  await kubectl(['delete', 'pods', '--all', '-n', namespace, '--force', '--grace-period=0']).catch(() => undefined);
-  await kubectl(['delete', 'namespace', namespace, gatewayNamespace, '--wait=false']).catch(() => undefined);
   await kubectl(['delete', 'clusterrolebinding', viewerBinding]).catch(() => undefined);
-  await kubectl(['delete', 'node', agent.name]).catch(() => undefined);
-  await cleanupNodes([agent.name], agent.stateDir ? [agent.stateDir] : []);
-  await removeNamespaceNetworks([namespace]);
+  await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
 }, 120_000);
 
 const screenshot = (name: string) => page.screenshot({ path: path.join(screenshotDir, `e2e-${name}.png`), fullPage: true });
