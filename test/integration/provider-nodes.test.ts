@@ -118,7 +118,9 @@ describe('joining', () => {
       expect(node.status?.allocatable).toMatchObject({ cpu: '1', memory: '1Gi', pods: '10' });
       expect(node.metadata?.labels).toMatchObject({ type: 'virtual-kubelet', 'lattice.dev/provider': 'true' });
       expect(node.spec?.taints).toContainEqual(expect.objectContaining({ key: 'lattice.dev/provider', effect: 'NoSchedule' }));
-      const lease = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: agent.name, namespace: 'kube-node-lease' });
+      // The gateway registers the Node Ready first and creates its Lease just after: wait for it.
+      const leases = kc.makeApiClient(k8s.CoordinationV1Api);
+      const lease = await waitFor(`lease of ${agent.name}`, () => leases.readNamespacedLease({ name: agent.name, namespace: 'kube-node-lease' }));
       expect(lease.spec?.holderIdentity).toBe(agent.name);
     }
   });
