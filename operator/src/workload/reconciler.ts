@@ -7,7 +7,8 @@
 //   3. Delete children it no longer needs (a Deployment once it has volumes, and the reverse; the
 //      Service once it has no ports). Everything else is deleted by the garbage collector.
 //   4. Server-side apply the Deployment or StatefulSet, and the Service.
-//   5. Assess the status from the applied object and the pods, apply it if it changed, and
+//   5. Assess the status from the applied object and the pods (a public URL must answer: checked
+//      again only when the ready pods change, answered-urls.ts), apply it if it changed, and
 //      record an Event for each transition worth telling.
 import { isDeepStrictEqual } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
@@ -23,6 +24,7 @@ import type { Cache } from '../kube/informer.js';
 import { isControlledBy } from '../kube/owners.js';
 import type { PublicEndpoints } from '../gateway/ingress/exposure.js';
 import { checkPublicUrl } from '../gateway/ingress/probe.js';
+import { AnsweredUrls } from './answered-urls.js';
 import { parseQuantity } from '@lattice/crds';
 import type { Builds } from '../build/builds.js';
 import { awaitingFirstImage, withBuild, type BuildState } from '../build/status.js';
@@ -36,6 +38,8 @@ import { assess, invalid, isPodReady, READY, type Assessment, type Observed } fr
 const PUBLIC_URL_RETRY_MS = 2_000;
 
 export class WorkloadReconciler {
+  private readonly answeredUrls = new AnsweredUrls();
+
   constructor(
     private readonly caches: WorkloadCaches,
     private readonly applier: Applier,
@@ -49,7 +53,10 @@ export class WorkloadReconciler {
     const { namespace = '', name } = splitKey(key);
     const stored = this.caches.workloads.get(name, namespace);
     // Deleted, or being deleted: the garbage collector removes the children.
-    if (!stored || stored.metadata?.deletionTimestamp) return;
+    if (!stored || stored.metadata?.deletionTimestamp) {
+      this.answeredUrls.forget(key);
+      return;
+    }
 
     const spec = WorkloadSpec.safeParse(stored.spec);
     if (!spec.success) {
@@ -80,8 +87,12 @@ export class WorkloadReconciler {
     const url = publicUrl(wl, this.publicEndpoints);
     const observed: Observed = { owner, pods, refusal, endpoints: endpoints(wl, this.publicEndpoints, service), url };
     // Ready means reachable: once every replica is, the public URL must answer through the ingress.
-    const allReady = desiredReplicas(wl.spec) > 0 && pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).length >= desiredReplicas(wl.spec);
-    if (url && allReady && this.publicEndpoints) observed.publicCheck = await checkPublicUrl(url, this.publicEndpoints.probeAddress);
+    const readyPods = pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p));
+    const allReady = desiredReplicas(wl.spec) > 0 && readyPods.length >= desiredReplicas(wl.spec);
+    if (url && allReady && this.publicEndpoints && !this.answeredUrls.has(key, url, readyPods)) {
+      observed.publicCheck = await checkPublicUrl(url, this.publicEndpoints.probeAddress);
+      this.answeredUrls.record(key, url, readyPods, observed.publicCheck.answered);
+    }
     const assessment = assess(wl, observed);
     await this.report(stored, build ? withBuild(assessment, build) : assessment, log);
     if (observed.publicCheck?.answered === false) return { requeueAfterMs: PUBLIC_URL_RETRY_MS };
