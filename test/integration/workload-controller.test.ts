@@ -129,6 +129,20 @@ async function gone(read: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/**
+ * Waits for an Event ("Type Reason") about `name`: the controller records it just after it writes
+ * the status that a test waited for, so it may not be there yet when that status is.
+ */
+async function eventRecorded(name: string, typeAndReason: string, kind?: string): Promise<void> {
+  const fieldSelector = `involvedObject.name=${name}${kind ? `,involvedObject.kind=${kind}` : ''}`;
+  await waitFor(`the event ${typeAndReason} about ${name}`, async () => {
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector });
+    const seen = events.items.map((e) => `${e.type} ${e.reason}`);
+    if (seen.includes(typeAndReason)) return true;
+    throw new Error(`events: ${JSON.stringify(seen)}`);
+  }, { timeoutMs: 15_000 });
+}
+
 /** What an agent reports once a replica's container runs and passes its health check. */
 async function reportReady(pod: k8s.V1Pod): Promise<void> {
   const now = new Date().toISOString();
@@ -274,8 +288,7 @@ describe('a Workload with three replicas', () => {
     const wl = await getWorkload(name);
     expect(wl.status).toMatchObject({ phase: 'Running', readyReplicas: 2 });
     expect(condition(wl, 'Ready')).toMatchObject({ reason: 'AllReplicasReady', message: '2 of 2 replicas are ready.' });
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=Workload` });
-    expect(events.items.map((e) => `${e.type} ${e.reason}`)).toContain('Normal AllReplicasReady');
+    await eventRecorded(name, 'Normal AllReplicasReady', 'Workload');
   });
 
   test('suspend stops every replica and keeps the Workload; resuming brings them back', async () => {
@@ -310,8 +323,7 @@ describe('a Workload no provider has room for', () => {
     expect(scheduled.message).toMatch(/\(scheduler: "0\/\d+ nodes are available: .*3 Insufficient cpu.*"\)/);
     expect(condition(wl, 'Ready')).toMatchObject({ status: 'False', reason: 'InsufficientCapacity' });
     expect(wl.status!.phase).toBe('Pending');
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
-    expect(events.items.map((e) => `${e.type} ${e.reason}`)).toContain('Warning InsufficientCapacity');
+    await eventRecorded(name, 'Warning InsufficientCapacity');
   });
 
   test('is placed by itself once a provider with room appears', async () => {
@@ -319,8 +331,7 @@ describe('a Workload no provider has room for', () => {
     const wl = await waitForStatus(name, 'scheduled', (w) => condition(w, 'Scheduled')?.status === 'True');
     expect(wl.status!.nodes).toEqual([bigger.name]);
     expect(condition(wl, 'Scheduled')!.reason).toBe('AllReplicasScheduled');
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
-    expect(events.items.map((e) => `${e.type} ${e.reason}`)).toContain('Normal AllReplicasScheduled');
+    await eventRecorded(name, 'Normal AllReplicasScheduled');
   });
 });
 
@@ -417,7 +428,9 @@ describe('leader election between two operator processes', () => {
   const url = (identity: string, p: string) => `http://127.0.0.1:${operators.get(identity)!.port}${p}`;
   const holder = async () => (await coordination.readNamespacedLease({ name: lease, namespace: ns })).spec?.holderIdentity;
   const reconciles = async (identity: string) => /lattice_reconcile_total\{controller="workload"/.test(await (await fetch(url(identity, '/metrics'))).text());
-  const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  // 'close', not 'exit': only then has everything the process wrote been read.
+  const exited = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => (child.stdout!.closed && child.stderr!.closed ? resolve(child.exitCode) : child.once('close', resolve)));
 
   beforeAll(async () => {
     await kubectl(['create', 'namespace', ns]);
@@ -440,7 +453,8 @@ describe('leader election between two operator processes', () => {
 
     await applyWorkload(ns, 'first', { image: IMAGE, replicas: 0 });
     await waitFor('the first Deployment', () => apps.readNamespacedDeployment({ name: 'first', namespace: ns }));
-    expect(await reconciles(leader)).toBe(true);
+    // The reconcile that created the Deployment is counted when it returns, a moment later.
+    await waitFor(`${leader} to count its reconcile`, () => reconciles(leader), { timeoutMs: 10_000 });
     expect(await reconciles(follower)).toBe(false);
 
     const killedAt = Date.now();
@@ -449,7 +463,7 @@ describe('leader election between two operator processes', () => {
     await waitFor('the second Deployment, from the new leader', () => apps.readNamespacedDeployment({ name: 'second', namespace: ns }), { timeoutMs: 20_000 });
     const tookOver = Date.now() - killedAt;
     expect(await holder()).toBe(follower);
-    expect(await reconciles(follower)).toBe(true);
+    await waitFor(`${follower} to count its reconcile`, () => reconciles(follower), { timeoutMs: 10_000 });
     expect(tookOver).toBeLessThan(15_000);
   });
 
