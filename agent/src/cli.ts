@@ -107,6 +107,7 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     nodeName: identity.nodeName,
     sandboxImage: config.sandboxImage,
     isolationImage: config.isolationImage,
+    gitImage: config.gitImage,
     stateDir: flags.stateDir,
     logger: log.child({ part: 'runtime' }),
     onStatus: (status) => onStatus(tailnet.observe(status)),

@@ -18,7 +18,7 @@ import { contextFiles, projectFacts } from '../../agent/src/runtime/build/projec
 import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { REGISTRY, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
-import { startGitServer } from '../support/git-server.js';
+import { createGitCa, namespaceBridgeAddress, startGitServer, type GitServer } from '../support/git-server.js';
 import { nodeApp } from '../support/build-samples.js';
 import { report } from './stats.js';
 
@@ -58,8 +58,9 @@ async function main(): Promise<void> {
   const id = uniqueName('bench-builds');
   const namespace = id;
   const gatewayNamespace = `${id}-gw`;
-  const git = await startGitServer({ username: 'u', password: 'p' });
-  process.env.GIT_SSL_CAINFO = git.caFile;
+  const ca = await createGitCa();
+  process.env.GIT_SSL_CAINFO = ca.caFile;
+  let git: GitServer | undefined;
   await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
       const node = await core.readNode({ name: agent.name }).catch(() => undefined);
       return !!node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !node.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/'));
     }, { timeoutMs: 60_000 });
+    // Builds fetch from the namespace's network: the server listens where it may reach this machine (see git-server.ts).
+    git = await startGitServer({ username: 'u', password: 'p' }, { host: await namespaceBridgeAddress(namespace, agent.name), ca });
 
     /** Until the Workload says the build of `commit` succeeded; ms since `t0`. */
     const built = async (name: string, commit: string, t0: number) => {
@@ -131,7 +134,8 @@ async function main(): Promise<void> {
     await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
     const images = await docker.listImages({ filters: { reference: [`${REGISTRY}/bench/direct`, `${REGISTRY}/builds/${namespace}/*`] } });
     await Promise.all(images.map((img) => docker.getImage(img.Id).remove({ force: true }).catch(() => undefined)));
-    await git.close();
+    await git?.close();
+    await rm(path.dirname(ca.caFile), { recursive: true, force: true });
   }
 }
 

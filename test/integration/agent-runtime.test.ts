@@ -57,6 +57,7 @@ function newRuntime(): DockerRuntime {
     nodeName,
     sandboxImage: IMAGE,
     isolationImage: '127.0.0.1:5001/lattice/iptables:1',
+    gitImage: '127.0.0.1:5001/lattice/git:2',
     stateDir,
     logger: pino({ level: 'warn' }),
     onStatus: reports.onStatus,

@@ -1,8 +1,8 @@
-// Builds from Git, end to end, as a user lives them: Git repositories served over HTTPS on
-// loopback (git http-backend), the real operator (the Workload controller makes each build a
+// Builds from Git, end to end, as a user lives them: Git repositories served over HTTPS on the
+// namespace bridge's address (git http-backend; see git-server.ts for why there), the real operator (the Workload controller makes each build a
 // Job), one real provider agent that runs the build with the real Docker engine and pushes to
 // the local registry, then the replicas run the built image by digest and answer HTTP.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +11,7 @@ import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueNam
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
-import { startGitServer, type GitServer } from '../support/git-server.js';
+import { createGitCa, namespaceBridgeAddress, startGitServer, type GitCa, type GitServer } from '../support/git-server.js';
 import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
 
 const kc = adminKubeConfig();
@@ -28,6 +28,7 @@ const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs
 const agent: AgentProcess = { name: `${run}-p`, stateDir: '', output: [] };
 let operator: OperatorProcess;
 let git: GitServer;
+let ca: GitCa;
 
 async function applyWorkload(name: string, source: Record<string, unknown>, build: Record<string, unknown>, port: number): Promise<void> {
   const manifest = {
@@ -90,9 +91,9 @@ beforeAll(async () => {
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
-  git = await startGitServer(CREDENTIALS);
   // The agent (a child process) trusts the Git server's CA, as a provider trusts a company CA.
-  process.env.GIT_SSL_CAINFO = git.caFile;
+  ca = await createGitCa();
+  process.env.GIT_SSL_CAINFO = ca.caFile;
 
   const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
   operator = OperatorProcess.start({
@@ -117,6 +118,9 @@ beforeAll(async () => {
     },
     { timeoutMs: 60_000 },
   );
+  // Builds fetch from a container on the namespace's network: the server listens where only that
+  // network may reach this machine (see git-server.ts).
+  git = await startGitServer(CREDENTIALS, { host: await namespaceBridgeAddress(namespace, agent.name), ca });
 }, 180_000);
 
 afterAll(async () => {
@@ -125,6 +129,7 @@ afterAll(async () => {
   await stopAgent(agent).catch(() => undefined);
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
   await git?.close();
+  if (ca) await rm(path.dirname(ca.caFile), { recursive: true, force: true });
   delete process.env.GIT_SSL_CAINFO;
 }, 120_000);
 
@@ -221,6 +226,22 @@ describe('a Workload built from Git', () => {
     expect(log).not.toContain(CREDENTIALS.password);
     expect(agent.output.join('')).not.toContain(CREDENTIALS.password);
   }, 300_000);
+
+  test("a build cannot fetch from the provider's own services: the host's Git server listening on every address is refused", async () => {
+    // As a provider's own service listens: on every address of the machine, so also on the
+    // namespace bridge's address the build dials. Only a socket bound to that very address is let through.
+    const own = await startGitServer(CREDENTIALS, { host: new URL(git.url).hostname, listen: '0.0.0.0', ca });
+    try {
+      await own.commit('host-app', staticSite(`the provider's own ${run}`));
+      await applyWorkload('hostgit', { url: `${own.url}/host-app.git` }, { strategy: 'static' }, 8080);
+      await waitForStatus('hostgit', 'build failed', (wl) => condition(wl, 'Built')?.reason === 'BuildFailed');
+      const message = condition(await getWorkload('hostgit'), 'Built')!.message;
+      expect(message).toMatch(/Failed to connect|Connection refused/);
+      expect(message).toContain("reachable from the provider's pod network");
+    } finally {
+      await own.close();
+    }
+  }, 180_000);
 
   test('an agent restarted in the middle of a build builds again from the start, and the Workload runs', async () => {
     // A build step that takes a while, so the agent can be stopped during it.

@@ -1,7 +1,15 @@
-// Git repositories served over HTTPS on loopback, as a Git host serves them: `git http-backend`
-// (smart HTTP) behind a small node https server with a certificate from a CA of its own (agents
-// trust it through GIT_SSL_CAINFO, as a provider trusts a company CA). Repositories under
-// private/ ask for HTTP basic auth.
+// Git repositories served over HTTPS, as a Git host serves them: `git http-backend` (smart HTTP)
+// behind a small node https server with a certificate from a CA of its own (agents trust it
+// through GIT_SSL_CAINFO, as a provider trusts a company CA). Repositories under private/ ask for
+// HTTP basic auth.
+//
+// Where it listens: an agent fetches a build's source from a container on the namespace's network,
+// which the isolation rules (agent/src/runtime/isolation.ts) keep off this machine: loopback, the
+// LAN and every address of the host are refused. The one exception is a socket bound to that very
+// namespace bridge's own address (the agent's Service listeners use it), reachable from that
+// bridge only. So a suite serves its repositories on its namespace bridge's address
+// (namespaceBridgeAddress), for its own namespace, and no rule is loosened for it: in production a
+// build reaches only what a pod of its namespace reaches.
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
@@ -9,12 +17,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createCertificateAuthority, issueServingCertificate } from '../../operator/src/gateway/pki.js';
+import Docker from 'dockerode';
+import * as k8s from '@kubernetes/client-node';
+import { adminKubeConfig, waitFor } from './cluster.js';
+import { BUSYBOX } from './providers.js';
+import { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from '../../operator/src/gateway/pki.js';
 
 const run = promisify(execFile);
 
 export interface GitServer {
-  /** https://127.0.0.1:<port> */
+  /** https://<host>:<port> */
   url: string;
   /** The CA certificate file a client must trust. */
   caFile: string;
@@ -27,15 +39,60 @@ const GIT_ENV = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 't@example.net', GI
 
 const git = (cwd: string, ...args: string[]) => run('git', args, { cwd, env: { ...process.env, ...GIT_ENV } }).then((r) => r.stdout.trim());
 
-export async function startGitServer(credentials: { username: string; password: string }): Promise<GitServer> {
+/**
+ * The address of `namespace`'s Docker bridge on the provider `node`, where a build's fetch can reach
+ * a server of this host. The bridge exists while a pod of the namespace runs there, so a pod that
+ * only sleeps is placed first, and kept (until the namespace goes) so the address stays.
+ */
+export async function namespaceBridgeAddress(namespace: string, node: string): Promise<string> {
+  const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: 'keep-network' },
+      spec: { nodeName: node, containers: [{ name: 'sleep', image: BUSYBOX, command: ['sleep', '86400'] }], terminationGracePeriodSeconds: 0 },
+    },
+  });
+  await waitFor('the namespace network, made for a pod', async () => (await core.readNamespacedPod({ namespace, name: 'keep-network' })).status?.phase === 'Running', {
+    timeoutMs: 60_000,
+  });
+  const networks = await new Docker().listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
+  const gateway = networks[0]?.IPAM?.Config?.[0]?.Gateway;
+  if (!gateway) throw new Error(`the network of namespace ${namespace} has no gateway address`);
+  return gateway;
+}
+
+/** The Git server's CA, made before the server (agents must trust it from their start). */
+export interface GitCa {
+  authority: CertificateAuthority;
+  /** The CA certificate file a client must trust. */
+  caFile: string;
+}
+
+export async function createGitCa(): Promise<GitCa> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lattice-git-ca-'));
+  const authority = await createCertificateAuthority('lattice test git CA');
+  const caFile = path.join(dir, 'ca.pem');
+  await writeFile(caFile, authority.certificatePem);
+  return { authority, caFile };
+}
+
+/**
+ * A Git server for clients that dial `host` (an address of this machine), with a certificate of
+ * `ca`; it listens on `listen` (default: `host` only; 0.0.0.0 as most services of a machine do).
+ */
+export async function startGitServer(
+  credentials: { username: string; password: string },
+  options: { host?: string; listen?: string; ca?: GitCa } = {},
+): Promise<GitServer> {
+  const host = options.host ?? '127.0.0.1';
   const root = await mkdtemp(path.join(tmpdir(), 'lattice-git-'));
   const repos = path.join(root, 'repos');
   const work = path.join(root, 'work');
   await mkdir(repos);
-  const ca = await createCertificateAuthority('lattice test git CA');
-  const serving = await issueServingCertificate(ca, ['127.0.0.1']);
-  const caFile = path.join(root, 'ca.pem');
-  await writeFile(caFile, ca.certificatePem);
+  const own = options.ca ? undefined : await createGitCa();
+  const { authority: ca, caFile } = options.ca ?? own!;
+  const serving = await issueServingCertificate(ca, [host]);
 
   const expected = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
   const server: Server = createServer({ cert: serving.certificatePem, key: serving.privateKeyPem }, (req, res) => {
@@ -84,11 +141,11 @@ export async function startGitServer(credentials: { username: string; password: 
     });
     cgi.on('close', () => res.end());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, options.listen ?? host, resolve));
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: `https://${host}:${port}`,
     caFile,
     async commit(name, files, message = 'change') {
       const dir = path.join(work, name);
@@ -110,6 +167,7 @@ export async function startGitServer(credentials: { username: string; password: 
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(root, { recursive: true, force: true });
+      if (own) await rm(path.dirname(own.caFile), { recursive: true, force: true });
     },
   };
 }

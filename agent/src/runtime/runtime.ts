@@ -27,6 +27,8 @@ export interface DockerRuntimeOptions {
   sandboxImage: string;
   /** The image with iptables that isolates pods from this machine's network (see isolation.ts). */
   isolationImage: string;
+  /** The image with git that fetches a build's source in a confined container (see build/git.ts). */
+  gitImage: string;
   /** Where the agent writes pods' files volumes; must be on the Docker host (it is bind-mounted). */
   stateDir: string;
   logger: Logger;
@@ -57,7 +59,7 @@ export class DockerRuntime {
     this.networks = new NamespaceNetworks(options.docker, options.logger, new HostIsolation(options.docker, options.isolationImage, options.logger));
     // A build pod's log printer needs only a shell: the sandbox image has one.
     const podDir = (uid: string) => podStateDir(options.stateDir, uid);
-    this.builds = new Builds({ docker: options.docker, printerImage: options.sandboxImage, podDir, logger: options.logger });
+    this.builds = new Builds({ docker: options.docker, printerImage: options.sandboxImage, gitImage: options.gitImage, podDir, logger: options.logger });
     this.deaths = new ContainerDeathWatch(options.docker, options.nodeName, options.logger, ({ containerId, labels }) => {
       const uid = labels[LABEL.podUid];
       if (uid) this.workers.get(uid)?.containerDied(containerId);

@@ -44,6 +44,8 @@ export interface BuildsOptions {
   docker: Docker;
   /** The image the build pod's container runs to print the log: anything with a POSIX sh. */
   printerImage: string;
+  /** The image the source is fetched with, in a confined container (see git.ts). */
+  gitImage: string;
   /** The pod's directory under the agent's state directory (removed with the pod). */
   podDir: (uid: string) => string;
   logger: Logger;
@@ -159,6 +161,7 @@ export class Builds {
     const buildLog = new BuildLog(logFile, secretsOf(source.credentials));
     if (again) buildLog.line('the agent restarted during the build: building again from the start');
     const workDir = path.join(this.options.podDir(uid), 'source');
+    const network = namespaceNetworkName(source.namespace);
     let commit: string | undefined;
     let result: BuildResult;
     try {
@@ -167,9 +170,25 @@ export class Builds {
       await rm(workDir, { recursive: true, force: true });
       await mkdir(workDir, { recursive: true });
       buildLog.line(`cloning ${request.url} at ${request.ref}`);
-      commit = await checkout(request.url, request.ref, workDir, source.credentials, buildLog, signal);
+      commit = await checkout(
+        request.url,
+        request.ref,
+        {
+          docker: this.options.docker,
+          image: this.options.gitImage,
+          network,
+          name: `lattice-build-fetch-${uid}`,
+          dir: workDir,
+          privateDir: path.join(this.options.podDir(uid), 'git'),
+          credentials: source.credentials,
+          resources: source.resources,
+          labels: { 'lattice.dev/build-pod': source.pod },
+        },
+        buildLog,
+        signal,
+      );
       buildLog.line(`commit ${commit}`);
-      const image = await this.buildAndPush(request, source, await contextIn(workDir, request.contextDir), commit, buildLog, signal);
+      const image = await this.buildAndPush(request, source, network, await contextIn(workDir, request.contextDir), commit, buildLog, signal);
       result = { commit, image, durationSeconds: seconds(started) };
       buildLog.line(`image built ${image} in ${result.durationSeconds}s`);
     } catch (err) {
@@ -189,6 +208,7 @@ export class Builds {
   private async buildAndPush(
     request: BuildRequest,
     source: BuildSource,
+    network: string,
     context: string,
     commit: string,
     log: BuildLog,
@@ -212,9 +232,9 @@ export class Builds {
         files: await contextFiles(context),
         dockerfile: dockerfile.path,
         tag,
-        // RUN steps join the namespace's network (the build pod's sandbox made it): the isolation
-        // rules of the namespace's pods apply to them too.
-        network: namespaceNetworkName(source.namespace),
+        // RUN steps join the namespace's network (the build pod's sandbox made it), as the fetch
+        // did: the isolation rules of the namespace's pods apply to them too.
+        network,
         labels: { 'lattice.dev/build-pod': source.pod, 'org.opencontainers.image.revision': commit, 'org.opencontainers.image.source': request.url },
         resources: source.resources,
       },

@@ -1,16 +1,27 @@
 // The checkout: the ref fetched (one commit deep) and resolved to its commit SHA.
 //
-// git runs on the provider's host, not in a container, because a repository on the provider's
-// own network (a loopback server in the tests, a company Git server behind the provider's VPN)
-// must be reachable, as for a developer's `git clone`; the provider's CA settings
-// (GIT_SSL_CAINFO) and proxy apply. It runs with an empty HOME and no system config, so no
-// credential helper or identity of the provider's can ever be offered to a user's URL.
-// Credentials go through the environment (an http.extraHeader, or an ssh key in a private
-// temporary file), never on a command line or in the URL, and the log masks them.
-import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// The URL is the consumer's, so git never runs on the provider's host: there it could reach the
+// host's loopback services and the provider's LAN, with the agent's privileges. It runs in a
+// short-lived container of the git image, confined like a consumer's container and more: an
+// unprivileged user, no capabilities, no-new-privileges, a read-only root (a small /tmp as HOME),
+// the build pod's CPU and memory limits, and the namespace's network, whose isolation rules
+// (../isolation.ts) keep it off the host and private ranges as they keep the namespace's pods.
+// A repository reachable only on the provider's own network is therefore out of reach, by design.
+//
+// The checkout is written into a host folder bind-mounted read-write (the only writable mount),
+// which the agent then reads as the build context. The credentials reach only that container, as
+// files of a private folder mounted read-only: a global git config with the http.extraHeader, or
+// an ssh key (never an argument or a variable, which `docker inspect` shows); the log masks them.
+// The provider's GIT_SSL_CAINFO (a company CA) is copied there too, so a private CA still works.
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type Docker from 'dockerode';
+import type { Container } from '@lattice/protocol';
+import { dockerStatusCode, ignoreGone } from '../docker-errors.js';
+import { ImagePullError, imagePresent, pullImage } from '../images.js';
+import { resourceLimits } from '../resources.js';
+import { confinement } from '../security.js';
+import { stdioChunks } from '../stdio.js';
 import type { BuildLog } from './build-log.js';
 
 /** The Secret of spec.source.credentialsSecretRef, as files: username/password or ssh-privatekey. */
@@ -23,9 +34,6 @@ export interface GitCredentials {
 /** The clone failed; the message says why in a user's terms. */
 export class GitError extends Error {}
 
-/** What can be given to git of the agent's own environment: CA, proxies, locale. */
-const PASSED_ENV = ['PATH', 'LANG', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
-
 /** The secrets a log must never show. */
 export function secretsOf(credentials: GitCredentials | undefined): string[] {
   if (!credentials) return [];
@@ -34,74 +42,146 @@ export function secretsOf(credentials: GitCredentials | undefined): string[] {
   return [password, basic, sshPrivateKey].filter((s): s is string => !!s);
 }
 
-async function gitEnv(home: string, credentials: GitCredentials | undefined): Promise<NodeJS.ProcessEnv> {
-  const env: NodeJS.ProcessEnv = Object.fromEntries(PASSED_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
-  Object.assign(env, { HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: '' });
-  const config: [string, string][] = [['advice.detachedHead', 'false']];
+/** Where the container sees its private files, and its checkout. */
+const PRIVATE = '/run/lattice-git';
+const SOURCE = '/src';
+const HOME = '/tmp';
+
+/**
+ * The container's user: the agent's own when it is not root (so the agent can read and remove
+ * what git wrote), else nobody. Never root.
+ */
+export function fetchUser(uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0): { uid: number; gid: number } {
+  return uid === 0 ? { uid: 65534, gid: 65534 } : { uid, gid };
+}
+
+/** The private files: a git config, perhaps an ssh key and a CA, and a passwd line ssh insists on. */
+export function privateFiles(credentials: GitCredentials | undefined, user: { uid: number; gid: number }, ca: string | undefined): Record<string, string> {
+  const files: Record<string, string> = { passwd: `lattice:x:${user.uid}:${user.gid}:lattice:${HOME}:/usr/sbin/nologin\n` };
+  const config = ['[advice]', '\tdetachedHead = false'];
   if (credentials?.password) {
     const basic = Buffer.from(`${credentials.username ?? 'git'}:${credentials.password}`).toString('base64');
-    config.push(['http.extraHeader', `Authorization: Basic ${basic}`]);
+    config.push('[http]', `\textraHeader = Authorization: Basic ${basic}`);
   }
-  config.forEach(([key, value], i) => Object.assign(env, { [`GIT_CONFIG_KEY_${i}`]: key, [`GIT_CONFIG_VALUE_${i}`]: value }));
-  env.GIT_CONFIG_COUNT = String(config.length);
-  const knownHosts = path.join(home, 'known_hosts');
-  const ssh = ['ssh', '-o BatchMode=yes', '-o StrictHostKeyChecking=accept-new', `-o UserKnownHostsFile=${knownHosts}`];
-  if (credentials?.sshPrivateKey) {
-    const key = path.join(home, 'id');
-    await writeFile(key, credentials.sshPrivateKey.endsWith('\n') ? credentials.sshPrivateKey : `${credentials.sshPrivateKey}\n`, { mode: 0o600 });
-    await chmod(key, 0o600);
-    ssh.push(`-i ${key}`, '-o IdentitiesOnly=yes');
-  }
-  env.GIT_SSH_COMMAND = ssh.join(' ');
+  files.gitconfig = `${config.join('\n')}\n`;
+  if (credentials?.sshPrivateKey) files.id = credentials.sshPrivateKey.endsWith('\n') ? credentials.sshPrivateKey : `${credentials.sshPrivateKey}\n`;
+  if (ca) files['ca.pem'] = ca;
+  return files;
+}
+
+/** The container's environment: paths only, no secret. */
+export function fetchEnv(files: Record<string, string>): string[] {
+  const ssh = ['ssh', '-o BatchMode=yes', '-o StrictHostKeyChecking=accept-new', `-o UserKnownHostsFile=${HOME}/known_hosts`];
+  if (files.id) ssh.push(`-i ${PRIVATE}/id`, '-o IdentitiesOnly=yes');
+  const env = [`HOME=${HOME}`, 'GIT_CONFIG_NOSYSTEM=1', `GIT_CONFIG_GLOBAL=${PRIVATE}/gitconfig`, 'GIT_TERMINAL_PROMPT=0', `GIT_SSH_COMMAND=${ssh.join(' ')}`];
+  if (files['ca.pem']) env.push(`GIT_SSL_CAINFO=${PRIVATE}/ca.pem`);
   return env;
 }
 
-function run(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; log: BuildLog; signal: AbortSignal }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: options.env, signal: options.signal, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      options.log.write(d.toString());
-    });
-    child.on('error', (err) => reject(err.name === 'AbortError' ? err : new GitError(`git could not be run on the provider: ${err.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve(stdout.trim()) : reject(new GitError(explain(stderr, code)))));
-  });
-}
+/** Run by sh with the URL and the ref as $1 and $2 (never spliced into the script); prints the SHA. */
+const SCRIPT = `set -e; cd ${SOURCE}; git init -q .; git fetch --depth 1 --no-tags -- "$1" "$2"; git checkout -q FETCH_HEAD; git rev-parse HEAD`;
 
 /** git's last words, and what to do about the usual failures. */
-function explain(stderr: string, code: number | null): string {
+function explain(stderr: string, code: number): string {
   const last = stderr.trim().split('\n').filter(Boolean).pop() ?? `git exited with status ${code}`;
   if (/could not read Username|Authentication failed|terminal prompts disabled|403|401/i.test(stderr)) {
     return `${last}: the repository needs credentials; name a Secret with them in spec.source.credentialsSecretRef (or check the ones it names)`;
   }
   if (/couldn't find remote ref|not our ref/i.test(stderr)) return `${last}: check spec.source.ref`;
+  if (/Could not resolve host|Connection refused|Connection timed out|No route to host|Failed to connect/i.test(stderr)) {
+    return `${last}: the repository must be reachable from the provider's pod network (the provider's own machine and private networks are not)`;
+  }
   return last;
 }
 
+export interface CheckoutOptions {
+  docker: Docker;
+  /** The image with git and ssh (hack/images git:2). */
+  image: string;
+  /** The namespace's Docker network. */
+  network: string;
+  /** The container's name: one per build, so a leftover of an earlier agent is replaced. */
+  name: string;
+  /** An empty host folder the checkout is written into. */
+  dir: string;
+  /** A host folder for the private files (created, and removed after). */
+  privateDir: string;
+  credentials: GitCredentials | undefined;
+  /** The build pod's resources. */
+  resources: Container['resources'];
+  labels: Record<string, string>;
+}
+
 /**
- * Checks out `ref` of `url` into `dir` (created empty) and returns the commit SHA. Progress and
- * errors go to the log.
+ * Checks out `ref` of `url` into options.dir and returns the commit SHA. Progress and errors go
+ * to the log.
  */
-export async function checkout(
-  url: string,
-  ref: string,
-  dir: string,
-  credentials: GitCredentials | undefined,
-  log: BuildLog,
-  signal: AbortSignal,
-): Promise<string> {
-  const home = await mkdtemp(path.join(tmpdir(), 'lattice-git-'));
+export async function checkout(url: string, ref: string, options: CheckoutOptions, log: BuildLog, signal: AbortSignal): Promise<string> {
+  const { docker, image, privateDir, dir } = options;
+  const user = fetchUser();
+  const ca = process.env.GIT_SSL_CAINFO ? await readFile(process.env.GIT_SSL_CAINFO, 'utf8') : undefined;
+  const files = privateFiles(options.credentials, user, ca);
+  await rm(privateDir, { recursive: true, force: true });
+  await mkdir(privateDir, { mode: 0o700 });
+  for (const [name, content] of Object.entries(files)) await writeFile(path.join(privateDir, name), content, { mode: 0o600 });
+  if (user.uid !== process.getuid?.()) {
+    for (const target of [privateDir, dir, ...Object.keys(files).map((f) => path.join(privateDir, f))]) await chown(target, user.uid, user.gid);
+  }
+  await chmod(dir, 0o700);
   try {
-    const env = await gitEnv(home, credentials);
-    const opts = { env, log, signal };
-    await run(['init', '-q', dir], { ...opts, cwd: home });
-    await run(['fetch', '--depth', '1', '--no-tags', url, ref], { ...opts, cwd: dir });
-    await run(['checkout', '-q', 'FETCH_HEAD'], { ...opts, cwd: dir });
-    return await run(['rev-parse', 'HEAD'], { ...opts, cwd: dir });
+    if (!(await imagePresent(docker, image))) await pullImage(docker, image, undefined, signal);
+    await ignoreGone(docker.getContainer(options.name).remove({ force: true }));
+    const container = await docker.createContainer({
+      name: options.name,
+      Image: image,
+      User: `${user.uid}:${user.gid}`,
+      Entrypoint: ['sh', '-c', SCRIPT, 'fetch'],
+      Cmd: [url, ref],
+      Env: fetchEnv(files),
+      WorkingDir: SOURCE,
+      Labels: { ...options.labels, 'lattice.dev/role': 'build-fetch' },
+      HostConfig: {
+        ...confinement([]),
+        ...resourceLimits(options.resources),
+        NetworkMode: options.network,
+        ReadonlyRootfs: true,
+        Tmpfs: { [HOME]: 'rw,nosuid,nodev,size=64m' },
+        Binds: [`${dir}:${SOURCE}:rw`, `${privateDir}:${PRIVATE}:ro`, `${path.join(privateDir, 'passwd')}:/etc/passwd:ro`],
+      },
+    });
+    // The attach stream ends when the container goes, which ends the read below.
+    const stop = () => void ignoreGone(container.remove({ force: true })).catch(() => undefined);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+      await container.start();
+      let stdout = '';
+      let stderr = '';
+      for await (const chunk of stdioChunks(stream as AsyncIterable<Buffer>, false)) {
+        const text = chunk.data.toString('utf8');
+        if (chunk.channel === 1) stdout += text;
+        else {
+          stderr += text;
+          log.write(text);
+        }
+      }
+      signal.throwIfAborted();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) throw new GitError(explain(stderr, StatusCode));
+      const sha = stdout.trim().split('\n').pop() ?? '';
+      if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new GitError(`git reported no commit for ${ref}`);
+      return sha;
+    } finally {
+      signal.removeEventListener('abort', stop);
+      // 409: the removal that a cancellation started is under way.
+      await ignoreGone(container.remove({ force: true })).catch((err: unknown) => {
+        if (dockerStatusCode(err) !== 409) throw err;
+      });
+    }
+  } catch (err) {
+    if (err instanceof ImagePullError) throw new GitError(`the git image ${image} could not be pulled on the provider: ${err.message}`);
+    throw err;
   } finally {
-    await rm(home, { recursive: true, force: true });
+    await rm(privateDir, { recursive: true, force: true });
   }
 }
