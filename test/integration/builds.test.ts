@@ -227,6 +227,31 @@ describe('a Workload built from Git', () => {
     expect(agent.output.join('')).not.toContain(CREDENTIALS.password);
   }, 300_000);
 
+  test('a credentials Secret that is missing, or lacks its key, fails the build at once naming it; the build starts by itself once it is right', async () => {
+    await git.commit('private/later', staticSite(`hello once the Secret is there ${run}`));
+    await applyWorkload('later', { url: `${git.url}/private/later.git`, credentialsSecretRef: { name: 'later-token' } }, { strategy: 'static' }, 8080);
+    // At once, not at the build's time limit: the Secret is checked before the build is made.
+    const built = (wl: StoredWorkload) => condition(wl, 'Built');
+    await waitFor('the missing Secret reported', async () => built(await getWorkload('later'))?.reason === 'CredentialsMissing', { timeoutMs: 20_000, intervalMs: 200 });
+    let wl = await getWorkload('later');
+    expect(wl.status?.phase).toBe('Failed');
+    expect(built(wl)).toMatchObject({ status: 'False', message: expect.stringContaining('Secret later-token (spec.source.credentialsSecretRef) does not exist') });
+    expect(await buildJobs('later')).toEqual([]);
+
+    // There, without the token the https URL needs: the key is named.
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'later-token' }, stringData: { username: CREDENTIALS.username } } });
+    await waitFor('the missing key reported', async () => !!built(await getWorkload('later'))?.message.includes('has no key "password"'), { timeoutMs: 20_000, intervalMs: 200 });
+    expect(await buildJobs('later')).toEqual([]);
+
+    // Completed: nothing else to do, the build starts and the Workload runs.
+    await core.replaceNamespacedSecret({ namespace, name: 'later-token', body: { metadata: { name: 'later-token' }, stringData: CREDENTIALS } });
+    await phasesUntil('later', 'Running', running);
+    expect(await answer('later', 8080)).toContain(`hello once the Secret is there ${run}`);
+    wl = await getWorkload('later');
+    expect(built(wl)).toMatchObject({ status: 'True', reason: 'BuildSucceeded' });
+    expect((await buildJobs('later')).length).toBe(1);
+  }, 240_000);
+
   test("a build cannot fetch from the provider's own services: the host's Git server listening on every address is refused", async () => {
     // As a provider's own service listens: on every address of the machine, so also on the
     // namespace bridge's address the build dials. Only a socket bound to that very address is let through.

@@ -2,8 +2,9 @@ import type * as k8s from '@kubernetes/client-node';
 import { WorkloadSpec, type Workload } from '@lattice/crds';
 import { BUILDER_IMAGE, buildRequestFromEnv } from '@lattice/protocol';
 import { expiredBuilds } from './builds.js';
+import { credentialsProblem, secretWorkloads } from './credentials.js';
 import { BUILD_OF_LABEL, REBUILD_ANNOTATION, buildHash, buildJob, type BuildOptions } from './job.js';
-import { awaitingFirstImage, buildState, withBuild } from './status.js';
+import { awaitingFirstImage, blockedBuild, buildState, withBuild } from './status.js';
 
 const options: BuildOptions = { buildRegistry: '127.0.0.1:5001', buildTimeoutSeconds: 600, buildCpu: '1', buildMemory: '1Gi', providerLossTimeoutSeconds: 60 };
 
@@ -153,4 +154,33 @@ test('the newest builds are kept, the current one always', () => {
   const jobs = [at('a', 1), at('b', 2), at('c', 3), at('d', 4), at('e', 5)];
   expect(expiredBuilds(jobs, 'e').map((j) => j.metadata!.name)).toEqual(['b', 'a']);
   expect(expiredBuilds(jobs, 'a').map((j) => j.metadata!.name)).toEqual(['c', 'b']);
+});
+
+describe('the credentials Secret, checked before the build starts', () => {
+  const named = (url: string) => workload({ source: { url, credentialsSecretRef: { name: 'git' } } });
+  const secret = (data: Record<string, string>): k8s.V1Secret => ({ metadata: { name: 'git', namespace: 'shop' }, data });
+
+  test('missing: the Secret is named; present with the key the URL needs: no problem', () => {
+    expect(credentialsProblem(named('https://git.example/web.git'), undefined)).toMatch(/^Secret git \(spec.source.credentialsSecretRef\) does not exist in namespace shop/);
+    expect(credentialsProblem(named('https://git.example/web.git'), secret({ username: 'dXNlcg==', password: 'dG9r' }))).toBeUndefined();
+    expect(credentialsProblem(workload(), undefined)).toBeUndefined();
+  });
+
+  test('without the key its URL needs: password for https, ssh-privatekey for ssh', () => {
+    expect(credentialsProblem(named('https://git.example/web.git'), secret({ username: 'dXNlcg==' }))).toContain('has no key "password"');
+    expect(credentialsProblem(named('git@git.example:web.git'), secret({ password: 'dG9r' }))).toContain('has no key "ssh-privatekey"');
+    expect(credentialsProblem(named('ssh://git@git.example/web.git'), secret({ 'ssh-privatekey': 'a2V5' }))).toBeUndefined();
+  });
+
+  test('fails the build at once, and nothing runs before a first image', () => {
+    const state = awaitingFirstImage(blockedBuild('Secret git does not exist'));
+    expect(state.status.phase).toBe('Failed');
+    expect(state.conditions.map((c) => `${c.type} ${c.status} ${c.reason}`)).toEqual(['Ready False CredentialsMissing', 'Built False CredentialsMissing']);
+    expect(state.conditions[1]!.message).toBe('The build cannot start: Secret git does not exist.');
+  });
+
+  test('a Secret wakes the Workloads that name it', () => {
+    const stored = [named('https://a/b.git'), workload()].map((wl, i) => ({ metadata: { name: `w${i}`, namespace: 'shop' }, spec: wl.spec }));
+    expect(secretWorkloads(secret({}), stored)).toEqual(['shop/w0']);
+  });
 });

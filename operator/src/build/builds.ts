@@ -1,16 +1,17 @@
 // The builds of a Workload built from source: the Job of the current inputs is created when
-// missing, the last few older ones are kept (their pods hold the logs), and the state of the
-// current one says which image the replicas run. The Workload reconciler calls it before it
-// applies the Deployment.
-import type * as k8s from '@kubernetes/client-node';
+// missing (once its credentials Secret is there, see credentials.ts), the last few older ones are
+// kept (their pods hold the logs), and the state of the current one says which image the replicas
+// run. The Workload reconciler calls it before it applies the Deployment.
+import * as k8s from '@kubernetes/client-node';
 import type { Workload } from '@lattice/crds';
 import type { Logger } from 'pino';
 import type { Applier } from '../kube/apply.js';
-import type { Cache } from '../kube/informer.js';
+import { informer, type Cache } from '../kube/informer.js';
 import { labelledInformer, type Scope } from '../kube/scoped-informers.js';
 import { isControlledBy } from '../kube/owners.js';
+import { credentialsProblem } from './credentials.js';
 import { BUILD_OF_LABEL, buildJob, type BuildOptions } from './job.js';
-import { buildState, type BuildState } from './status.js';
+import { blockedBuild, buildState, type BuildState } from './status.js';
 
 /** Build Jobs kept per Workload, the current one included. */
 export const KEPT_BUILDS = 3;
@@ -18,14 +19,24 @@ export const KEPT_BUILDS = 3;
 export class BuildCaches {
   readonly jobs: Cache<k8s.V1Job>;
   readonly pods: Cache<k8s.V1Pod>;
+  /** The users' Secrets in scope (unlabelled): a build's credentials Secret may appear at any time. */
+  readonly secrets: Cache<k8s.V1Secret>;
 
   constructor(scope: Scope) {
     this.jobs = labelledInformer(scope, 'jobs', BUILD_OF_LABEL);
     this.pods = labelledInformer(scope, 'pods', BUILD_OF_LABEL);
+    const core = scope.kc.makeApiClient(k8s.CoreV1Api);
+    const { namespace } = scope;
+    this.secrets = informer(
+      scope.kc,
+      namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
+      () => (namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()),
+      scope.log,
+    );
   }
 
   get all(): Cache<k8s.KubernetesObject>[] {
-    return [this.jobs, this.pods];
+    return [this.jobs, this.pods, this.secrets];
   }
 }
 
@@ -50,6 +61,9 @@ export class Builds {
     const jobName = desired.metadata!.name!;
     let job = this.caches.jobs.get(jobName, namespace);
     if (!job) {
+      const secret = wl.spec.source?.credentialsSecretRef?.name;
+      const problem = credentialsProblem(wl, secret ? this.caches.secrets.get(secret, namespace) : undefined);
+      if (problem) return blockedBuild(problem);
       job = await this.applier.apply(desired);
       log.info({ job: jobName }, 'build started');
     }

@@ -15,7 +15,7 @@ export interface BuildState {
   /** The image built, by digest (Succeeded only). */
   image?: string;
   condition: Verdict;
-  status: BuildStatus & { job: string };
+  status: BuildStatus;
 }
 
 function finished(job: k8s.V1Job, type: 'Complete' | 'Failed'): k8s.V1JobCondition | undefined {
@@ -84,6 +84,12 @@ export function buildState(job: k8s.V1Job, pod: k8s.V1Pod | undefined, previous:
   return { phase: 'Building', status: { ...base, message }, condition: { type: BUILT, status: 'False', reason: 'Building', message } };
 }
 
+/** The build of the current inputs cannot start (its Job is not made): `problem` says why. */
+export function blockedBuild(problem: string): BuildState {
+  const message = `The build cannot start: ${problem}.`;
+  return { phase: 'Failed', status: { message }, condition: { type: BUILT, status: 'False', reason: 'CredentialsMissing', message, warning: true } };
+}
+
 /** The status of a Workload whose first build has not produced an image yet. */
 export function awaitingFirstImage(build: BuildState): Assessment {
   const failed = build.phase === 'Failed';
@@ -93,7 +99,7 @@ export function awaitingFirstImage(build: BuildState): Assessment {
       {
         type: READY,
         status: 'False',
-        reason: failed ? 'BuildFailed' : 'Building',
+        reason: failed ? build.condition.reason : 'Building',
         message: failed ? `Nothing runs: ${build.condition.message}` : `Nothing runs until the first build is done. ${build.condition.message}`,
         warning: failed,
       },

@@ -11,6 +11,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { PublicEndpoints } from '../gateway/ingress/exposure.js';
 import type { Cache } from '../kube/informer.js';
 import { BuildCaches, Builds } from '../build/builds.js';
+import { secretWorkloads } from '../build/credentials.js';
 import { BUILD_OF_LABEL, type BuildOptions } from '../build/job.js';
 import { WorkloadCaches } from './caches.js';
 import { WORKLOAD_LABEL } from './labels.js';
@@ -63,6 +64,7 @@ export function workloadController(
     .watch(caches.services, owned)
     .watch(caches.pods, podOwner)
     .watch(buildCaches.jobs, owned)
-    .watch(buildCaches.pods, buildPodOwner);
+    .watch(buildCaches.pods, buildPodOwner)
+    .watch(buildCaches.secrets, (secret) => secretWorkloads(secret, caches.workloads.list(secret.metadata?.namespace)));
   return { controller, caches: [...caches.all, ...buildCaches.all] };
 }
