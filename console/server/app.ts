@@ -5,6 +5,7 @@ import express from 'express';
 import { cookieName, readCookie } from './cookies.js';
 import type { ConsoleContext } from './context.js';
 import { errorHandler, RequestError } from './errors.js';
+import { deployImageRoutes } from './deploy-image-routes.js';
 import { detailRoutes } from './detail-routes.js';
 import { latticeRoutes } from './lattice-routes.js';
 import { logRoutes } from './log-routes.js';
@@ -27,6 +28,7 @@ export function createApp(ctx: ConsoleContext, distDir: string): express.Express
     next();
   });
   api.use(sessionRoutes(ctx));
+  api.use(deployImageRoutes(ctx));
   api.use(namespaceRoutes(ctx));
   api.use(nodeRoutes(ctx));
   api.use(logRoutes(ctx));

@@ -1,5 +1,7 @@
-// What every API route needs: the apiserver, the sessions, and whether cookies are Secure.
+// What every API route needs: the apiserver, the sessions, whether cookies are Secure, and the
+// deploy form's default images.
 import type { Response } from 'express';
+import type { DeployImages } from '../src/deploy-images.js';
 import { RequestError } from './errors.js';
 import type { KubeTarget } from './kube.js';
 import type { Session, SessionStore } from './sessions.js';
@@ -8,6 +10,7 @@ export interface ConsoleContext {
   kube: KubeTarget;
   sessions: SessionStore;
   secureCookies: boolean;
+  deployImages: DeployImages;
 }
 
 /** The signed-in user's session, put on res.locals by the session middleware. */

@@ -1,9 +1,12 @@
 // Starts the console: `LATTICE_KUBE_SERVER=https://… LATTICE_KUBE_CA=ca.crt tsx server/main.ts`.
 // The console holds no Kubernetes credential: only the apiserver's address and the CA to trust.
+// LATTICE_CONSOLE_IMAGE_{REDIS,MINIO,CRON} choose the images the deploy form starts from (public
+// ones unless set: a platform with its own registry points them there).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ImageReference } from '../src/deploy-images.js';
 import { createApp } from './app.js';
 import { SessionStore } from './sessions.js';
 
@@ -14,9 +17,17 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Set to "false" only to serve plain http on loopback (tests, local development). */
   LATTICE_SECURE_COOKIES: z.enum(['true', 'false']).default('true'),
+  LATTICE_CONSOLE_IMAGE_REDIS: ImageReference.default('redis:7'),
+  LATTICE_CONSOLE_IMAGE_MINIO: ImageReference.default('minio/minio:latest'),
+  LATTICE_CONSOLE_IMAGE_CRON: ImageReference.default('busybox:1.36'),
 });
 
-const env = Env.parse(process.env);
+const parsed = Env.safeParse(process.env);
+if (!parsed.success) {
+  console.error(`The console's configuration (its environment) is invalid:\n${z.prettifyError(parsed.error)}`);
+  process.exit(1);
+}
+const env = parsed.data;
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 if (env.LATTICE_SECURE_COOKIES === 'false' && !LOOPBACK.has(env.HOST)) {
   // Without Secure, the session cookie would travel in clear text: allow that only on this machine.
@@ -28,6 +39,7 @@ const app = createApp(
     kube: { server: new URL(env.LATTICE_KUBE_SERVER), ca: readFileSync(env.LATTICE_KUBE_CA) },
     sessions: new SessionStore(),
     secureCookies: env.LATTICE_SECURE_COOKIES === 'true',
+    deployImages: { redis: env.LATTICE_CONSOLE_IMAGE_REDIS, minio: env.LATTICE_CONSOLE_IMAGE_MINIO, cron: env.LATTICE_CONSOLE_IMAGE_CRON },
   },
   distDir,
 );

@@ -1,6 +1,7 @@
 // Calls to the console's own API. Every call sends the header the BFF's CSRF check wants, and an
 // error answer becomes an ApiError that carries the BFF's (or the apiserver's) message.
 import type { QueryClient } from '@tanstack/react-query';
+import { DeployImages } from './deploy-images.js';
 
 export const REQUESTED_WITH = 'lattice-console';
 
@@ -49,6 +50,13 @@ export const namespacesQuery = {
   queryKey: ['namespaces'],
   queryFn: () => api<NamespaceChoice>('GET', '/namespaces'),
   staleTime: 60_000,
+} as const;
+
+/** The deploy form's default images: set when the console starts, so read once. */
+export const deployImagesQuery = {
+  queryKey: ['deploy-images'],
+  queryFn: async () => DeployImages.parse(await api<unknown>('GET', '/deploy-images')),
+  staleTime: Infinity,
 } as const;
 
 /**

@@ -1,6 +1,9 @@
-import { initialValues, validate, valuesFor } from './deploy-form.js';
+import { initialValues, typeDescription, validate, valuesFor } from './deploy-form.js';
+import { DeployImages } from './deploy-images.js';
 
 const values = { ...initialValues, name: 'web', image: 'nginx:1.27' };
+/** As a platform with its own registry would configure the console. */
+const images: DeployImages = { redis: 'registry.example.com/base/redis:7.2', minio: 'registry.example.com/base/minio:2025', cron: 'registry.example.com/base/busybox:1' };
 
 describe('the deploy form', () => {
   test('a complete container-image form gives a Workload spec with only what the user set', () => {
@@ -27,7 +30,7 @@ describe('the deploy form', () => {
   });
 
   test('a Node.js app from Git is a Workload with source and build; a bad URL is shown on the Git field', () => {
-    const node = { ...valuesFor('node', values), gitUrl: 'https://github.com/org/app.git', startCommand: 'npm start' };
+    const node = { ...valuesFor('node', values, images), gitUrl: 'https://github.com/org/app.git', startCommand: 'npm start' };
     const { spec, errors } = validate(node);
     expect(errors).toEqual({});
     expect(spec).toMatchObject({ source: { url: 'https://github.com/org/app.git', ref: 'main' }, build: { strategy: 'node', startCommand: 'npm start' }, ports: [{ port: 3000 }] });
@@ -35,15 +38,15 @@ describe('the deploy form', () => {
   });
 
   test('PostgreSQL is a PostgresInstance whose owner is named like its database', () => {
-    const { plural, spec, errors } = validate({ ...valuesFor('postgres', values), database: 'shop' });
+    const { plural, spec, errors } = validate({ ...valuesFor('postgres', values, images), database: 'shop' });
     expect(errors).toEqual({});
     expect(plural).toBe('postgresinstances');
     expect(spec).toEqual({ database: 'shop', owner: 'shop', storage: { size: '1Gi' }, resources: { cpu: '500m', memory: '512Mi' } });
-    expect(validate({ ...valuesFor('postgres', values), database: 'Shop-DB' }).errors.database).toBeDefined();
+    expect(validate({ ...valuesFor('postgres', values, images), database: 'Shop-DB' }).errors.database).toBeDefined();
   });
 
   test('a cron job is a CronWorkload; a bad schedule is shown on the schedule field with the API message', () => {
-    const cron = { ...valuesFor('cron', values), schedule: '*/5 * * * *', command: 'echo hi' };
+    const cron = { ...valuesFor('cron', values, images), schedule: '*/5 * * * *', command: 'echo hi' };
     const { plural, spec, errors } = validate(cron);
     expect(errors).toEqual({});
     expect(plural).toBe('cronworkloads');
@@ -51,9 +54,24 @@ describe('the deploy form', () => {
     expect(validate({ ...cron, schedule: '61 * * * *' }).errors.schedule).toMatch(/^minute \(the 1st field\) must be 0-59/);
   });
 
-  test('Redis and MinIO say which image they use, and MinIO wants a real password', () => {
-    expect(validate({ ...valuesFor('redis', values) }).spec).toMatchObject({ image: 'redis:7', ports: [{ port: 6379, protocol: 'TCP' }] });
-    expect(validate({ ...valuesFor('minio', values), minioPassword: 'short' }).errors.minioPassword).toBeDefined();
+  test('Redis, MinIO and cron jobs start from the configured images and name them; MinIO wants a real password', () => {
+    expect(validate(valuesFor('redis', values, images)).spec).toMatchObject({ image: images.redis, ports: [{ port: 6379, protocol: 'TCP' }] });
+    expect(valuesFor('minio', values, images).image).toBe(images.minio);
+    expect(valuesFor('cron', values, images).image).toBe(images.cron);
+    expect(typeDescription('redis', images)).toBe(`Redis from the image ${images.redis} (a provider must be able to pull it), on port 6379 with its data on a provider volume.`);
+    expect(typeDescription('minio', images)).toContain(`from the image ${images.minio} `);
+    expect(typeDescription('cron', images)).toContain(images.cron);
+    expect(validate({ ...valuesFor('minio', values, images), minioPassword: 'short' }).errors.minioPassword).toBeDefined();
+  });
+
+  test('a type without a default image keeps what was typed out of the image field', () => {
+    expect(valuesFor('image', valuesFor('redis', values, images), images).image).toBe('');
+  });
+
+  test('a configured image must be a reference without spaces', () => {
+    expect(DeployImages.safeParse(images).success).toBe(true);
+    const bad = DeployImages.safeParse({ ...images, redis: 'redis 7' });
+    expect(bad.error?.issues).toEqual([expect.objectContaining({ path: ['redis'], message: 'must be an image reference without spaces, e.g. registry.example.com/team/redis:7' })]);
   });
 });
 

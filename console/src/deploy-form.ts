@@ -3,21 +3,26 @@
 // from, so the browser refuses exactly what the apiserver would, on the field.
 import { CronWorkloadSpec, ObjectName, PostgresInstanceSpec, WorkloadSpec } from '@lattice/crds';
 import type { z } from 'zod';
+import type { DeployImages } from './deploy-images.js';
 import type { Plural } from './lattice-object.js';
 
 export type DeployType = 'image' | 'postgres' | 'redis' | 'minio' | 'node' | 'python' | 'static' | 'cron';
 
-/** Images the prebuilt services run; the form says which and lets the user change it. */
-const DEFAULT_IMAGES = { redis: 'redis:7', minio: 'minio/minio:latest' } as const;
-
-interface DeployTypeInfo {
+interface TypeBasics {
   label: string;
-  description: string;
   plural: Plural;
   /** Which inputs the type uses. */
   fields: ReadonlySet<Input>;
   defaults?: Partial<DeployValues>;
 }
+
+/**
+ * What the type deploys, in words. A type with a default image (one of the console's configured
+ * DeployImages) pre-fills the image field with it and names it here.
+ */
+type TypeDescription = { image?: undefined; description: string } | { image: keyof DeployImages; description: (image: string) => string };
+
+type DeployTypeInfo = TypeBasics & TypeDescription;
 
 type Input =
   | 'image'
@@ -50,17 +55,19 @@ export const DEPLOY_TYPES: Record<DeployType, DeployTypeInfo> = {
   },
   redis: {
     label: 'Redis',
-    description: `Redis from the image ${DEFAULT_IMAGES.redis} (Docker Hub; a provider must be able to pull it), on port 6379 with its data on a provider volume.`,
+    image: 'redis',
+    description: (image) => `Redis from the image ${image} (a provider must be able to pull it), on port 6379 with its data on a provider volume.`,
     plural: 'workloads',
     fields: set('image', 'storage', 'providers'),
-    defaults: { image: DEFAULT_IMAGES.redis, storage: '1Gi', memory: '256Mi' },
+    defaults: { storage: '1Gi', memory: '256Mi' },
   },
   minio: {
     label: 'MinIO',
-    description: `MinIO object storage from the image ${DEFAULT_IMAGES.minio} (Docker Hub; a provider must be able to pull it): the S3 API on port 9000, its console on 9001.`,
+    image: 'minio',
+    description: (image) => `MinIO object storage from the image ${image} (a provider must be able to pull it): the S3 API on port 9000, its console on 9001.`,
     plural: 'workloads',
     fields: set('image', 'storage', 'minioUser', 'providers'),
-    defaults: { image: DEFAULT_IMAGES.minio, storage: '5Gi', memory: '512Mi' },
+    defaults: { storage: '5Gi', memory: '512Mi' },
   },
   node: {
     label: 'Node.js (Git)',
@@ -85,10 +92,11 @@ export const DEPLOY_TYPES: Record<DeployType, DeployTypeInfo> = {
   },
   cron: {
     label: 'Cron job',
-    description: 'Run a container to completion on a schedule, such as a nightly backup.',
+    image: 'cron',
+    description: (image) => `Run a container (by default from the image ${image}) to completion on a schedule, such as a nightly backup.`,
     plural: 'cronworkloads',
     fields: set('image', 'schedule', 'command', 'env'),
-    defaults: { image: '127.0.0.1:5001/lattice/busybox:1', cpu: '100m', memory: '64Mi' },
+    defaults: { cpu: '100m', memory: '64Mi' },
   },
 };
 
@@ -149,9 +157,16 @@ const BASE: DeployValues = {
 
 export const initialValues: DeployValues = BASE;
 
+/** The type's description, naming its default image if it has one. */
+export function typeDescription(type: DeployType, images: DeployImages): string {
+  const info = DEPLOY_TYPES[type];
+  return info.image === undefined ? info.description : info.description(images[info.image]);
+}
+
 /** The form's values for a newly chosen type: its defaults, keeping the name (and env) typed so far. */
-export function valuesFor(type: DeployType, current: DeployValues): DeployValues {
-  return { ...BASE, ...DEPLOY_TYPES[type].defaults, type, name: current.name, env: current.env };
+export function valuesFor(type: DeployType, current: DeployValues, images: DeployImages): DeployValues {
+  const { defaults, image } = DEPLOY_TYPES[type];
+  return { ...BASE, ...defaults, ...(image !== undefined && { image: images[image] }), type, name: current.name, env: current.env };
 }
 
 /** Field errors keyed by the input they belong to (`image`, `env.0.name`, …). */
@@ -220,7 +235,9 @@ export function toRequest(v: DeployValues): { plural: Plural; spec: Record<strin
         plural,
         spec: {
           image: v.image.trim(),
-          args: ['redis-server', '--appendonly', 'yes', '--dir', '/data'],
+          // Without a password, protected mode answers only loopback: off, as the official image's
+          // entrypoint does, since its clients are the namespace's other pods.
+          args: ['redis-server', '--protected-mode', 'no', '--appendonly', 'yes', '--dir', '/data'],
           ports: [{ name: 'redis', port: 6379, protocol: 'TCP' }],
           volumes: dataVolume(v, '/data'),
           resources: resources(v),

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
-import { buildConsole, launchChromium, namespaceEditor, screenshotDir as screenshots, signInAndOpen as signIn, startBff, type Bff, type PageGlobals } from '../support/console.js';
+import { buildConsole, CONSOLE_IMAGES, launchChromium, namespaceEditor, screenshotDir as screenshots, signInAndOpen as signIn, startBff, type Bff, type PageGlobals } from '../support/console.js';
 
 const namespace = uniqueName('it-console');
 const otherNamespace = uniqueName('it-console-other');
@@ -137,6 +137,48 @@ test('delete asks for confirmation naming the Workload, then the card goes', asy
   await page.getByRole('heading', { name: `No Workloads in ${namespace} yet` }).waitFor();
   expect(await card().count()).toBe(0);
   await expect(kubectl(['get', 'workload', WORKLOAD, '-n', namespace])).rejects.toThrow(/NotFound/);
+});
+
+test('the deploy form starts Redis and cron jobs from the images the console was started with, and names them', async () => {
+  await page.getByRole('link', { name: 'Deploy an app' }).click();
+  await page.getByRole('heading', { name: 'Deploy an app' }).waitFor();
+  const type = page.getByLabel('Type', { exact: true });
+  const image = page.getByLabel('Image', { exact: true });
+  // The type's description, as a screen reader announces it with the select.
+  const description = page.locator(`#${await type.getAttribute('aria-describedby')}`);
+  await type.selectOption({ label: 'Redis' });
+  expect(await image.inputValue()).toBe(CONSOLE_IMAGES.redis);
+  expect(await description.textContent()).toBe(`Redis from the image ${CONSOLE_IMAGES.redis} (a provider must be able to pull it), on port 6379 with its data on a provider volume.`);
+  await screenshot('deploy-redis');
+  await type.selectOption({ label: 'Cron job' });
+  expect(await image.inputValue()).toBe(CONSOLE_IMAGES.cron);
+  // MinIO was not configured: the public default, named as such.
+  await type.selectOption({ label: 'MinIO' });
+  expect(await image.inputValue()).toBe('minio/minio:latest');
+  expect(await description.textContent()).toContain('from the image minio/minio:latest ');
+
+  await type.selectOption({ label: 'Redis' });
+  await page.getByLabel('Name', { exact: true }).fill('cache');
+  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+  await page.getByRole('article', { name: 'cache', exact: true }).waitFor();
+  expect(JSON.parse(await kubectl(['get', 'workload', 'cache', '-n', namespace, '-o', 'jsonpath={.spec}']))).toMatchObject({
+    image: CONSOLE_IMAGES.redis,
+    ports: [{ name: 'redis', port: 6379 }],
+    volumes: [{ name: 'data', mountPath: '/data' }],
+  });
+  await kubectl(['delete', 'workload', 'cache', '-n', namespace]);
+  await page.getByRole('heading', { name: `No Workloads in ${namespace} yet` }).waitFor();
+});
+
+test('the default images are served to signed-in users only; a malformed one stops the console at start, naming the variable', async () => {
+  expect((await fetch(`${baseUrl}/api/deploy-images`)).status).toBe(401);
+  const cookie = (await page.context().cookies(baseUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
+  const served = await fetch(`${baseUrl}/api/deploy-images`, { headers: { cookie } });
+  expect(await served.json()).toEqual({ ...CONSOLE_IMAGES, minio: 'minio/minio:latest' });
+
+  await expect(startBff({ LATTICE_CONSOLE_IMAGE_REDIS: 'redis 7' })).rejects.toThrow(
+    /configuration \(its environment\) is invalid:\n✖ must be an image reference without spaces, e\.g\. registry\.example\.com\/team\/redis:7\n {2}→ at LATTICE_CONSOLE_IMAGE_REDIS/,
+  );
 });
 
 test('an account without RBAC in the namespace sees nothing there and cannot write', async () => {

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { kubectl, repoRoot, stateDir } from './cluster.js';
+import { BUSYBOX, REGISTRY } from './providers.js';
 
 const run = promisify(execFile);
 const consoleDir = path.join(repoRoot, 'console');
@@ -53,8 +54,17 @@ export interface Bff {
   child: ChildProcess;
 }
 
-/** Starts the BFF against the test cluster's apiserver; resolves once it listens. */
-export async function startBff(): Promise<Bff> {
+/**
+ * The deploy form's default images as the suites configure the console: the local registry's, as
+ * `make up` does (no Docker Hub here). MinIO has no local image, so it keeps the public default.
+ */
+export const CONSOLE_IMAGES = { redis: `${REGISTRY}/lattice/redis:7`, cron: BUSYBOX } as const;
+
+/**
+ * Starts the BFF against the test cluster's apiserver; resolves once it listens. `env` adds to or
+ * overrides its environment; if it stops before it listens, the error carries what it printed.
+ */
+export async function startBff(env: Record<string, string> = {}): Promise<Bff> {
   const server = (await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: consoleDir,
@@ -65,14 +75,23 @@ export async function startBff(): Promise<Bff> {
       HOST: '127.0.0.1',
       PORT: '0',
       LATTICE_SECURE_COOKIES: 'false',
+      LATTICE_CONSOLE_IMAGE_REDIS: CONSOLE_IMAGES.redis,
+      LATTICE_CONSOLE_IMAGE_CRON: CONSOLE_IMAGES.cron,
+      ...env,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr.push(chunk.toString());
+    process.stderr.write(chunk);
   });
   for await (const line of createInterface({ input: child.stdout! })) {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     if (entry.msg === 'console listening' && entry.url) return { url: entry.url, child };
   }
-  throw new Error('the console BFF exited before it listened');
+  if (!child.stderr!.closed) await new Promise((resolve) => child.stderr!.once('close', resolve));
+  throw new Error(`the console BFF exited before it listened: ${stderr.join('')}`);
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -1,12 +1,14 @@
 // Deploy an app, a database, a service or a cron job. The fields follow the chosen type; the form
 // is checked in the browser with the CRDs' own zod schemas (errors appear on the field); the BFF
-// checks again, and the apiserver has the last word. Creating is a server-side apply.
-import { useMutation } from '@tanstack/react-query';
+// checks again, and the apiserver has the last word. Creating is a server-side apply. The images
+// the prebuilt types start from are the console's configuration, read from the BFF.
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { TIME_ZONES } from '@lattice/crds';
 import { useState, type FormEvent } from 'react';
-import { api, collectionPath } from '../api.js';
-import { DEPLOY_TYPES, initialValues, validate, valuesFor, type DeployType, type DeployValues, type FieldErrors } from '../deploy-form.js';
+import { api, collectionPath, deployImagesQuery } from '../api.js';
+import { DEPLOY_TYPES, initialValues, typeDescription, validate, valuesFor, type DeployType, type DeployValues, type FieldErrors } from '../deploy-form.js';
+import type { DeployImages } from '../deploy-images.js';
 import { Field } from '../field.js';
 import { deployRoute } from '../router.js';
 import { previewSchedule } from '../schedule-preview.js';
@@ -24,10 +26,27 @@ export function DeployPage() {
       </section>
     );
   }
-  return <DeployForm namespace={namespace} />;
+  return <DeployFormWithImages namespace={namespace} />;
 }
 
-function DeployForm({ namespace }: { namespace: string }) {
+function DeployFormWithImages({ namespace }: { namespace: string }) {
+  const images = useQuery(deployImagesQuery);
+  if (images.data) return <DeployForm namespace={namespace} images={images.data} />;
+  return (
+    <section aria-labelledby="deploy-title">
+      <h1 id="deploy-title">Deploy an app</h1>
+      {images.error ? (
+        <p role="alert" className="error">
+          The console could not read its default images: {images.error.message}
+        </p>
+      ) : (
+        <p aria-live="polite">Loading the deploy form…</p>
+      )}
+    </section>
+  );
+}
+
+function DeployForm({ namespace, images }: { namespace: string; images: DeployImages }) {
   const navigate = useNavigate();
   const [values, setValues] = useState<DeployValues>(initialValues);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -65,12 +84,12 @@ function DeployForm({ namespace }: { namespace: string }) {
         Deploy into namespace <strong>{namespace}</strong>.
       </p>
       <form onSubmit={submit} noValidate className="deploy">
-        <Field id="type" label="Type" error={undefined} help={type.description}>
+        <Field id="type" label="Type" error={undefined} help={typeDescription(values.type, images)}>
           <select
             value={values.type}
             onChange={(e) => {
               setErrors({});
-              setValues(valuesFor(e.target.value as DeployType, values));
+              setValues(valuesFor(e.target.value as DeployType, values, images));
             }}
           >
             {Object.entries(DEPLOY_TYPES).map(([key, info]) => (
@@ -84,7 +103,7 @@ function DeployForm({ namespace }: { namespace: string }) {
           {text('name')}
         </Field>
         {has('image') && (
-          <Field id="image" label="Image" error={errors.image} help="e.g. 127.0.0.1:5001/lattice/busybox:1 or ghcr.io/org/app:v2.">
+          <Field id="image" label="Image" error={errors.image} help={`e.g. ${images.cron} or ghcr.io/org/app:v2.`}>
             {text('image')}
           </Field>
         )}
