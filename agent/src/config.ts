@@ -30,7 +30,7 @@ export const AgentConfigSchema = z
     /** The image each pod's network sandbox runs. */
     sandboxImage: z.string().min(1).default('127.0.0.1:5001/lattice/busybox:1'),
     /** The image with iptables the agent's isolation helper runs (see runtime/isolation.ts). */
-    isolationImage: z.string().min(1).default('127.0.0.1:5001/lattice/iptables:1'),
+    isolationImage: z.string().min(1).default('127.0.0.1:5001/lattice/iptables:2'),
     /** The image with git and ssh that fetches a build's source, confined (see runtime/build/git.ts). */
     gitImage: z.string().min(1).default('127.0.0.1:5001/lattice/git:2'),
     /** The executable that puts a pod's `expose: tailnet` ports on its tailnet (a path, or looked up on PATH). */

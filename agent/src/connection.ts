@@ -24,7 +24,8 @@ import {
 } from '@lattice/protocol';
 import type { Identity } from './identity.js';
 import { LocalPods } from './local-pods.js';
-import { ServiceListeners, type NamespaceNetwork } from './tunnels/services.js';
+import type { ServiceAddresses } from './runtime/networks.js';
+import { ServiceListeners } from './tunnels/services.js';
 import { AgentTunnels } from './tunnels/tunnels.js';
 
 /** What the connection needs of the container runtime (DockerRuntime implements it). */
@@ -36,8 +37,8 @@ export interface PodRuntime {
   exec(uid: string, container: string, options: ExecOptions): ExecSession;
   /** Where a port of one of this node's pods is; throws for any other pod. */
   dialAddress(uid: string, port: number): { host: string; port: number };
-  /** A namespace's network on this node (where its Services are listened for), if it has one. */
-  namespaceNetwork(namespace: string): Promise<NamespaceNetwork | undefined>;
+  /** Gives a namespace's Services their addresses on its network here (where they are listened for), if it has one. */
+  serviceAddresses(namespace: string, names: string[]): Promise<ServiceAddresses | undefined>;
   /** The Services of a namespace changed: its pods' /etc/hosts are written again. */
   servicesChanged(namespace: string): void;
   deleteVolume(name: string): Promise<void>;
@@ -96,7 +97,7 @@ export class GatewayConnection extends EventEmitter {
       tunnels: this.tunnels,
       send: (msg) => this.send(msg),
       connected: () => this.state === 'connected',
-      network: (namespace) => options.runtime.namespaceNetwork(namespace),
+      addresses: (namespace, names) => options.runtime.serviceAddresses(namespace, names),
       hostsChanged: (namespace) => options.runtime.servicesChanged(namespace),
       log: options.log.child({ part: 'services' }),
     });

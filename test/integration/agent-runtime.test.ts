@@ -56,7 +56,7 @@ function newRuntime(): DockerRuntime {
     docker,
     nodeName,
     sandboxImage: IMAGE,
-    isolationImage: '127.0.0.1:5001/lattice/iptables:1',
+    isolationImage: '127.0.0.1:5001/lattice/iptables:2',
     gitImage: '127.0.0.1:5001/lattice/git:2',
     stateDir,
     logger: pino({ level: 'warn' }),

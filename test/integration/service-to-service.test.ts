@@ -4,6 +4,9 @@
 // on two agents with separate Docker networks; the connection goes pod -> agent A's listener ->
 // gateway -> agent B's tunnel -> PostgreSQL, on the agents' mutual-TLS gRPC streams only.
 //
+// Each Service has its own address on the namespace network: two Workloads' Services on one port
+// (`web` and `api`, both on 80) each reach their own pods from a client pod, by name.
+//
 // The application speaks the PostgreSQL protocol itself (SCRAM-SHA-256, simple query): the
 // node:18 image has no npm packages, and this keeps the test free of anything but the real path.
 import path from 'node:path';
@@ -12,7 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { joinedAgent, runAgent, stopAgent, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
+import { joinedAgent, runAgent, stopAgent, BUSYBOX, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -206,10 +209,9 @@ test("a pod of another namespace on the same provider can neither name nor reach
   const reader = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=reader' })).items[0]!;
   // The reader's own namespace: its listener answers.
   expect((await kubectl(['exec', '-n', namespace, reader.metadata!.name!, '--', 'node', '-e', probe('db', 5432)])).trim()).toBe('OPEN');
-  // Where that listener is: the gateway address of this namespace's network on provider A.
-  const networks = await new Docker().listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
-  const gateway = (await new Docker().getNetwork(networks[0]!.Id).inspect()).IPAM?.Config?.[0]?.Gateway as string;
-  expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  // Where that listener is: the Service's own address on this namespace's network on provider A.
+  const address = serviceAddresses(await kubectl(['exec', '-n', namespace, reader.metadata!.name!, '--', 'cat', '/etc/hosts'])).get('db');
+  expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
 
   // Another tenant's pod, bound to the same provider.
   await core.createNamespacedPod({
@@ -228,5 +230,81 @@ test("a pod of another namespace on the same provider can neither name nor reach
   const attempt = async (host: string, timeoutMs?: number) => (await kubectl(['exec', '-n', otherNamespace, 'intruder', '--', 'node', '-e', probe(host, 5432, timeoutMs)])).trim();
   // The name leads nowhere (no DNS answers it here: not found, or no answer at all).
   expect(await attempt(`db.${namespace}.svc`, 5000)).toMatch(/ENOTFOUND|EAI_AGAIN|TIMEOUT/);
-  expect(await attempt(gateway)).toMatch(/ECONNREFUSED|TIMEOUT/);
+  expect(await attempt(address!)).toMatch(/ECONNREFUSED|TIMEOUT/);
+});
+
+/** The address /etc/hosts gives each name (its first name on the line). */
+function serviceAddresses(hosts: string): Map<string, string> {
+  return new Map(hosts.split('\n').flatMap((line) => {
+    const [address, name] = line.trim().split(/\s+/);
+    return address && name && !address.startsWith('#') ? [[name, address] as [string, string]] : [];
+  }));
+}
+
+/** A Workload on `provider` whose HTTP port 80 answers "hello from <name>". */
+const greeter = (name: string, provider: AgentProcess) => ({
+  apiVersion: 'lattice.dev/v1alpha1',
+  kind: 'Workload',
+  metadata: { name, namespace },
+  spec: {
+    image: BUSYBOX,
+    // httpd as PID 1 would ignore SIGTERM: the shell ends at once on it, taking httpd along.
+    command: ['sh', '-c', `mkdir -p /tmp/www && echo "hello from ${name}" > /tmp/www/index.html && httpd -f -p 80 -h /tmp/www & trap 'exit 0' TERM; wait`],
+    ports: [{ name: 'http', port: 80 }],
+    resources: { cpu: '50m', memory: '32Mi' },
+    placement: { providerSelector: { [RUN_LABEL]: provider.name } },
+  },
+});
+
+test('two Services of a namespace on the same port each reach their own pods, and a deleted one stops answering', async () => {
+  // One on each provider: the client's agent relays to both through the gateway.
+  await apply(greeter('web', databases));
+  await apply(greeter('api', apps));
+  // A client pod on provider A, as a developer would start one to try the Services.
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: 'client' },
+      spec: {
+        nodeName: apps.name,
+        tolerations: [{ operator: 'Exists' }],
+        terminationGracePeriodSeconds: 0,
+        containers: [{ name: 'sh', image: BUSYBOX, command: ['sleep', '3600'], resources: { limits: { cpu: '50m', memory: '32Mi' } } }],
+      },
+    },
+  });
+  await kubectl(['wait', '--for=condition=Ready', '--timeout=90s', '-n', namespace, 'workload/web', 'workload/api', 'pod/client']);
+  // (This busybox's wget crashes with its own -T: the timeout applet bounds it.)
+  const get = async (url: string) => (await kubectl(['exec', '-n', namespace, 'client', '--', 'sh', '-c', `timeout 5 wget -qO- ${url} 2>&1; true`])).trim();
+  const answers = (url: string, expected: string) =>
+    waitFor(`${url} to answer "${expected}"`, async () => {
+      const body = await get(url);
+      if (body === expected) return true;
+      throw new Error(body || 'no answer');
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+
+  await answers('http://web/', 'hello from web');
+  await answers('http://api/', 'hello from api');
+  await answers(`http://api.${namespace}.svc.cluster.local/`, 'hello from api');
+  // Each name at an address of its own on the namespace network, none of them its gateway's.
+  const hosts = serviceAddresses(await kubectl(['exec', '-n', namespace, 'client', '--', 'cat', '/etc/hosts']));
+  const [web, api] = [hosts.get('web'), hosts.get('api')];
+  expect(web).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  expect(api).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  expect(new Set([web, api, hosts.get('db')]).size).toBe(3);
+  const [network] = await new Docker().listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
+  expect([web, api]).not.toContain((await new Docker().getNetwork(network!.Id).inspect()).IPAM?.Config?.[0]?.Gateway);
+
+  // api goes (its Workload, and with it its Service): its name leaves the client's /etc/hosts,
+  // nothing answers at its name or its former address any more, and web keeps answering.
+  await kubectl(['delete', '-n', namespace, 'workload/api', '--wait=false']);
+  await waitFor('api to be gone from the client\'s /etc/hosts', async () => {
+    const names = serviceAddresses(await kubectl(['exec', '-n', namespace, 'client', '--', 'cat', '/etc/hosts']));
+    if (!names.has('api')) return true;
+    throw new Error(`api still at ${names.get('api')}`);
+  }, { timeoutMs: 30_000, intervalMs: 500 });
+  // No name: busybox says so at once, or Docker's DNS, asked next, finds no answer in time.
+  expect(await get('http://api/')).toMatch(/bad address|Terminated/);
+  expect(await get(`http://${api}/`)).not.toContain('hello from api');
+  expect(await get('http://web/')).toBe('hello from web');
 });

@@ -15,17 +15,15 @@
 //   which a pod runs on a bridge that has no rules yet, and nothing to do per network;
 // - in DOCKER-USER (the chain Docker leaves to its users and evaluates first) and INPUT, which
 //   Docker never flushes, rather than Docker's own chains;
-// - set by a short-lived helper container (host network, NET_ADMIN only) from an image with
-//   iptables, since the agent itself need not run as root, only hold the Docker socket;
+// - set by a short-lived helper container (host-helper.ts), since the agent itself need not run
+//   as root, only hold the Docker socket;
 // - idempotent: the two chains are flushed and refilled, the jumps to them added only if missing.
 // The rules stay when the agent stops or its last network goes: containers keep running across
 // an agent restart (they are adopted), several agents may share one engine, and rules matching
 // only `lt-` interfaces are inert while no such bridge exists.
 import { createHash } from 'node:crypto';
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { ignoreGone } from './docker-errors.js';
-import { imagePresent, pullImage } from './images.js';
+import type { HostHelper } from './host-helper.js';
 
 const PREFIX = 'lt-';
 
@@ -68,9 +66,11 @@ export function isolationScript(): string {
     ...BLOCKED_RANGES.flatMap((range) => reject(`${FORWARD_CHAIN} -d ${range}`)),
     `$IPT -N ${INPUT_CHAIN} 2>/dev/null || $IPT -F ${INPUT_CHAIN}`,
     `$IPT -A ${INPUT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-    // The agent's Service listeners (agent/src/tunnels/services.ts), bound to a bridge's own
-    // address: reachable from that bridge only (--limit-iface-in), and only sockets bound to that
-    // address (the socket match ignores listeners bound to every address, as a provider's own are).
+    // The agent's Service listeners (agent/src/tunnels/services.ts), bound to the Services'
+    // addresses the agent puts on a bridge (networks.ts): reachable from that bridge only
+    // (--limit-iface-in: another bridge's pods are refused by the rule after), and only sockets
+    // bound to such an address (the socket match ignores listeners bound to every address, as a
+    // provider's own are).
     `$IPT -A ${INPUT_CHAIN} -p tcp -m addrtype --dst-type LOCAL --limit-iface-in -m socket -j ACCEPT`,
     ...reject(INPUT_CHAIN),
     // DOCKER-USER exists once Docker has started; it is created here if not (Docker keeps it).
@@ -85,50 +85,20 @@ export class HostIsolation {
   private installed: Promise<void> | undefined;
 
   constructor(
-    private readonly docker: Docker,
-    private readonly image: string,
+    private readonly helper: HostHelper,
     private readonly logger: Logger,
   ) {}
 
   ensure(): Promise<void> {
     this.installed ??= this.install().catch((err: unknown) => {
       this.installed = undefined;
-      throw new Error(`could not isolate pods from this machine's network (iptables helper ${this.image}): ${(err as Error).message}`);
+      throw new Error(`could not isolate pods from this machine's network (iptables helper ${this.helper.image}): ${(err as Error).message}`);
     });
     return this.installed;
   }
 
   private async install(): Promise<void> {
-    const { docker, image } = this;
-    if (!(await imagePresent(docker, image))) await pullImage(docker, image, undefined, AbortSignal.timeout(120_000));
-    const helper = await docker.createContainer({
-      Image: image,
-      Entrypoint: ['sh', '-c', isolationScript()],
-      Cmd: [],
-      Labels: { 'lattice.dev/role': 'isolation-helper' },
-      HostConfig: { NetworkMode: 'host', CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', 'NET_RAW'] },
-    });
-    try {
-      await helper.start();
-      const { StatusCode } = (await helper.wait()) as { StatusCode: number };
-      if (StatusCode !== 0) {
-        const output = demultiplex((await helper.logs({ stdout: true, stderr: true })) as Buffer);
-        throw new Error(`exited with ${StatusCode}: ${output.trim().slice(-500)}`);
-      }
-      this.logger.info({ bridges: `${PREFIX}*`, image }, 'pods are isolated from the host and private networks');
-    } finally {
-      await ignoreGone(helper.remove({ force: true }));
-    }
+    await this.helper.run(isolationScript(), 'isolation-helper');
+    this.logger.info({ bridges: `${PREFIX}*`, image: this.helper.image }, 'pods are isolated from the host and private networks');
   }
-}
-
-/** The text of a non-TTY container's log: frames of an 8-byte header (stream, size) and a payload. */
-function demultiplex(log: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= log.length; ) {
-    const size = log.readUInt32BE(at + 4);
-    parts.push(log.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8');
 }

@@ -2,22 +2,44 @@
 // it, and Docker isolates bridges from one another. A network is created with the first pod of its
 // namespace and removed after the last, since Docker has address pools for a few dozen bridges only.
 // Its bridge interface is named for Lattice's isolation rules (see isolation.ts), which are in
-// place before the first network is created.
+// place before the first network is created. Its subnet's upper half is kept from Docker's IPAM:
+// there the agent puts each Service of the namespace at an address of its own, on the bridge
+// (service-addresses.ts), for its Service listeners (agent/src/tunnels/services.ts).
+import { randomUUID } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { dockerMessage, dockerStatusCode, ignoreGone } from './docker-errors.js';
+import type { HostHelper } from './host-helper.js';
 import { bridgeName, type HostIsolation } from './isolation.js';
 import { LABEL, namespaceNetworkName } from './naming.js';
 import { SerialQueue } from './serial-queue.js';
+import { allocateAddresses, bridgeAddressesScript, containerRange, serviceRange, servicesReserved } from './service-addresses.js';
+
+/** The Services of a namespace placed on its network: each name's address there, and the subnet. */
+export interface ServiceAddresses {
+  /** The network's id: a new network (after the namespace had no pod here) means new listeners. */
+  network: string;
+  subnet: string;
+  addresses: Map<string, string>;
+}
+
+/** Per namespace network: the Services' addresses it has. */
+interface Placement {
+  network: string;
+  addresses: Map<string, string>;
+}
 
 export class NamespaceNetworks {
   // Per namespace, so a creation and a removal of the same network never race.
   private readonly queues = new Map<string, SerialQueue>();
+  private readonly placements = new Map<string, Placement>();
 
   constructor(
     private readonly docker: Docker,
     private readonly logger: Logger,
     private readonly isolation: HostIsolation,
+    private readonly helper: HostHelper,
   ) {}
 
   /**
@@ -33,20 +55,18 @@ export class NamespaceNetworks {
       await this.isolation.ensure();
       const existing = await this.named(name);
       if (existing && (await this.isolated(existing, name))) return existing;
-      let created: Docker.Network;
-      try {
-        created = await this.docker.createNetwork({
-          Name: name,
-          Driver: 'bridge',
-          CheckDuplicate: true,
-          Labels: { [LABEL.namespace]: namespace },
-          Options: { 'com.docker.network.bridge.name': bridgeName(name) },
-        });
-      } catch (err) {
-        // Another agent on this engine created it first (the bridge name is taken): use theirs.
-        const theirs = await this.named(name);
-        if (theirs) return theirs;
-        throw err;
+      let created: Docker.Network | undefined;
+      for (let attempt = 1; !created; attempt++) {
+        try {
+          created = await this.create(name, namespace);
+        } catch (err) {
+          // Another agent on this engine created it first (the bridge name is taken): use theirs.
+          const theirs = await this.named(name);
+          if (theirs) return theirs;
+          // Another network took the subnet between the probe and the creation: probe again.
+          if (attempt < 3 && /overlap/i.test(dockerMessage(err))) continue;
+          throw err;
+        }
       }
       const keeper = (await this.named(name)) ?? created.id;
       if (keeper !== created.id) {
@@ -57,6 +77,75 @@ export class NamespaceNetworks {
       }
       this.logger.info({ network: name, namespace }, 'created namespace network');
       return keeper;
+    });
+  }
+
+  /**
+   * Creates the network with its subnet's lower half for containers. Docker chooses a free subnet
+   * from its address pools only for a network created without one, and takes an IPRange only with
+   * its subnet: a probe network (no bridge name, removed at once) learns the subnet Docker would
+   * give, and the network is created with it.
+   */
+  private async create(name: string, namespace: string): Promise<Docker.Network> {
+    const probe = await this.docker.createNetwork({ Name: `${name}-probe-${randomUUID().slice(0, 8)}`, Driver: 'bridge', Labels: { 'lattice.dev/role': 'subnet-probe' } });
+    let config: { Subnet?: string; Gateway?: string } | undefined;
+    try {
+      const info = (await probe.inspect()) as Docker.NetworkInspectInfo;
+      config = ((info.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string }[]).find((c) => c.Subnet && !c.Subnet.includes(':'));
+    } finally {
+      await ignoreGone(probe.remove());
+    }
+    const ipRange = config?.Subnet ? containerRange(config.Subnet) : undefined;
+    return this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: { [LABEL.namespace]: namespace },
+      Options: { 'com.docker.network.bridge.name': bridgeName(name) },
+      ...(config?.Subnet && ipRange ? { IPAM: { Driver: 'default', Config: [{ Subnet: config.Subnet, Gateway: config.Gateway, IPRange: ipRange }] } } : {}),
+    });
+  }
+
+  /**
+   * Places the Services `names` of the namespace on its network (undefined while it has none
+   * here): an address each in the upper half of its subnet, put on its bridge by the host helper
+   * (and those of Services gone taken off). A network made before Services had addresses of their
+   * own gives Docker all its subnet: there the addresses are those no container has, in the upper
+   * half, which Docker's IPAM reaches last (logged once).
+   */
+  serviceAddresses(namespace: string, names: string[]): Promise<ServiceAddresses | undefined> {
+    const name = namespaceNetworkName(namespace);
+    return this.queue(namespace).run(async () => {
+      const id = await this.named(name);
+      const info = id ? ((await this.docker.getNetwork(id).inspect()) as Docker.NetworkInspectInfo) : undefined;
+      const config = ((info?.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string; IPRange?: string }[]).find((c) => c.Subnet && !c.Subnet.includes(':'));
+      const range = config?.Subnet ? serviceRange(config.Subnet) : undefined;
+      if (!id || !info || !config?.Subnet || !range) {
+        this.placements.delete(namespace);
+        return undefined;
+      }
+      let placement = this.placements.get(namespace);
+      if (placement?.network !== id) {
+        placement = { network: id, addresses: new Map() };
+        this.placements.set(namespace, placement);
+        if (!servicesReserved(config.Subnet, config.IPRange)) {
+          this.logger.warn({ network: name, subnet: config.Subnet }, 'namespace network predates Service addresses: they are taken where no container is until it is recreated (after its last pod here)');
+        }
+      }
+      const taken = [config.Gateway ?? '', ...Object.values(info.Containers ?? {}).map((c) => c.IPv4Address.split('/')[0] ?? '')].filter(Boolean);
+      const addresses = allocateAddresses(names, range, taken, placement.addresses);
+      // Docker's own bridge name for a network made before the isolation rules (see isolated()).
+      const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`;
+      // The agent shares the host's network (it listens there): the bridge's addresses are its to
+      // read, and the helper runs only when they differ (after an agent restart, mostly not).
+      const wanted = [...addresses.values()].sort();
+      const present = (networkInterfaces()[bridge] ?? []).filter((a) => a.family === 'IPv4' && a.netmask === '255.255.255.255').map((a) => a.address);
+      if (present.sort().join(' ') !== wanted.join(' ')) {
+        await this.helper.run(bridgeAddressesScript(bridge, wanted), 'service-addresses-helper');
+        this.logger.info({ network: name, services: Object.fromEntries(addresses) }, 'Service addresses on the namespace network');
+      }
+      placement.addresses = addresses;
+      return { network: id, subnet: config.Subnet, addresses };
     });
   }
 

@@ -9,11 +9,10 @@ import { Builds } from './build/builds.js';
 import { ContainerDeathWatch } from './docker-events.js';
 import { type ExecSession, startExec } from './exec.js';
 import { containerLogs } from './logs.js';
-import { LABEL, namespaceNetworkName } from './naming.js';
-import { isNotFound } from './docker-errors.js';
-import type { NamespaceNetwork } from '../tunnels/services.js';
+import { LABEL } from './naming.js';
+import { HostHelper } from './host-helper.js';
 import { HostIsolation } from './isolation.js';
-import { NamespaceNetworks } from './networks.js';
+import { NamespaceNetworks, type ServiceAddresses } from './networks.js';
 import { PodWorker, type WorkerContext } from './pod-worker.js';
 import type { StdioChunk } from './stdio.js';
 import { deleteLocalVolume, podStateDir } from './volumes.js';
@@ -25,7 +24,7 @@ export interface DockerRuntimeOptions {
   nodeName: string;
   /** The image of the pod sandboxes (anything that can `sleep infinity`, or a pause image). */
   sandboxImage: string;
-  /** The image with iptables that isolates pods from this machine's network (see isolation.ts). */
+  /** The image with iptables and iproute2 of the host network helper (see host-helper.ts). */
   isolationImage: string;
   /** The image with git that fetches a build's source in a confined container (see build/git.ts). */
   gitImage: string;
@@ -56,7 +55,8 @@ export class DockerRuntime {
   private context: WorkerContext | undefined;
 
   constructor(private readonly options: DockerRuntimeOptions) {
-    this.networks = new NamespaceNetworks(options.docker, options.logger, new HostIsolation(options.docker, options.isolationImage, options.logger));
+    const helper = new HostHelper(options.docker, options.isolationImage);
+    this.networks = new NamespaceNetworks(options.docker, options.logger, new HostIsolation(helper, options.logger), helper);
     // A build pod's log printer needs only a shell: the sandbox image has one.
     const podDir = (uid: string) => podStateDir(options.stateDir, uid);
     this.builds = new Builds({ docker: options.docker, printerImage: options.sandboxImage, gitImage: options.gitImage, podDir, logger: options.logger });
@@ -150,17 +150,9 @@ export class DockerRuntime {
     return { host: this.worker(uid).dialTarget(), port };
   }
 
-  /** A namespace's network on this node: its gateway address (this host's) and subnet. */
-  async namespaceNetwork(namespace: string): Promise<NamespaceNetwork | undefined> {
-    try {
-      const info = await this.options.docker.getNetwork(namespaceNetworkName(namespace)).inspect();
-      const configs = (info.IPAM?.Config ?? []) as { Gateway?: string; Subnet?: string }[];
-      const config = configs.find((c) => c.Gateway && c.Subnet && !c.Subnet.includes(':'));
-      return config?.Gateway && config.Subnet ? { gateway: config.Gateway, subnet: config.Subnet } : undefined;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  /** Gives the Services of a namespace their addresses on its network here (none while it has no network). */
+  serviceAddresses(namespace: string, names: string[]): Promise<ServiceAddresses | undefined> {
+    return this.networks.serviceAddresses(namespace, names);
   }
 
   /** The Services of a namespace changed: its pods here get their /etc/hosts written again. */

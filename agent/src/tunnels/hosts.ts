@@ -1,5 +1,5 @@
 // The /etc/hosts of a pod's containers: the pod's own names, and the Services of its namespace
-// (each at the address of the agent's listener on the namespace network, see services.ts). A file
+// (each at its own address on the namespace network, where the agent listens, see services.ts). A file
 // the agent owns, bind-mounted read-only, and rewritten in place (same inode, so a running
 // container sees the change) when the namespace's Services change.
 import { mkdir, writeFile } from 'node:fs/promises';

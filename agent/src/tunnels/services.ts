@@ -1,38 +1,37 @@
-// Services for the pods of this node, wherever their replicas run. For each namespace network the
-// agent manages, it listens on the network's own gateway address, one listener per Service port,
-// and the pods' /etc/hosts (hosts.ts) names every Service of the namespace at that address:
-// `<service>`, `<service>.<namespace>`, `<service>.<namespace>.svc[.cluster.local]`. A connection
-// becomes a ServiceDial stream: the gateway picks a ready replica and relays it through that
-// replica's agent (protocol: agent.proto, ServiceDial).
+// Services for the pods of this node, wherever their replicas run. Each Service of a namespace
+// has an address of its own on the namespace network, as a ClusterIP has: the agent puts it on the
+// network's bridge (agent/src/runtime/networks.ts, service-addresses.ts) and listens there, one
+// listener per port of that Service, and the pods' /etc/hosts (hosts.ts) names the Service at its
+// address: `<service>`, `<service>.<namespace>`, `<service>.<namespace>.svc[.cluster.local]`. A
+// connection becomes a ServiceDial stream for that Service: the gateway picks a ready replica and
+// relays it through that replica's agent (protocol: agent.proto, ServiceDial). A Service gone
+// takes its listeners, its address and its names with it.
 //
 // Only the namespace's own pods get through: a connection from outside the network's subnet is
-// dropped (the isolation rules already keep other bridges from this address). The gateway tells
+// dropped (the isolation rules already keep other bridges from these addresses). The gateway tells
 // the node only the Services of namespaces it runs pods of, and checks that again on each dial.
 //
-// Limits: one listener per port and namespace, so two Services of a namespace with the same port
-// share it (the first by name wins, the other's name reaches it too); a port below 1024 needs an
-// agent allowed to bind it; a port the provider's machine already listens on for every address
-// (0.0.0.0) cannot be bound again (logged); TCP only. Agents sharing one Docker engine (tests)
-// share the namespace network too: one of them holds each listener, and relays for all.
+// Limits: a port below 1024 needs an agent allowed to bind it; a port the provider's machine
+// already listens on for every address (0.0.0.0) cannot be bound again (logged); the host helper
+// (an image with iproute2) must run for the addresses to exist, else the namespace's Services
+// have no names (logged); a Service's address may change across an agent restart if its name's
+// hash collided with another's; TCP only. Agents sharing one Docker engine (tests) share the namespace network
+// too: they give each Service the same address, one of them holds each listener and relays for all.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { AgentMessage, ServiceEntry } from '@lattice/protocol';
+import type { ServiceAddresses } from '../runtime/networks.js';
+import { cidrRange, ipToNumber } from '../runtime/service-addresses.js';
 import type { AgentTunnels } from './tunnels.js';
-
-/** A namespace network as Docker has it: its gateway address (this host's) and its subnet. */
-export interface NamespaceNetwork {
-  gateway: string;
-  subnet: string;
-}
 
 export interface ServiceListenersOptions {
   tunnels: AgentTunnels;
   send(msg: AgentMessage): boolean;
   /** Whether the gateway connection is up (a Service connection goes nowhere without it). */
   connected(): boolean;
-  /** The namespace's network on this node, or undefined while it has none. */
-  network(namespace: string): Promise<NamespaceNetwork | undefined>;
+  /** Gives the namespace's Services their addresses on its network here; undefined while it has none. */
+  addresses(namespace: string, names: string[]): Promise<ServiceAddresses | undefined>;
   /** The Services of a namespace changed: its pods' hosts files must be written again. */
   hostsChanged(namespace: string): void;
   log: Logger;
@@ -47,8 +46,8 @@ export class ServiceListeners {
   private services = new Map<string, ServiceEntry[]>();
   /** One change of a namespace's listeners at a time. */
   private readonly queues = new Map<string, Promise<void>>();
-  /** Per namespace: its network, and its listeners by port. */
-  private readonly namespaces = new Map<string, { network: NamespaceNetwork; listeners: Map<number, Listener> }>();
+  /** Per namespace: its Services' addresses, and their listeners by "<address>:<port>". */
+  private readonly namespaces = new Map<string, { placed: ServiceAddresses; listeners: Map<string, Listener> }>();
 
   constructor(private readonly options: ServiceListenersOptions) {}
 
@@ -68,11 +67,12 @@ export class ServiceListeners {
   /** The hosts lines of a namespace's Services, listening for them first (a pod is about to start). */
   async hostsFor(namespace: string): Promise<string[]> {
     await this.listen(namespace);
-    const network = this.namespaces.get(namespace)?.network;
-    if (!network) return [];
-    return (this.services.get(namespace) ?? []).map(
-      ({ name }) => `${network.gateway}\t${name} ${name}.${namespace} ${name}.${namespace}.svc ${name}.${namespace}.svc.cluster.local`,
-    );
+    const placed = this.namespaces.get(namespace)?.placed;
+    if (!placed) return [];
+    return (this.services.get(namespace) ?? []).flatMap(({ name }) => {
+      const address = placed.addresses.get(name);
+      return address ? [`${address}\t${name} ${name}.${namespace} ${name}.${namespace}.svc ${name}.${namespace}.svc.cluster.local`] : [];
+    });
   }
 
   close(): void {
@@ -88,54 +88,59 @@ export class ServiceListeners {
   }
 
   private async listenNow(namespace: string): Promise<void> {
-    const wanted = new Map<number, string>();
-    for (const service of [...(this.services.get(namespace) ?? [])].sort((a, b) => a.name.localeCompare(b.name))) {
-      for (const port of service.ports) {
-        const holder = wanted.get(port);
-        if (holder === undefined) wanted.set(port, service.name);
-        else this.options.log.warn({ namespace, port, service: service.name, holder }, 'two Services of a namespace use one port: the first by name gets it');
-      }
-    }
+    const services = this.services.get(namespace) ?? [];
     let state = this.namespaces.get(namespace);
-    const network = wanted.size ? await this.options.network(namespace) : undefined;
-    if (state && (!network || network.gateway !== state.network.gateway)) {
+    // Nothing to place and nothing placed: no address to put on the bridge or take off it.
+    if (!services.length && !state) return;
+    const placed = await this.options.addresses(namespace, services.map((s) => s.name)).catch((err: Error) => {
+      this.options.log.error({ namespace, err: err.message }, 'cannot give the Services addresses on the namespace network: they have no names in its pods');
+      return undefined;
+    });
+    if (state && (!placed || placed.network !== state.placed.network)) {
       for (const { server } of state.listeners.values()) server.close();
       this.namespaces.delete(namespace);
       state = undefined;
     }
-    if (!network) return;
+    if (!placed) return;
     if (!state) {
-      state = { network, listeners: new Map() };
+      state = { placed, listeners: new Map() };
       this.namespaces.set(namespace, state);
     }
-    for (const [port, listener] of state.listeners) {
-      if (!wanted.has(port)) {
-        listener.server.close();
-        state.listeners.delete(port);
-      }
-    }
-    for (const [port, service] of wanted) {
-      const existing = state.listeners.get(port);
-      if (existing) {
-        existing.service = service;
+    state.placed = placed;
+    const wanted = new Map<string, { address: string; port: number; service: string }>();
+    for (const service of services) {
+      const address = placed.addresses.get(service.name);
+      if (!address) {
+        this.options.log.warn({ namespace, service: service.name }, 'no address left for a Service on the namespace network');
         continue;
       }
-      const listener: Listener = { server: net.createServer({ allowHalfOpen: true }, (socket) => this.accept(namespace, port, listener.service, socket)), service };
-      state.listeners.set(port, listener);
+      for (const port of service.ports) wanted.set(`${address}:${port}`, { address, port, service: service.name });
+    }
+    for (const [key, listener] of state.listeners) {
+      if (wanted.get(key)?.service !== listener.service) {
+        listener.server.close();
+        state.listeners.delete(key);
+      }
+    }
+    const listeners = state.listeners;
+    for (const [key, { address, port, service }] of wanted) {
+      if (listeners.has(key)) continue;
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(namespace, service, port, socket));
+      listeners.set(key, { server, service });
       await new Promise<void>((resolve) => {
-        listener.server.once('error', (err) => {
-          this.options.log.warn({ namespace, port, address: network.gateway, err: err.message }, 'cannot listen for a Service');
-          state.listeners.delete(port);
+        server.once('error', (err) => {
+          this.options.log.warn({ namespace, service, port, address, err: err.message }, 'cannot listen for a Service');
+          if (listeners.get(key)?.server === server) listeners.delete(key);
           resolve();
         });
-        listener.server.listen(port, network.gateway, () => resolve());
+        server.listen(port, address, () => resolve());
       });
     }
   }
 
-  private accept(namespace: string, port: number, service: string, socket: net.Socket): void {
-    const network = this.namespaces.get(namespace)?.network;
-    if (!network || !inSubnet(socket.remoteAddress ?? '', network.subnet)) {
+  private accept(namespace: string, service: string, port: number, socket: net.Socket): void {
+    const placed = this.namespaces.get(namespace)?.placed;
+    if (!placed || !inSubnet(socket.remoteAddress ?? '', placed.subnet)) {
       this.options.log.warn({ namespace, port, from: socket.remoteAddress }, 'refused a Service connection from outside the namespace network');
       socket.destroy();
       return;
@@ -154,10 +159,9 @@ export class ServiceListeners {
 
 /** Whether an IPv4 address (possibly IPv4-mapped) is in a CIDR subnet. */
 export function inSubnet(address: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const toNumber = (ip: string) => ip.replace(/^::ffff:/, '').split('.').reduce((n, part) => n * 256 + Number(part), 0);
-  const prefix = Number(bits);
-  if (!base || !net.isIPv4(address.replace(/^::ffff:/, '')) || !net.isIPv4(base) || !(prefix >= 0 && prefix <= 32)) return false;
-  const size = 2 ** (32 - prefix);
-  return Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size);
+  const ip = address.replace(/^::ffff:/, '');
+  const range = cidrRange(cidr);
+  if (!range || !net.isIPv4(ip)) return false;
+  const n = ipToNumber(ip);
+  return n >= range.first && n <= range.last;
 }
