@@ -137,10 +137,12 @@ export class NamespaceNetworks {
       // Docker's own bridge name for a network made before the isolation rules (see isolated()).
       const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`;
       // The agent shares the host's network (it listens there): the bridge's addresses are its to
-      // read, and the helper runs only when they differ (after an agent restart, mostly not).
+      // read, and the helper runs only when they differ (after an agent restart, mostly not). A
+      // bridge without containers is down, and Node lists no address of an interface that is down.
       const wanted = [...addresses.values()].sort();
-      const present = (networkInterfaces()[bridge] ?? []).filter((a) => a.family === 'IPv4' && a.netmask === '255.255.255.255').map((a) => a.address);
-      if (present.sort().join(' ') !== wanted.join(' ')) {
+      const listed = networkInterfaces()[bridge];
+      const present = (listed ?? []).filter((a) => a.family === 'IPv4' && a.netmask === '255.255.255.255').map((a) => a.address);
+      if (!listed || present.sort().join(' ') !== wanted.join(' ')) {
         await this.helper.run(bridgeAddressesScript(bridge, wanted), 'service-addresses-helper');
         this.logger.info({ network: name, services: Object.fromEntries(addresses) }, 'Service addresses on the namespace network');
       }
