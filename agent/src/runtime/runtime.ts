@@ -150,8 +150,13 @@ export class DockerRuntime {
     return { host: this.worker(uid).dialTarget(), port };
   }
 
-  /** Gives the Services of a namespace their addresses on its network here (none while it has no network). */
-  serviceAddresses(namespace: string, names: string[]): Promise<ServiceAddresses | undefined> {
+  /**
+   * Gives the Services of a namespace their addresses on its network here: none while no pod of
+   * it is here. The bridge's addresses are left as they are then: the network goes with the last
+   * pod, unless another node's agent sharing this Docker engine still serves the namespace on it.
+   */
+  async serviceAddresses(namespace: string, names: string[]): Promise<ServiceAddresses | undefined> {
+    if (![...this.workers.values()].some((w) => w.namespace === namespace)) return undefined;
     return this.networks.serviceAddresses(namespace, names);
   }
 

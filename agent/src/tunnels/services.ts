@@ -15,8 +15,10 @@
 // already listens on for every address (0.0.0.0) cannot be bound again (logged); the host helper
 // (an image with iproute2) must run for the addresses to exist, else the namespace's Services
 // have no names (logged); a Service's address may change across an agent restart if its name's
-// hash collided with another's; TCP only. Agents sharing one Docker engine (tests) share the namespace network
-// too: they give each Service the same address, one of them holds each listener and relays for all.
+// hash collided with another's; on a namespace network made before Services had addresses (no
+// IPRange: networks.ts), an address Docker later gives a container moves its Service at the next
+// change; TCP only. Agents sharing one Docker engine (tests) share the namespace network too: they
+// give each Service the same address, one of them holds each listener and relays for all.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'pino';
