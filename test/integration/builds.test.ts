@@ -7,16 +7,18 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
+import Docker from 'dockerode';
 import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
+import { BUSYBOX, REGISTRY, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { createGitCa, namespaceBridgeAddress, startGitServer, type GitCa, type GitServer } from '../support/git-server.js';
 import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const batch = kc.makeApiClient(k8s.BatchV1Api);
+const docker = new Docker();
 
 const run = uniqueName('builds');
 const namespace = run;
@@ -30,7 +32,7 @@ let operator: OperatorProcess;
 let git: GitServer;
 let ca: GitCa;
 
-async function applyWorkload(name: string, source: Record<string, unknown>, build: Record<string, unknown>, port: number): Promise<void> {
+async function applyWorkload(name: string, source: Record<string, unknown>, build: Record<string, unknown>, port: number, extra: Record<string, unknown> = {}): Promise<void> {
   const manifest = {
     apiVersion: 'lattice.dev/v1alpha1',
     kind: 'Workload',
@@ -43,6 +45,7 @@ async function applyWorkload(name: string, source: Record<string, unknown>, buil
       healthCheck: { http: { port: 'http' }, periodSeconds: 1, failureThreshold: 30 },
       resources: { cpu: '50m', memory: '128Mi' },
       placement: { providerSelector: { [RUN_LABEL]: run } },
+      ...extra,
     },
   };
   await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
@@ -55,6 +58,10 @@ async function answer(name: string, port: number): Promise<string> {
   if (!pod?.status?.podIP) throw new Error(`no ready replica of ${name}`);
   return (await fetch(`http://${pod.status.podIP}:${port}/`, { signal: AbortSignal.timeout(3000) })).text();
 }
+
+/** The provider's copies of the Workload's build images (the agent shares this machine's engine), newest first. */
+const localImages = async (name: string) =>
+  (await docker.listImages({ filters: { reference: [`${REGISTRY}/builds/${namespace}/${name}`] } })).sort((a, b) => b.Created - a.Created).map((i) => i.Id);
 
 const buildJobs = async (name: string) =>
   (await batch.listNamespacedJob({ namespace, labelSelector: `lattice.dev/build-of=${name}` })).items.sort(
@@ -128,6 +135,9 @@ afterAll(async () => {
   await operator?.stop('SIGTERM');
   await stopAgent(agent).catch(() => undefined);
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
+  for (const image of await docker.listImages({ filters: { reference: [`${REGISTRY}/builds/${namespace}/*`] } })) {
+    await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  }
   await git?.close();
   if (ca) await rm(path.dirname(ca.caFile), { recursive: true, force: true });
   delete process.env.GIT_SSL_CAINFO;
@@ -266,6 +276,27 @@ describe('a Workload built from Git', () => {
     } finally {
       await own.close();
     }
+  }, 180_000);
+
+  test("a Workload's older build images are removed from the provider, its newest three kept", async () => {
+    // No replicas, so no image is in use (one a container still uses is never removed).
+    const build = async (version: number) => {
+      const commit = await git.commit('images-site', staticSite(`images v${version} ${run}`));
+      if (version === 1) await applyWorkload('images', { url: `${git.url}/images-site.git` }, { strategy: 'static' }, 8080, { replicas: 0 });
+      // Each later one asked for as a user does.
+      else await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'operator/src/cli.ts'), '--kubeconfig', kubeconfigPath, 'build', `${namespace}/images`], { cwd: repoRoot });
+      await waitForStatus('images', `built v${version}`, (wl) => condition(wl, 'Built')?.status === 'True' && buildOf(wl)?.commit === commit);
+    };
+    await build(1);
+    const first = await localImages('images');
+    expect(first.length).toBe(1);
+    for (const version of [2, 3, 4]) await build(version);
+    const kept = await localImages('images');
+    expect(kept.length).toBe(3);
+    expect(kept).not.toContain(first[0]);
+    // The newest is the one the Workload names.
+    const newest = (await docker.getImage(kept[0]!).inspect()).RepoDigests;
+    expect(newest).toContain(buildOf(await getWorkload('images'))!.image);
   }, 180_000);
 
   test('an agent restarted in the middle of a build builds again from the start, and the Workload runs', async () => {

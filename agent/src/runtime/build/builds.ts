@@ -29,7 +29,7 @@ import { namespaceNetworkName } from '../naming.js';
 import { BuildLog, printLogScript } from './build-log.js';
 import { BuildConfigError, dockerfileFor } from './dockerfile.js';
 import { GitError, type GitCredentials, checkout, secretsOf } from './git.js';
-import { ImageBuildError, buildImage, pushImage } from './image.js';
+import { ImageBuildError, buildImage, pruneImages, pushImage } from './image.js';
 import { contextFiles, projectFacts } from './project.js';
 
 /** The volume holding the log (bind-mounted read-only into the build pod's container). */
@@ -243,6 +243,11 @@ export class Builds {
     );
     log.line(`pushing ${tag}`);
     const digest = await pushImage(docker, tag, log, signal);
+    // A failure to tidy up is not the build's: the image is pushed.
+    await pruneImages(docker, request.repository).then(
+      (removed) => removed.length > 0 && this.options.logger.info({ build: source.pod, repository: request.repository, removed: removed.length }, 'removed older build images'),
+      (err: unknown) => this.options.logger.warn({ build: source.pod, err }, 'could not remove older build images'),
+    );
     return `${request.repository}@${digest}`;
   }
 }

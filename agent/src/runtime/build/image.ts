@@ -4,6 +4,7 @@
 import type Docker from 'dockerode';
 import type { IncomingMessage } from 'node:http';
 import type { Container } from '@lattice/protocol';
+import { dockerStatusCode } from '../docker-errors.js';
 import { registryOf } from '../images.js';
 import type { BuildLog } from './build-log.js';
 
@@ -82,4 +83,28 @@ export async function pushImage(docker: Docker, tag: string, log: BuildLog, sign
   });
   if (!digest) throw new ImageBuildError(`the registry did not report a digest for ${tag}`);
   return digest;
+}
+
+/** A Workload's build images kept on the provider: as many as the operator keeps its build Jobs. */
+export const KEPT_IMAGES = 3;
+
+/**
+ * Removes the provider's copies of `repository`'s images but the newest `keep` (the registry keeps
+ * its own). By image ID and never forced: an image a container still uses, running or stopped, or
+ * one tagged in another repository too, is left (409), and so is its layer cache; the newest
+ * images keep the dependency layers a rebuild reuses. Returns the IDs removed.
+ */
+export async function pruneImages(docker: Docker, repository: string, keep = KEPT_IMAGES): Promise<string[]> {
+  const images = await docker.listImages({ filters: { reference: [repository] } });
+  images.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id));
+  const removed: string[] = [];
+  for (const image of images.slice(keep)) {
+    try {
+      await docker.getImage(image.Id).remove();
+      removed.push(image.Id);
+    } catch (err) {
+      if (dockerStatusCode(err) !== 404 && dockerStatusCode(err) !== 409) throw err;
+    }
+  }
+  return removed;
 }
