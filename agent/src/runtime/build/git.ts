@@ -6,7 +6,8 @@
 // unprivileged user, no capabilities, no-new-privileges, a read-only root (a small /tmp as HOME),
 // the build pod's CPU and memory limits, and the namespace's network, whose isolation rules
 // (../isolation.ts) keep it off the host and private ranges as they keep the namespace's pods.
-// A repository reachable only on the provider's own network is therefore out of reach, by design.
+// A repository reachable only on the provider's own network is therefore out of reach, by design,
+// and so is a proxy there: the provider's proxy settings are not passed on.
 //
 // The checkout is written into a host folder bind-mounted read-write (the only writable mount),
 // which the agent then reads as the build context. The credentials reach only that container, as
