@@ -188,6 +188,22 @@ describe('a Workload built from Git', () => {
     expect(log).toMatch(/image built 127\.0\.0\.1:5001\/builds\/.+@sha256:/);
   });
 
+  test('a built app stops on SIGTERM, so a rollout does not wait out the grace period', async () => {
+    // Each built image as the provider's Docker has it; a process left as PID 1 would ignore
+    // SIGTERM and be killed when the grace ran out (exit code 137).
+    for (const name of ['node', 'python', 'static']) {
+      const container = await docker.createContainer({ Image: buildOf(await getWorkload(name))!.image! });
+      try {
+        await container.start();
+        await container.stop({ t: 20 });
+        const { State } = await container.inspect();
+        expect({ name, exitCode: State.ExitCode }).toEqual({ name, exitCode: 143 });
+      } finally {
+        await container.remove({ force: true });
+      }
+    }
+  });
+
   test('a rebuild with a broken build script fails with its error and the log tail, and the previous version keeps serving', async () => {
     await git.commit('node-app', nodeApp(`hello from node v2 ${run}`, 'node -e "console.error(\'compile error: missing semicolon\'); process.exit(3)"'));
     await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'operator/src/cli.ts'), '--kubeconfig', kubeconfigPath, 'build', `${namespace}/node`], { cwd: repoRoot });

@@ -96,6 +96,19 @@ describe('static', () => {
   });
 });
 
+test('every generated image starts its command under tini, so SIGTERM stops the app instead of the grace period', () => {
+  const files = [
+    content(request('node'), facts({ packageJson: {} })),
+    content(request('python'), facts({ pythonFiles: ['app.py'] })),
+    content(request('static'), facts()),
+    content(request('static'), facts({ packageJson: { scripts: { build: 'vite build' } } })),
+  ];
+  for (const file of files) {
+    // The last stage's entrypoint, right before its command.
+    expect(file.trimEnd().split('\n').slice(-2)).toEqual(['ENTRYPOINT ["tini", "-g", "--"]', expect.stringMatching(/^CMD \["\/bin\/sh","-c",/)]);
+  }
+});
+
 test("strategy dockerfile uses the repository's own, at the path the spec gives", () => {
   expect(dockerfileFor(request('dockerfile'), facts())).toEqual({ path: 'Dockerfile' });
   expect(dockerfileFor(request('dockerfile', { dockerfile: 'deploy/Dockerfile' }), facts())).toEqual({ path: 'deploy/Dockerfile' });

@@ -32,6 +32,13 @@ const STATIC_OUTPUT_DIRS = ['dist', 'build', 'public', 'out', '_site'];
 /** A shell command as a JSON exec-form CMD, so it runs the same whatever the base image's shell. */
 const shellCmd = (command: string) => `CMD ${JSON.stringify(['/bin/sh', '-c', command])}`;
 
+/**
+ * The start command runs under tini (in every base image a build starts from, see hack/images),
+ * which passes signals to the whole process group. Run as PID 1 itself, a shell, node or httpd
+ * would ignore SIGTERM, and every rollout or deletion would wait out the grace period.
+ */
+const INIT = 'ENTRYPOINT ["tini", "-g", "--"]';
+
 function nodeInstall(request: BuildRequest, facts: ProjectFacts): string | undefined {
   if (request.installCommand) return request.installCommand;
   if (!facts.packageJson) return undefined;
@@ -60,6 +67,7 @@ function nodeDockerfile(request: BuildRequest, facts: ProjectFacts): string {
     build && `RUN ${build}`,
     `ENV PORT=${request.port} NODE_ENV=production`,
     `EXPOSE ${request.port}`,
+    INIT,
     shellCmd(start),
   );
 }
@@ -92,6 +100,7 @@ function pythonDockerfile(request: BuildRequest, facts: ProjectFacts): string {
     request.buildCommand && `RUN ${request.buildCommand}`,
     `ENV PORT=${request.port}`,
     `EXPOSE ${request.port}`,
+    INIT,
     shellCmd(start),
   );
 }
@@ -103,7 +112,7 @@ function pythonDockerfile(request: BuildRequest, facts: ProjectFacts): string {
 function staticDockerfile(request: BuildRequest, facts: ProjectFacts): string {
   const build = nodeBuild(request, facts);
   const start = request.startCommand ?? `httpd -f -v -p ${request.port} -h /site`;
-  const serve = [`FROM ${request.baseImages}/busybox:1`, `EXPOSE ${request.port}`, shellCmd(start)];
+  const serve = [`FROM ${request.baseImages}/busybox:1`, `EXPOSE ${request.port}`, INIT, shellCmd(start)];
   if (!build) return lines(serve[0], 'COPY . /site', ...serve.slice(1));
   const install = nodeInstall(request, facts);
   const pick = STATIC_OUTPUT_DIRS.map((d) => `[ -d ${d} ] && cp -r ${d}/. /site/ && echo "serving ${d}/" && exit 0`).join('; ');
