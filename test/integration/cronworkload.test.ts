@@ -34,6 +34,11 @@ const TIMEOUT = 180_000;
 /** The part a provider's agent plays: a Ready Node, and pods that run and exit as their command says. */
 class FakeProvider {
   readonly nodeName = uniqueName('it-cwl-provider');
+  /**
+   * The namespaces whose pods it plays the agent for. Any provider Node may be given a run's pod,
+   * so another suite's pods can land here too: those it leaves alone (they are not its to finish).
+   */
+  readonly namespaces = new Set<string>();
   private timer?: NodeJS.Timeout;
   private stopped = false;
 
@@ -75,7 +80,7 @@ class FakeProvider {
   }
 
   async pods(): Promise<k8s.V1Pod[]> {
-    return (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${this.nodeName}` })).items;
+    return (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${this.nodeName}` })).items.filter((pod) => this.namespaces.has(pod.metadata!.namespace!));
   }
 
   /** The node-lifecycle controller marks a Node whose Lease is older than 20 s unreachable. */
@@ -230,6 +235,7 @@ let controller: { stop(): Promise<void> };
 
 beforeAll(async () => {
   await kubectl(['create', 'namespace', namespace]);
+  provider.namespaces.add(namespace);
   await provider.start();
   controller = await startController(namespace);
 });
@@ -237,9 +243,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await controller?.stop();
   await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => undefined);
-  // The provider confirms the deletion of the runs' pods, as an agent would, before it goes.
-  await waitFor('the pods on the fake provider to be gone', async () => (await provider.pods()).length === 0);
-  await provider.stop();
+  // The provider confirms the deletion of the runs' pods, as an agent would, before it goes; it
+  // goes in any case, or its Node and its loop (which keeps jest from exiting) would outlive the suite.
+  try {
+    await waitFor('the pods on the fake provider to be gone', async () => (await provider.pods()).length === 0);
+  } finally {
+    await provider.stop();
+  }
 });
 
 test.concurrent('every minute a run starts on schedule, on a provider node, and the status follows it', async () => {
@@ -260,7 +270,12 @@ test.concurrent('every minute a run starts on schedule, on a provider node, and 
   const pods = await core.listNamespacedPod({ namespace, labelSelector: `job-name=${run.name}` });
   expect(pods.items[0]?.spec?.nodeName).toBe(provider.nodeName);
   expect(await events(namespace, name, 'Started')).toHaveLength(1);
-  expect(await events(namespace, name, 'RunSucceeded')).toHaveLength(1);
+  // Recorded just after the status that says the run succeeded: it may not be there yet.
+  const succeeded = await waitFor('a RunSucceeded event', async () => {
+    const found = await events(namespace, name, 'RunSucceeded');
+    return found.length > 0 ? found : undefined;
+  });
+  expect(succeeded).toHaveLength(1);
   // The logs of a finished run stay readable: its Job and pod are kept while it is in the history.
   expect(job?.spec?.ttlSecondsAfterFinished).toBeUndefined();
 }, TIMEOUT);
@@ -345,6 +360,7 @@ test.concurrent('the history keeps as many runs as the limits say, and the Jobs 
 test.concurrent('a restart of the controller across a scheduled time starts that run exactly once', async () => {
   const ns = uniqueName('it-cwl-restart');
   await kubectl(['create', 'namespace', ns]);
+  provider.namespaces.add(ns);
   let own = await startController(ns);
   try {
     const name = await createCronWorkload(ns, { schedule: '* * * * *' }, { seconds: 1, exitCode: 0 });
