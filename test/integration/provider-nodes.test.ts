@@ -21,6 +21,7 @@ import {
   nodeContainers,
   runAgent,
   stopAgent,
+  waitForExit,
   type AgentProcess,
 } from '../support/providers.js';
 
@@ -289,7 +290,7 @@ describe('agent loss and restart', () => {
   test('a restarted agent adopts its containers: none restarted, pod status right', async () => {
     const before = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
     runAgent(alpha);
-    await waitFor('the node to be Ready again', () => readyNode(alpha.name), { timeoutMs: 30_000 });
+    await waitFor('the node to be Ready again', () => readyNode(alpha.name), { timeoutMs: 60_000 });
     const pod = await runningPod('web');
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     const after = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
@@ -319,6 +320,8 @@ describe('hostile peers', () => {
       gatewayAddress,
       grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certificatePem)),
     );
+    const connections = () => beta.output.join('').split('connected to the gateway').length - 1;
+    const connectedBefore = connections();
     const call = client.Connect();
     const received: unknown[] = [];
     call.on('data', (m: unknown) => received.push(m));
@@ -336,7 +339,7 @@ describe('hostile peers', () => {
     call.end();
     client.close();
     // The real beta agent reconnects (it was displaced by the rogue); web's status never became the forged one.
-    await waitFor('the real beta agent back', () => running.gateway.connection(beta.name) !== undefined && beta.output.join('').split('connected to the gateway').length > 2, {
+    await waitFor('the real beta agent back', () => running.gateway.connection(beta.name) !== undefined && connections() > connectedBefore, {
       timeoutMs: 30_000,
     });
     const after = await core.readNamespacedPod({ namespace, name: 'web' });
@@ -372,7 +375,7 @@ describe('availability', () => {
 describe('revocation', () => {
   test('revoking a node stops its connection, its agent, and removes its Node', async () => {
     expect(await revokeNode(core, gatewayNamespace, beta.name)).toBe(true);
-    await waitFor('the revoked agent to stop', () => beta.child?.exitCode ?? undefined, { timeoutMs: 30_000 });
+    await waitForExit(beta);
     expect(beta.output.join('')).toMatch(/revoked/);
     await waitFor('the Node to be removed', async () => (await core.readNode({ name: beta.name }).catch(() => undefined)) === undefined);
   });

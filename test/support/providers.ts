@@ -30,7 +30,8 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProc
   const output: string[] = [];
   child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  // 'close', not 'exit': only then has everything it printed been read into output.
+  const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   return { child, output, done };
 }
 
@@ -90,8 +91,9 @@ export async function cleanupNodes(nodeNames: string[], stateDirs: string[]): Pr
   for (const dir of stateDirs) await rm(dir, { recursive: true, force: true });
 }
 
+/** Waits until the agent exited and everything it printed is in its output; resolves with its exit code. */
 export async function waitForExit(agent: AgentProcess, timeoutMs = 30_000): Promise<number> {
-  return waitFor('the agent process to exit', () => agent.child?.exitCode ?? undefined, { timeoutMs });
+  return waitFor('the agent process to exit', () => (agent.child?.stdout?.closed && agent.child.stderr?.closed ? (agent.child.exitCode ?? undefined) : undefined), { timeoutMs });
 }
 
 /** What a provider offers, as its config file says it. */
