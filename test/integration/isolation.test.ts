@@ -177,7 +177,11 @@ afterAll(async () => {
 
 describe('a pod on a provider', () => {
   test('reaches a pod of its own namespace (the probes work)', async () => {
-    const probe = await httpGet(aClient.container, a.ip, 8080);
+    // Running is not listening: httpd starts a moment after its container does.
+    const probe = await waitFor('the server answering its own namespace', async () => {
+      const answer = await httpGet(aClient.container, a.ip, 8080);
+      return answer.code === 0 ? answer : false;
+    }, { timeoutMs: 30_000, intervalMs: 1000 });
     expect(probe.code).toBe(0);
     expect(probe.output).toMatch(/^HTTP\/1\.[01] 200[^]*pod-a\n$/);
     expect((await tcpConnect(aClient.container, a.ip, 8080)).code).toBe(0);
