@@ -260,7 +260,11 @@ describe('a Workload port with expose: tailnet', () => {
 
     const pod = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=web' })).items[0]!;
     expect(pod.metadata?.annotations?.['lattice.dev/tailnet-address']).toBe(address);
-    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod.metadata!.name}` });
+    // The gateway records the agent's event on its own, not before the status that was waited for.
+    const events = await waitFor('the TailnetJoined event', async () => {
+      const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod.metadata!.name}` });
+      return list.items.some((e) => e.reason === 'TailnetJoined') ? list : undefined;
+    }, { timeoutMs: 15_000 });
     expect(events.items.map((e) => e.reason)).toContain('TailnetJoined');
     // The auth key is a secret: it is in no event and no log line of the agent or operator.
     const key = (await core.readNamespacedSecret({ name: 'tailnet', namespace })).data!.authKey!;
