@@ -270,6 +270,8 @@ describe('a public HTTP Workload', () => {
     const session = http2.connect(url(), { ca, lookup: loopback });
     try {
       const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        // A session without an 'error' listener would throw out of the suite instead of failing this test.
+        session.on('error', reject);
         const stream = session.request({ ':path': '/h2', ':method': 'GET' });
         let status = 0;
         let text = '';
