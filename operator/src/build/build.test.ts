@@ -172,6 +172,15 @@ describe('the credentials Secret, checked before the build starts', () => {
     expect(credentialsProblem(named('ssh://git@git.example/web.git'), secret({ 'ssh-privatekey': 'a2V5' }))).toBeUndefined();
   });
 
+  test("an ssh Secret's known_hosts, when there, must hold a host key line", () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const ssh = named('ssh://git@git.example:2222/web.git');
+    const pinned = { 'ssh-privatekey': 'a2V5', known_hosts: b64('# pinned\n[git.example]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv3\n') };
+    expect(credentialsProblem(ssh, secret(pinned))).toBeUndefined();
+    expect(credentialsProblem(ssh, secret({ 'ssh-privatekey': 'a2V5', known_hosts: b64('# nothing yet\n') }))).toContain('has a key "known_hosts" with no host key line');
+    expect(credentialsProblem(ssh, secret({ 'ssh-privatekey': 'a2V5', known_hosts: b64('git.example') }))).toContain('no host key line');
+  });
+
   test('fails the build at once, and nothing runs before a first image', () => {
     const state = awaitingFirstImage(blockedBuild('Secret git does not exist'));
     expect(state.status.phase).toBe('Failed');

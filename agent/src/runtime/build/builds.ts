@@ -58,7 +58,7 @@ function credentialsOf(pod: Pod): GitCredentials | undefined {
     const file = files.find((f) => f.path === name);
     return file && Buffer.from(file.content).toString('utf8');
   };
-  return { username: text('username'), password: text('password'), sshPrivateKey: text('ssh-privatekey') };
+  return { username: text('username'), password: text('password'), sshPrivateKey: text('ssh-privatekey'), knownHosts: text('known_hosts') };
 }
 
 export class Builds {

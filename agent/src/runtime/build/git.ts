@@ -13,6 +13,11 @@
 // which the agent then reads as the build context. The credentials reach only that container, as
 // files of a private folder mounted read-only: a global git config with the http.extraHeader, or
 // an ssh key (never an argument or a variable, which `docker inspect` shows); the log masks them.
+// Over ssh the server's host key is checked as Flux and Argo CD check it: against the Secret's
+// known_hosts when it has one (only those keys: any other is refused, as a man in the middle
+// would be), else accepted on first use as ssh does for a new host, and the build log shows the
+// fingerprint it accepted, to compare and pin. Refusing instead would make every ssh build need a
+// known_hosts before its first try; the log line keeps the trust visible without that.
 // The provider's GIT_SSL_CAINFO (a company CA) is copied there too, so a private CA still works.
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,11 +30,13 @@ import { confinement } from '../security.js';
 import { stdioChunks } from '../stdio.js';
 import type { BuildLog } from './build-log.js';
 
-/** The Secret of spec.source.credentialsSecretRef, as files: username/password or ssh-privatekey. */
+/** The Secret of spec.source.credentialsSecretRef, as files: username/password, or ssh-privatekey and perhaps known_hosts. */
 export interface GitCredentials {
   username?: string;
   password?: string;
   sshPrivateKey?: string;
+  /** The ssh server's host keys, in ssh's known_hosts format (Flux's key name). */
+  knownHosts?: string;
 }
 
 /** The clone failed; the message says why in a user's terms. */
@@ -56,7 +63,9 @@ export function fetchUser(uid = process.getuid?.() ?? 0, gid = process.getgid?.(
   return uid === 0 ? { uid: 65534, gid: 65534 } : { uid, gid };
 }
 
-/** The private files: a git config, perhaps an ssh key and a CA, and a passwd line ssh insists on. */
+const withNewline = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+
+/** The private files: a git config, perhaps an ssh key, known hosts and a CA, and a passwd line ssh insists on. */
 export function privateFiles(credentials: GitCredentials | undefined, user: { uid: number; gid: number }, ca: string | undefined): Record<string, string> {
   const files: Record<string, string> = { passwd: `lattice:x:${user.uid}:${user.gid}:lattice:${HOME}:/usr/sbin/nologin\n` };
   const config = ['[advice]', '\tdetachedHead = false'];
@@ -65,26 +74,73 @@ export function privateFiles(credentials: GitCredentials | undefined, user: { ui
     config.push('[http]', `\textraHeader = Authorization: Basic ${basic}`);
   }
   files.gitconfig = `${config.join('\n')}\n`;
-  if (credentials?.sshPrivateKey) files.id = credentials.sshPrivateKey.endsWith('\n') ? credentials.sshPrivateKey : `${credentials.sshPrivateKey}\n`;
+  if (credentials?.sshPrivateKey) files.id = withNewline(credentials.sshPrivateKey);
+  if (credentials?.knownHosts?.trim()) files.known_hosts = withNewline(credentials.knownHosts);
   if (ca) files['ca.pem'] = ca;
   return files;
 }
 
+/** Where ssh keeps the host key it accepts on first use, unhashed so that its host can be named. */
+const ACCEPTED = `${HOME}/known_hosts`;
+
+/** How ssh checks the server's host key: exactly the pinned keys if there are any, else trust on first use. */
+export function hostKeyOptions(files: Record<string, string>): string[] {
+  const pinned = files.known_hosts
+    ? ['-o StrictHostKeyChecking=yes', `-o UserKnownHostsFile=${PRIVATE}/known_hosts`]
+    : ['-o StrictHostKeyChecking=accept-new', `-o UserKnownHostsFile=${ACCEPTED}`, '-o HashKnownHosts=no'];
+  // The image's own known hosts play no part: the Secret's are the only ones.
+  return [...pinned, '-o GlobalKnownHostsFile=/dev/null'];
+}
+
 /** The container's environment: paths only, no secret. */
 export function fetchEnv(files: Record<string, string>): string[] {
-  const ssh = ['ssh', '-o BatchMode=yes', '-o StrictHostKeyChecking=accept-new', `-o UserKnownHostsFile=${HOME}/known_hosts`];
+  const ssh = ['ssh', '-o BatchMode=yes', ...hostKeyOptions(files)];
   if (files.id) ssh.push(`-i ${PRIVATE}/id`, '-o IdentitiesOnly=yes');
   const env = [`HOME=${HOME}`, 'GIT_CONFIG_NOSYSTEM=1', `GIT_CONFIG_GLOBAL=${PRIVATE}/gitconfig`, 'GIT_TERMINAL_PROMPT=0', `GIT_SSH_COMMAND=${ssh.join(' ')}`];
   if (files['ca.pem']) env.push(`GIT_SSL_CAINFO=${PRIVATE}/ca.pem`);
   return env;
 }
 
-/** Run by sh with the URL and the ref as $1 and $2 (never spliced into the script); prints the SHA. */
-const SCRIPT = `set -e; cd ${SOURCE}; git init -q .; git fetch --depth 1 --no-tags -- "$1" "$2"; git checkout -q FETCH_HEAD; git rev-parse HEAD`;
+/** The stdout lines that carry a host key accepted on first use (ssh-keygen -l's line after it). */
+const ACCEPTED_MARK = 'accepted-host-key ';
+
+/**
+ * Run by sh with the URL and the ref as $1 and $2 (never spliced into the script); prints the SHA,
+ * and at its exit (also a failed one) the fingerprints of the host keys accepted on first use.
+ */
+const SCRIPT = [
+  `trap '[ ! -s ${ACCEPTED} ] || ssh-keygen -l -f ${ACCEPTED} | sed "s/^/${ACCEPTED_MARK}/"' EXIT`,
+  `set -e; cd ${SOURCE}; git init -q .; git fetch --depth 1 --no-tags -- "$1" "$2"; git checkout -q FETCH_HEAD; git rev-parse HEAD`,
+].join('; ');
+
+/**
+ * The build log's line for a key of `ssh-keygen -l` output ("256 SHA256:... [host]:port (ED25519)")
+ * accepted on first use, or undefined for any other line.
+ */
+export function acceptedHostKeyLine(line: string): string | undefined {
+  if (!line.startsWith(ACCEPTED_MARK)) return undefined;
+  const match = /^\d+ (\S+) (\S+) \((\w+)\)$/.exec(line.slice(ACCEPTED_MARK.length).trim());
+  if (!match) return undefined;
+  const [, fingerprint, host, type] = match;
+  return (
+    `ssh: the host key of ${host} was accepted on first use, unchecked: ${type} ${fingerprint}. ` +
+    'Compare it with the one the git host publishes; to pin it (and refuse any other key), add the host\'s known_hosts line to the credentials Secret as known_hosts'
+  );
+}
 
 /** git's last words, and what to do about the usual failures. */
-function explain(stderr: string, code: number): string {
+export function explain(stderr: string, code: number): string {
   const last = stderr.trim().split('\n').filter(Boolean).pop() ?? `git exited with status ${code}`;
+  if (/Host key verification failed/.test(stderr)) {
+    const offered = /key sent by the remote host is\s+(\S+?)\.?$/m.exec(stderr)?.[1];
+    if (/REMOTE HOST IDENTIFICATION HAS CHANGED|has changed and you have requested strict checking/.test(stderr)) {
+      return (
+        `Host key verification failed: the git server's host key${offered ? ` (${offered})` : ''} did not match the known_hosts of the credentials Secret ` +
+        '(spec.source.credentialsSecretRef). Someone may be impersonating the server (a man in the middle); if its key really changed, update known_hosts'
+      );
+    }
+    return 'Host key verification failed: the git server has no key in the known_hosts of the credentials Secret (spec.source.credentialsSecretRef); add its host\'s line (with [host]:port for a port other than 22)';
+  }
   if (/could not read Username|Authentication failed|terminal prompts disabled|403|401/i.test(stderr)) {
     return `${last}: the repository needs credentials; name a Secret with them in spec.source.credentialsSecretRef (or check the ones it names)`;
   }
@@ -168,8 +224,13 @@ export async function checkout(url: string, ref: string, options: CheckoutOption
       }
       signal.throwIfAborted();
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      const lines = stdout.trim().split('\n');
+      for (const line of lines) {
+        const accepted = acceptedHostKeyLine(line);
+        if (accepted) log.line(accepted);
+      }
       if (StatusCode !== 0) throw new GitError(explain(stderr, StatusCode));
-      const sha = stdout.trim().split('\n').pop() ?? '';
+      const sha = lines.filter((line) => !line.startsWith(ACCEPTED_MARK)).pop() ?? '';
       if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new GitError(`git reported no commit for ${ref}`);
       return sha;
     } finally {
