@@ -16,7 +16,17 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-const definition = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+/**
+ * The agent's single executable (desktop/scripts/build-agent.ts) has no file beside it to read: its
+ * bundler defines this as agent.proto parsed at build time (protobufjs JSON, field names camelCased
+ * as loadSync's keepCase: false does). Everywhere else it is undefined and the file is read.
+ */
+declare const LATTICE_EMBEDDED_PROTO: string | undefined;
+
+const definition =
+  typeof LATTICE_EMBEDDED_PROTO === 'string'
+    ? protoLoader.fromJSON(JSON.parse(LATTICE_EMBEDDED_PROTO) as Parameters<typeof protoLoader.fromJSON>[0], LOADER_OPTIONS)
+    : protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
 const loaded = grpc.loadPackageDefinition(definition) as unknown as {
   lattice: { agent: { v1: { Gateway: grpc.ServiceClientConstructor } } };
 };

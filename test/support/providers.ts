@@ -20,9 +20,17 @@ export interface AgentProcess {
   output: string[];
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: string[]; done: Promise<number> } {
-  // One node process with tsx's loader (not the tsx wrapper, which would outlive a SIGKILL).
-  const child = spawn(process.execPath, ['--import', 'tsx', AGENT_CLI, ...args], {
+/** How a suite runs the agent: from source by default, or another build of it (the desktop's executable). */
+export interface AgentCli {
+  command: string;
+  args: string[];
+}
+
+// One node process with tsx's loader (not the tsx wrapper, which would outlive a SIGKILL).
+const SOURCE_CLI: AgentCli = { command: process.execPath, args: ['--import', 'tsx', AGENT_CLI] };
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cli: AgentCli = SOURCE_CLI): { child: ChildProcess; output: string[]; done: Promise<number> } {
+  const child = spawn(cli.command, [...cli.args, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,19 +44,23 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProc
 }
 
 /** `lattice-agent join`; resolves with its exit code and everything it printed. */
-export async function joinAgent(options: { gateway: string; token: string; name: string; stateDir: string; extra?: string[] }) {
-  const { output, done } = runCli([
-    'join',
-    '--gateway',
-    options.gateway,
-    '--token',
-    options.token,
-    '--name',
-    options.name,
-    '--state-dir',
-    options.stateDir,
-    ...(options.extra ?? []),
-  ]);
+export async function joinAgent(options: { gateway: string; token: string; name: string; stateDir: string; extra?: string[]; cli?: AgentCli }) {
+  const { output, done } = runCli(
+    [
+      'join',
+      '--gateway',
+      options.gateway,
+      '--token',
+      options.token,
+      '--name',
+      options.name,
+      '--state-dir',
+      options.stateDir,
+      ...(options.extra ?? []),
+    ],
+    {},
+    options.cli,
+  );
   const code = await done;
   return { code, output: output.join('') };
 }
@@ -58,8 +70,8 @@ export async function newStateDir(name: string): Promise<string> {
 }
 
 /** Starts `lattice-agent run` for a joined state directory. */
-export function runAgent(agent: AgentProcess): void {
-  const { child, output } = runCli(['run', '--state-dir', agent.stateDir, '--sandbox-image', BUSYBOX]);
+export function runAgent(agent: AgentProcess, cli?: AgentCli): void {
+  const { child, output } = runCli(['run', '--state-dir', agent.stateDir, '--sandbox-image', BUSYBOX], {}, cli);
   agent.child = child;
   agent.output = output;
 }
@@ -115,7 +127,7 @@ export async function writeAgentConfig(stateDir: string, offer: AgentOffer, gate
 }
 
 /** A new state directory with this offer, joined to the gateway with the token: ready for runAgent. */
-export async function joinedAgent(name: string, gateway: string, token: string, offer: AgentOffer): Promise<AgentProcess> {
+export async function joinedAgent(name: string, gateway: string, token: string, offer: AgentOffer, cli?: AgentCli): Promise<AgentProcess> {
   const agent: AgentProcess = { name, stateDir: await newStateDir(name), output: [] };
   await writeAgentConfig(agent.stateDir, offer);
   const joined = await joinAgent({
@@ -124,6 +136,7 @@ export async function joinedAgent(name: string, gateway: string, token: string, 
     name,
     stateDir: agent.stateDir,
     extra: ['--cpu', offer.cpu, '--memory', offer.memory, '--max-pods', String(offer.maxPods)],
+    cli,
   });
   if (joined.code !== 0) throw new Error(`lattice-agent join ${name} failed (${joined.code}): ${joined.output}`);
   return agent;

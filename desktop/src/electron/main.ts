@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, shell, Tray, type IpcMainInvokeEvent } from 'electron';
 import pino from 'pino';
 import { EVENT_CHANNEL, METHODS, METHOD_NAMES, SUBSCRIBE_CHANNEL, channel, type AppState, type MethodName, type TrayStatus } from '../contract.js';
-import { sourceAgentCommand } from '../main/agent-command.js';
+import { packagedAgentCommand, sourceAgentCommand } from '../main/agent-command.js';
 import { setLinuxAutostart } from '../main/autostart.js';
 import { DesktopCore } from '../main/core.js';
 import type { AgentCommand } from '../main/supervisor.js';
@@ -19,8 +19,7 @@ const log = pino({ base: { component: 'desktop' } });
 
 /** The agent: bundled beside the app when packaged (electron-builder extraResources), else this checkout's. */
 function agentCommand(): AgentCommand {
-  if (!app.isPackaged) return sourceAgentCommand();
-  return { command: path.join(process.resourcesPath, 'agent', process.platform === 'win32' ? 'lattice-agent.exe' : 'lattice-agent'), args: [] };
+  return app.isPackaged ? packagedAgentCommand(path.join(process.resourcesPath, 'agent')) : sourceAgentCommand();
 }
 
 let core: DesktopCore;

@@ -1,0 +1,88 @@
+// The agent as the packaged desktop app ships it: one executable (a Node single-executable
+// application of agent/src/cli.ts, built by `npm run build:agent -w desktop`), run the way the app
+// runs it from its resources. It joins a real gateway, its Node turns Ready, and a pod scheduled on
+// it runs in Docker: the bundle carries everything it needs (agent.proto included), and no addon.
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { BUILT_AGENT_DIR, packagedAgentCommand } from '../../desktop/src/main/agent-command.js';
+import { adminKubeConfig, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
+import { BUSYBOX, joinedAgent, removeSuiteLeftovers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+
+const run = promisify(execFile);
+const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
+const id = uniqueName('exe');
+const namespace = `${id}-ns`;
+const gatewayNamespace = `${id}-gw`;
+const nodeName = `${id}-node`;
+const agentExecutable = packagedAgentCommand(BUILT_AGENT_DIR);
+let operator: OperatorProcess;
+let gateway: string;
+let agent: AgentProcess | undefined;
+
+beforeAll(async () => {
+  // Reuses the executable when its bundle is unchanged (a few seconds to build it anew).
+  await run(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'desktop/scripts/build-agent.ts')], { cwd: repoRoot });
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  const grpcPort = await freePort();
+  gateway = `127.0.0.1:${grpcPort}`;
+  operator = OperatorProcess.start({ identity: 'exe-operator', namespace: gatewayNamespace, watchNamespace: namespace, grpcPort, kubeletPort: await freePort() });
+  await operator.gatewayListening();
+}, 120_000);
+
+afterAll(async () => {
+  if (agent) await stopAgent(agent);
+  await operator?.stop();
+  await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: agent ? [agent] : [] });
+}, 120_000);
+
+describe('the agent executable the desktop app ships', () => {
+  test('is one self-contained file that prints its usage', async () => {
+    const { size } = await stat(agentExecutable.command);
+    expect(size).toBeGreaterThan(10 * 2 ** 20);
+    const { stdout, stderr } = await run(agentExecutable.command, [...agentExecutable.args, '--help'], { cwd: '/' });
+    expect(stdout).toMatch(/Usage: lattice-agent/);
+    expect(stdout).toMatch(/join \[options\]\s+join a cluster with a join token/);
+    expect(stdout).toMatch(/run \[options\]\s+serve as a provider node/);
+    // No warning of a require the executable cannot satisfy.
+    expect(stderr).toBe('');
+  });
+
+  test('joins a real gateway, its Node turns Ready, and a pod scheduled there runs', async () => {
+    const token = await createJoinToken(gatewayNamespace);
+    agent = await joinedAgent(nodeName, gateway, token, { cpu: '1', memory: '1Gi', maxPods: 5 }, agentExecutable);
+    runAgent(agent, agentExecutable);
+    await waitFor(
+      'the Node Ready',
+      async () => {
+        const node = await core.readNode({ name: nodeName }).catch(() => undefined);
+        return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      },
+      { timeoutMs: 60_000 },
+    );
+
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'hello' },
+        spec: {
+          nodeName,
+          tolerations: [{ key: 'lattice.dev/provider', operator: 'Exists' }],
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'main', image: BUSYBOX, command: ['sh', '-c', "echo hello from the agent executable; trap 'exit 0' TERM; sleep 3600 & wait"] }],
+        },
+      },
+    });
+    await waitFor(
+      'the pod Running',
+      async () => (await core.readNamespacedPod({ name: 'hello', namespace })).status?.phase === 'Running',
+      { timeoutMs: 60_000 },
+    );
+    const logs = await kubectl(['logs', '-n', namespace, 'hello']);
+    expect(logs).toMatch(/hello from the agent executable/);
+  });
+});
