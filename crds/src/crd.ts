@@ -24,6 +24,8 @@ export function objectOpenAPI(kind: KindDefinition): OpenAPISchema {
       spec: toOpenAPI(kind.spec, `${kind.kind}.spec`),
       status: toOpenAPI(kind.status, `${kind.kind}.status`),
     },
+    // At the root, the only place a rule can read metadata.name.
+    'x-kubernetes-validations': kind.nameRules.map(({ check: _check, ...cel }) => cel),
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Conditions, Env, ObservedGeneration, Resources, Timestamp } from './common.js';
 import { Schedule, TimeZone } from './cron.js';
 import { ageColumn, objectSchema, type KindDefinition } from './kind.js';
+import { MAX_LABEL_LENGTH, shortName } from './names.js';
 
 export const RunTemplate = z
   .strictObject({
@@ -94,6 +95,20 @@ export const CronWorkloadStatus = z
 
 export const CronWorkload = objectSchema('CronWorkload', CronWorkloadSpec, CronWorkloadStatus);
 
+/**
+ * A run is a Job named <name>-<Unix minute, 8 digits> or <name>-now-<8 hex digits>
+ * (operator/src/cronworkload/runs.ts), and the Job controller copies a Job's name into a pod label.
+ * Kubernetes' CronJob allows 52 characters for its Jobs' 11.
+ */
+export const MAX_CRON_WORKLOAD_NAME_LENGTH = MAX_LABEL_LENGTH - '-now-01234567'.length;
+
+export const CRON_WORKLOAD_NAME_RULES = [
+  shortName<CronWorkload>(
+    MAX_CRON_WORKLOAD_NAME_LENGTH,
+    `a CronWorkload's name must have at most ${MAX_CRON_WORKLOAD_NAME_LENGTH} characters: its runs are Jobs named after it with up to ${MAX_LABEL_LENGTH - MAX_CRON_WORKLOAD_NAME_LENGTH} more characters, and a Job's name must fit in a label (at most ${MAX_LABEL_LENGTH})`,
+  ),
+] as const;
+
 export const cronWorkloadKind: KindDefinition = {
   kind: 'CronWorkload',
   plural: 'cronworkloads',
@@ -111,6 +126,7 @@ export const cronWorkloadKind: KindDefinition = {
     { name: 'Next Run', type: 'string', jsonPath: '.status.nextScheduleTime', description: 'When the next run is due.' },
     ageColumn,
   ],
+  nameRules: CRON_WORKLOAD_NAME_RULES,
 };
 
 export type RunTemplate = z.infer<typeof RunTemplate>;

@@ -11,6 +11,8 @@ export interface CelValidation {
   /** JSONPath (relative to the schema the rule sits on) of the field the error is reported on. */
   fieldPath?: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+  /** Evaluate on create too, with `oldSelf` an optional (`oldSelf.hasValue()` is false on create). */
+  optionalOldSelf?: boolean;
 }
 
 declare module 'zod' {

@@ -2,6 +2,7 @@
 // imports), so that the console validates forms with the same schemas the CRDs come from.
 export * from './group.js';
 export * from './common.js';
+export * from './names.js';
 export { parseQuantity } from './quantity.js';
 export { CRON_MACROS, Schedule, TIME_ZONES, TimeZone, cronerError, scheduleRuleErrors } from './cron.js';
 export type { KindDefinition, PrinterColumn } from './kind.js';

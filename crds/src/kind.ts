@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ObjectMeta } from './common.js';
 import { API_VERSION } from './group.js';
+import type { NameRule } from './names.js';
 
 export interface PrinterColumn {
   name: string;
@@ -22,6 +23,8 @@ export interface KindDefinition {
   spec: z.ZodType;
   status: z.ZodType;
   printerColumns: PrinterColumn[];
+  /** What the name must be for the controller to name the kind's children after it. */
+  nameRules: readonly NameRule<never>[];
 }
 
 export const readyColumn: PrinterColumn = {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Conditions, Expose, ObjectName, ObservedGeneration, Resources, positiveQuantity } from './common.js';
 import { withRules } from './extensions.js';
 import { ageColumn, objectSchema, readyColumn, type KindDefinition } from './kind.js';
+import { MAX_LABEL_LENGTH, MAX_STATEFULSET_NAME_LENGTH, dnsLabelName } from './names.js';
 
 /** Major versions Lattice has images for (127.0.0.1:5001/lattice/postgres:<version>). */
 export const POSTGRES_VERSIONS = ['15'] as const;
@@ -96,6 +97,14 @@ export const PostgresInstanceStatus = z
 
 export const PostgresInstance = objectSchema('PostgresInstance', PostgresInstanceSpec, PostgresInstanceStatus);
 
+/** The Service and the StatefulSet are named after the instance (the Secret and the claim have room to spare). */
+export const POSTGRES_INSTANCE_NAME_RULES = [
+  dnsLabelName<PostgresInstance>(
+    MAX_STATEFULSET_NAME_LENGTH,
+    `a PostgresInstance's name must be a DNS label of at most ${MAX_STATEFULSET_NAME_LENGTH} characters (lowercase letters, digits and '-', starting with a letter and ending with a letter or digit, no dots): it names the instance's Service and StatefulSet, whose pod carries the name and 11 more characters in a label (at most ${MAX_LABEL_LENGTH})`,
+  ),
+] as const;
+
 export const postgresInstanceKind: KindDefinition = {
   kind: 'PostgresInstance',
   plural: 'postgresinstances',
@@ -112,6 +121,7 @@ export const postgresInstanceKind: KindDefinition = {
     { name: 'Port', type: 'integer', jsonPath: '.status.endpoint.port', description: 'Port to connect to.', priority: 1 },
     ageColumn,
   ],
+  nameRules: POSTGRES_INSTANCE_NAME_RULES,
 };
 
 export type PostgresInstanceSpec = z.infer<typeof PostgresInstanceSpec>;

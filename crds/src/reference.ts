@@ -36,6 +36,8 @@ function renderKind(kind: KindDefinition): string[] {
     `\`apiVersion: ${API_VERSION}\`, \`kind: ${kind.kind}\`, namespaced; short name \`${kind.shortNames.join('`, `')}\`. ` +
       `\`kubectl get ${kind.shortNames[0]}\` shows ${columns.join(', ')}.`,
     '',
+    `**Name.** ${kind.nameRules.map((rule) => `${rule.message[0]!.toUpperCase()}${rule.message.slice(1)}.`).join(' ')}`,
+    '',
     ...(['spec', 'status'] as const).flatMap((part) => [
       `### ${kind.kind} ${part}`,
       '',

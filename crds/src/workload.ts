@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { Conditions, Env, Expose, ObjectName, ObservedGeneration, Resources, ShortName, Timestamp, positiveQuantity } from './common.js';
 import { keyedList, withRules } from './extensions.js';
+import { MAX_LABEL_LENGTH, MAX_STATEFULSET_NAME_LENGTH, NAME_RULE, dnsLabelName, type NameRule } from './names.js';
 import { ageColumn, objectSchema, readyColumn, type KindDefinition } from './kind.js';
 
 const GIT_URL = /^(https:\/\/|ssh:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)[^\s]+$/;
@@ -279,6 +280,27 @@ export const WorkloadStatus = z
 
 export const Workload = objectSchema('Workload', WorkloadSpec, WorkloadStatus);
 
+/** The Service is named after the Workload. */
+const serviceName = dnsLabelName<Workload>(
+  MAX_LABEL_LENGTH,
+  `a Workload's name must be a DNS label of at most ${MAX_LABEL_LENGTH} characters (lowercase letters, digits and '-', starting with a letter and ending with a letter or digit, no dots): it names the Workload's Service`,
+);
+
+/**
+ * With volumes the replicas are a StatefulSet's pods. Checked on create and when volumes are
+ * added: a Workload stored with volumes before the rule existed stays writable.
+ */
+const statefulSetName: NameRule<Workload> = {
+  rule:
+    `size(self.metadata.name) <= ${MAX_STATEFULSET_NAME_LENGTH} || !has(self.spec.volumes) || size(self.spec.volumes) == 0 || ` +
+    '(oldSelf.hasValue() && has(oldSelf.value().spec.volumes) && size(oldSelf.value().spec.volumes) > 0)',
+  ...NAME_RULE,
+  message: `a Workload with spec.volumes must have a name of at most ${MAX_STATEFULSET_NAME_LENGTH} characters: its replicas are a StatefulSet's pods, which carry the name and 11 more characters in a label (at most ${MAX_LABEL_LENGTH})`,
+  check: (wl) => (wl.metadata.name ?? '').length <= MAX_STATEFULSET_NAME_LENGTH || !wl.spec.volumes?.length,
+};
+
+export const WORKLOAD_NAME_RULES = [serviceName, statefulSetName] as const;
+
 export const workloadKind: KindDefinition = {
   kind: 'Workload',
   plural: 'workloads',
@@ -295,6 +317,7 @@ export const workloadKind: KindDefinition = {
     { name: 'URL', type: 'string', jsonPath: '.status.url', description: 'The first public URL.' },
     ageColumn,
   ],
+  nameRules: WORKLOAD_NAME_RULES,
 };
 
 export type GitSource = z.infer<typeof GitSource>;

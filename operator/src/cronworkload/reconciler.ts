@@ -18,7 +18,7 @@
 // time, so a restart, or a cache that has not seen a new Job yet, cannot start a run twice.
 import { isDeepStrictEqual } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
-import { API_VERSION, CronWorkloadSpec, type CronWorkload } from '@lattice/crds';
+import { API_VERSION, CRON_WORKLOAD_NAME_RULES, CronWorkloadSpec, nameError, type CronWorkload } from '@lattice/crds';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ReconcileResult } from '../controller/controller.js';
@@ -29,7 +29,7 @@ import type { EventRecorder, EventTarget } from '../kube/events.js';
 import { CRONWORKLOADS, type CronWorkloadCaches, type StoredCronWorkload } from './caches.js';
 import { history, type HistoryLimits, type Run } from './history.js';
 import { runJob } from './job.js';
-import { MAX_NAME_LENGTH, RUN_NOW_ANNOTATION, RUN_NOW_HANDLED_ANNOTATION, requestedRunNow, scheduledAt, startedAt, type RunTrigger } from './runs.js';
+import { RUN_NOW_ANNOTATION, RUN_NOW_HANDLED_ANNOTATION, requestedRunNow, scheduledAt, startedAt, type RunTrigger } from './runs.js';
 import { decide, parseSchedule, type CronSchedule, type ScheduleDecision } from './schedule.js';
 import { nextStatus, type NotScheduling } from './status.js';
 
@@ -75,8 +75,10 @@ export class CronWorkloadReconciler {
       return this.report(stored, KEEP_ALL, runs, actions, now, { notScheduling: { reason: 'InvalidSpec', message } });
     }
     const cw = { ...stored, apiVersion: API_VERSION, kind: 'CronWorkload', metadata: stored.metadata ?? {}, spec: spec.data } as CronWorkload;
-    if (name.length > MAX_NAME_LENGTH) {
-      const message = `the name is ${name.length} characters long, but a CronWorkload's runs need one of at most ${MAX_NAME_LENGTH}: recreate it with a shorter name`;
+    // The CRD refuses such a name on create; a CronWorkload stored before it did is reported here.
+    const badName = nameError(CRON_WORKLOAD_NAME_RULES, cw);
+    if (badName) {
+      const message = `${badName}. Names cannot change: create the CronWorkload again under a shorter name and delete this one.`;
       return this.report(stored, cw.spec, runs, actions, now, { notScheduling: { reason: 'InvalidName', message } });
     }
 

@@ -1,5 +1,5 @@
-import type { CronWorkload } from '@lattice/crds';
-import { MAX_NAME_LENGTH, RUN_NOW_ANNOTATION, RUN_NOW_HANDLED_ANNOTATION, requestedRunNow, runName, scheduledAt, triggerAnnotations } from './runs.js';
+import { MAX_CRON_WORKLOAD_NAME_LENGTH, type CronWorkload } from '@lattice/crds';
+import { RUN_NOW_ANNOTATION, RUN_NOW_HANDLED_ANNOTATION, requestedRunNow, runName, scheduledAt, triggerAnnotations } from './runs.js';
 
 const cronWorkload = (annotations?: Record<string, string>) => ({ metadata: { name: 'nightly', annotations } }) as CronWorkload;
 
@@ -17,7 +17,7 @@ describe('run names', () => {
   });
 
   test('the longest allowed CronWorkload name still gives Job names of at most 63 characters', () => {
-    const longest = 'a'.repeat(MAX_NAME_LENGTH);
+    const longest = 'a'.repeat(MAX_CRON_WORKLOAD_NAME_LENGTH);
     expect(runName(longest, { scheduledAt: new Date('2150-01-01T00:00:00Z') }).length).toBeLessThanOrEqual(63);
     expect(runName(longest, { runNow: 'x' }).length).toBeLessThanOrEqual(63);
   });

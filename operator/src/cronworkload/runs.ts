@@ -20,14 +20,10 @@ export const RUN_NOW_HANDLED_ANNOTATION = 'lattice.dev/run-now-handled';
 /** Why a run was started. */
 export type RunTrigger = { scheduledAt: Date } | { runNow: string };
 
-// The Job controller copies a Job's name into a pod label, which holds at most 63 characters.
-const MAX_JOB_NAME = 63;
-// Unix minutes have 8 digits until the year 2160.
-const SCHEDULED_SUFFIX = '-12345678'.length;
-const RUN_NOW_SUFFIX = '-now-'.length + 8;
-/** The longest CronWorkload name whose run names are valid Job names (Kubernetes CronJob: 52). */
-export const MAX_NAME_LENGTH = MAX_JOB_NAME - Math.max(SCHEDULED_SUFFIX, RUN_NOW_SUFFIX);
-
+/**
+ * <name>-<Unix minute> (8 digits until the year 2160) or <name>-now-<8 hex digits>: what the
+ * CronWorkload's name rule (MAX_CRON_WORKLOAD_NAME_LENGTH in @lattice/crds) leaves room for.
+ */
 export function runName(cronWorkloadName: string, trigger: RunTrigger): string {
   if ('scheduledAt' in trigger) return `${cronWorkloadName}-${Math.floor(trigger.scheduledAt.getTime() / 60_000)}`;
   // Any string may be the value; a hash makes it a name (and keeps it unique enough: 2^32 values).

@@ -2,7 +2,8 @@
 // the spec, then report what is.
 //
 //   1. Read the instance from the cache and its spec through the zod schema.
-//   2. Refuse (in status) what cannot run: an unreadable spec, a StatefulSet of that name it does
+//   2. Refuse (in status) what cannot run: an unreadable spec, a name its children cannot have
+//      (the CRD refuses it too, on create), a StatefulSet of that name it does
 //      not manage, a change of major version (the CRD refuses it too; an object stored before that
 //      rule, or a rule bypassed, must not reach a data directory of another version).
 //   3. The password: from spec.passwordSecretRef, else the one generated earlier (kept in the
@@ -13,7 +14,7 @@
 //      so a change of them rolls the pod), and report the status.
 import { isDeepStrictEqual } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
-import { API_VERSION, PostgresInstanceSpec, type PostgresInstance, type PostgresInstanceStatus } from '@lattice/crds';
+import { API_VERSION, POSTGRES_INSTANCE_NAME_RULES, PostgresInstanceSpec, nameError, type PostgresInstance, type PostgresInstanceStatus } from '@lattice/crds';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ReconcileResult } from '../controller/controller.js';
@@ -56,6 +57,12 @@ export class PostgresReconciler {
     const spec = PostgresInstanceSpec.safeParse(stored.spec);
     if (!spec.success) return this.report(stored, failed('InvalidSpec', `spec cannot be read: ${z.prettifyError(spec.error)}`), log);
     const pg = { ...stored, apiVersion: API_VERSION, kind: 'PostgresInstance', metadata: stored.metadata ?? {}, spec: spec.data } as PostgresInstance;
+    // The CRD refuses such a name on create; an instance stored before it did is reported here.
+    const badName = nameError(POSTGRES_INSTANCE_NAME_RULES, pg);
+    if (badName) {
+      const message = `${badName}. Names cannot change: create the PostgresInstance again under a valid name and delete this one.`;
+      return this.report(stored, failed('InvalidName', message), log);
+    }
 
     const current = this.caches.statefulSets.get(name, namespace);
     if (current && !isControlledBy(current, pg.metadata.uid)) {

@@ -6,11 +6,11 @@ test.each(['web', 'a', 'web-app-2', 'x'.repeat(63)])('%s can name a Deployment a
 });
 
 test.each(['web.app', '2web', 'web-', 'x'.repeat(64)])('%s cannot', (name) => {
-  expect(nameProblem(workload({}, { name }))).toMatch(/cannot name this Workload's Service and pods: use at most 63 characters/);
+  expect(nameProblem(workload({}, { name }))).toMatch(/a Workload's name must be a DNS label of at most 63 characters .* it names the Workload's Service. Names cannot change/);
 });
 
 test('a StatefulSet leaves 52 characters for the name', () => {
   const volumes = [{ name: 'data', mountPath: '/data', size: '1Gi' }];
   expect(nameProblem(workload({ volumes }, { name: 'x'.repeat(52) }))).toBeUndefined();
-  expect(nameProblem(workload({ volumes }, { name: 'x'.repeat(53) }))).toMatch(/at most 52 characters .* for a Workload with volumes/);
+  expect(nameProblem(workload({ volumes }, { name: 'x'.repeat(53) }))).toMatch(/a Workload with spec.volumes must have a name of at most 52 characters/);
 });
