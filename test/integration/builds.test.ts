@@ -1,4 +1,4 @@
-// Builds from Git, end to end, as a user lives them: Git repositories served over HTTPS on the
+// Builds from Git, end to end, as a user lives them: Git repositories served over HTTPS (and ssh) on the
 // namespace bridge's address (git http-backend; see git-server.ts for why there), the real operator (the Workload controller makes each build a
 // Job), one real provider agent that runs the build with the real Docker engine and pushes to
 // the local registry, then the replicas run the built image by digest and answer HTTP.
@@ -13,6 +13,7 @@ import { condition, workloadReader, type StoredWorkload } from '../support/workl
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, REGISTRY, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { createGitCa, namespaceBridgeAddress, startGitServer, type GitCa, type GitServer } from '../support/git-server.js';
+import { startSshGitServer, type SshGitServer } from '../support/ssh-git-server.js';
 import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
 
 const kc = adminKubeConfig();
@@ -335,4 +336,56 @@ describe('a Workload built from Git', () => {
     expect(log).toContain('the agent restarted during the build: building again from the start');
     expect(log).toContain('image built');
   }, 300_000);
+});
+
+describe('a Workload built from Git over ssh', () => {
+  // A real sshd serving the same repositories, on the same address (see ssh-git-server.ts).
+  let ssh: SshGitServer;
+  let url: string;
+  const sshSecret = (name: string, data: Record<string, string>) =>
+    core.createNamespacedSecret({ namespace, body: { metadata: { name }, type: 'kubernetes.io/ssh-auth', stringData: { 'ssh-privatekey': ssh.clientKey, ...data } } });
+  const buildLog = async (name: string) => kubectl(['logs', '-n', namespace, `job/${buildOf(await getWorkload(name))!.job}`]);
+
+  beforeAll(async () => {
+    ssh = await startSshGitServer(git.repos, new URL(git.url).hostname);
+    await git.commit('ssh-app', dockerfileApp(`hello over ssh ${run}`, 8082, BUSYBOX));
+    url = `${ssh.url}/ssh-app.git`;
+  });
+  afterAll(async () => ssh?.close());
+
+  test("with the server's key pinned in known_hosts, it builds and answers; the key is never logged", async () => {
+    await sshSecret('git-ssh', { known_hosts: ssh.knownHosts });
+    await applyWorkload('ssh', { url, credentialsSecretRef: { name: 'git-ssh' } }, { strategy: 'dockerfile' }, 8082);
+    await phasesUntil('ssh', 'Running', running);
+    expect(await answer('ssh', 8082)).toContain(`hello over ssh ${run}`);
+    const log = await buildLog('ssh');
+    expect(log).toContain('image built');
+    expect(log).not.toContain('accepted on first use');
+    expect(log).not.toContain('PRIVATE KEY');
+    expect(agent.output.join('')).not.toContain('PRIVATE KEY');
+  }, 180_000);
+
+  test('with another key pinned (a man in the middle answering), the build fails saying the host key did not match', async () => {
+    await sshSecret('git-ssh-other', { known_hosts: ssh.foreignKnownHosts });
+    await applyWorkload('sshmitm', { url, credentialsSecretRef: { name: 'git-ssh-other' } }, { strategy: 'dockerfile' }, 8082);
+    await waitForStatus('sshmitm', 'build failed', (wl) => condition(wl, 'Built')?.reason === 'BuildFailed');
+    const wl = await getWorkload('sshmitm');
+    expect(condition(wl, 'Built')!.status).toBe('False');
+    const message = condition(wl, 'Built')!.message;
+    expect(message).toContain(`Host key verification failed: the git server's host key (${ssh.fingerprint}) did not match the known_hosts of the credentials Secret`);
+    // The log tail shows ssh's own warning.
+    expect(message).toContain('REMOTE HOST IDENTIFICATION HAS CHANGED');
+    expect(await buildLog('sshmitm')).not.toContain('image built');
+  }, 180_000);
+
+  test('without known_hosts, it builds, and the build log shows the host key accepted on first use and how to pin it', async () => {
+    await sshSecret('git-ssh-unpinned', {});
+    await applyWorkload('sshtofu', { url, credentialsSecretRef: { name: 'git-ssh-unpinned' } }, { strategy: 'dockerfile' }, 8082);
+    await phasesUntil('sshtofu', 'Running', running);
+    expect(await answer('sshtofu', 8082)).toContain(`hello over ssh ${run}`);
+    const { hostname, port } = new URL(ssh.url);
+    const log = await buildLog('sshtofu');
+    expect(log).toContain(`ssh: the host key of [${hostname}]:${port} was accepted on first use, unchecked: ED25519 ${ssh.fingerprint}`);
+    expect(log).toContain('add the host\'s known_hosts line to the credentials Secret as known_hosts');
+  }, 180_000);
 });

@@ -30,6 +30,8 @@ export interface GitServer {
   url: string;
   /** The CA certificate file a client must trust. */
   caFile: string;
+  /** The folder of the bare repositories (<name>.git), which other servers may serve too (ssh-git-server.ts). */
+  repos: string;
   /** The repository `name` (a path like app or private/app) with these files, committed on main; returns the commit SHA. */
   commit(name: string, files: Record<string, string>, message?: string): Promise<string>;
   close(): Promise<void>;
@@ -150,6 +152,7 @@ export async function startGitServer(
   return {
     url: `https://${host}:${port}`,
     caFile,
+    repos,
     async commit(name, files, message = 'change') {
       const dir = path.join(work, name);
       const bare = path.join(repos, `${name}.git`);
