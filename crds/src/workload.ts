@@ -38,7 +38,7 @@ export const GitSource = z
       .strictObject({ name: ObjectName.describe('Name of the Secret, in the same namespace.') })
       .optional()
       .describe(
-        'Secret for a private repository: type kubernetes.io/basic-auth (username, and an access token as password) for https URLs, or kubernetes.io/ssh-auth (ssh-privatekey) for ssh URLs.',
+        'Secret for a private repository: type kubernetes.io/basic-auth (username, and an access token as password) for https URLs, or kubernetes.io/ssh-auth (ssh-privatekey, and known_hosts to pin the server\'s host key; without it the key is accepted on first use and its fingerprint logged) for ssh URLs.',
       ),
   })
   .describe('Git repository Lattice builds the image from. Exactly one of image or source.');
