@@ -243,6 +243,8 @@ describe('pods', () => {
           metadata: { name },
           spec: {
             tolerations: [providerToleration],
+            // The scheduler picks which of this suite's providers (never another suite's) holds the data.
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: agents.map((a) => a.name) }] }] } } },
             terminationGracePeriodSeconds: 1,
             volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
             containers: [{ name: 'app', image: BUSYBOX, command: ['sh', '-c', command], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
