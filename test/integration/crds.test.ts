@@ -167,6 +167,54 @@ describe('a bad manifest', () => {
   );
 });
 
+describe('a name the children cannot be named after', () => {
+  const volumes = [{ name: 'data', mountPath: '/data', size: '1Gi' }];
+  const named = (name: string, manifest: ReturnType<typeof meta>) => ({ ...manifest, metadata: { name } });
+  const serviceName = "metadata: Invalid value: a Workload's name must be a DNS label of at most 63 characters (lowercase letters, digits and '-', starting with a letter and ending with a letter or digit, no dots): it names the Workload's Service";
+  const statefulSetName = "metadata: Invalid value: a Workload with spec.volumes must have a name of at most 52 characters: its replicas are a StatefulSet's pods";
+
+  test.each([
+    ['a Workload named my.app', named('my.app', workload({})), serviceName],
+    ['a Workload with a name of 64 characters', named('w'.repeat(64), workload({})), serviceName],
+    ['a Workload with volumes and a name of 53 characters', named('v'.repeat(53), workload({ volumes })), statefulSetName],
+    [
+      'a PostgresInstance with a name of 53 characters',
+      named('p'.repeat(53), postgres({})),
+      "metadata: Invalid value: a PostgresInstance's name must be a DNS label of at most 52 characters",
+    ],
+    ['a PostgresInstance named app.db', named('app.db', postgres({})), "a PostgresInstance's name must be a DNS label"],
+    [
+      'a CronWorkload with a name of 51 characters',
+      named('c'.repeat(51), cron({})),
+      "metadata: Invalid value: a CronWorkload's name must have at most 50 characters: its runs are Jobs named after it",
+    ],
+  ])('is refused at apply: %s', async (_what, manifest, says) => {
+    const error = await refusal(manifest);
+    expect(error).toContain(`The ${manifest.kind} "${manifest.metadata.name}" is invalid: `);
+    expect(error).toContain(says);
+    const plural = KINDS.find((k) => k.kind === manifest.kind)?.plural ?? '';
+    expect(await kubectl(['get', plural, manifest.metadata.name, '-n', namespace, '--ignore-not-found', '-o', 'name'])).toBe('');
+  });
+
+  test.each([
+    ['a Workload', named('w'.repeat(63), workload({}))],
+    ['a Workload with volumes', named('v'.repeat(52), workload({ volumes }))],
+    ['a PostgresInstance', named('p'.repeat(52), postgres({}))],
+    ['a CronWorkload (dots allowed: its Jobs are named after it, not its Services)', named(`${'c.'.repeat(24)}cc`, cron({}))],
+  ])('of the longest length allowed is accepted: %s', async (_what, manifest) => {
+    const [stored] = await apply(['-f', '-'], JSON.stringify(manifest));
+    expect(stored?.metadata.name).toBe(manifest.metadata.name);
+  });
+
+  test('is refused when volumes are added to a Workload stored without them; other changes are not', async () => {
+    const manifest = named('s'.repeat(60), workload({}));
+    await apply(['-f', '-'], JSON.stringify(manifest));
+    expect(await refusal({ ...manifest, spec: { ...manifest.spec, volumes } })).toContain(statefulSetName);
+    const [scaled] = await apply(['-f', '-'], JSON.stringify({ ...manifest, spec: { ...manifest.spec, replicas: 2 } }));
+    expect(scaled?.spec).toMatchObject({ replicas: 2 });
+  });
+});
+
 describe('a stored PostgresInstance', () => {
   const name = 'transitions';
   const manifest = (spec: object) => ({ ...postgres({ storage: { size: '5Gi' }, ...spec }), metadata: { name } });
