@@ -55,11 +55,8 @@ const card = () => page.getByRole('article', { name: WORKLOAD, exact: true });
 test('a signed-out visitor is sent to sign in; a token the apiserver accepts signs in, and a new namespace shows what to do', async () => {
   await page.goto(baseUrl);
   await page.waitForURL(/\/sign-in$/);
-  // Interactive: the sign-in form is there to type in, counted from the start of the navigation.
+  // How soon it is interactive is measured by make bench (test/bench/console.bench.ts).
   await page.getByLabel('Kubernetes token').waitFor();
-  const interactiveMs = await page.evaluate(() => (globalThis as unknown as PageGlobals).performance.now());
-  console.log(`console: sign-in page interactive ${Math.round(interactiveMs)} ms after navigation`);
-  expect(interactiveMs).toBeLessThan(1000);
   await screenshot('sign-in');
   await signInAndOpen(page, deployerToken, namespace);
   await page.getByRole('heading', { name: `No Workloads in ${namespace} yet` }).waitFor();
