@@ -409,6 +409,8 @@ describe('leader election between two operator processes', () => {
         path.join(repoRoot, 'operator/src/main.ts'),
         ...['--kubeconfig', kubeconfigPath, '--namespace', ns, '--watch-namespace', ns, '--gateway', 'false'],
         ...['--leader-election-lease', lease, '--leader-election-identity', identity, '--health-address', '127.0.0.1', '--metrics-port', '0'],
+        // A short Lease: the takeover below waits out less, and leaves more of its 15 s to a busy machine.
+        ...['--lease-duration-seconds', '4', '--renew-deadline-seconds', '3', '--retry-period-seconds', '1'],
       ],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     );
