@@ -230,9 +230,10 @@ describe('a public HTTP Workload', () => {
   test('streams a response: each chunk arrives as the application writes it', async () => {
     const answer = await get(`${url()}/stream`);
     expect(answer.body).toBe('chunk 0\nchunk 1\nchunk 2\ndone\n');
-    // The chunks are 500 ms apart: the first one arrives long before the end.
+    // The chunks are written 500 ms apart, the end 1 s after the first: buffered, they would all
+    // arrive at once; streamed, the first arrives well before the end (jitter allowed for).
     expect(answer.chunkTimes.length).toBeGreaterThanOrEqual(3);
-    expect(answer.endTime - answer.chunkTimes[0]!).toBeGreaterThan(700);
+    expect(answer.endTime - answer.chunkTimes[0]!).toBeGreaterThan(400);
   });
 
   test('a large download reaches a slow reader whole: the tunnel holds back instead of buffering', async () => {
