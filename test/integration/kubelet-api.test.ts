@@ -42,6 +42,8 @@ class FakeAgent {
   readonly mux: StreamMux;
   readonly received: GatewayMessage[] = [];
   private readonly running = new Map<string, { stop: () => void; child?: ChildProcess }>();
+  /** Terminal sessions waiting for their first window size, by stream. */
+  private readonly awaitingSize = new Map<string, () => void>();
 
   constructor(metrics: StreamObserver) {
     this.mux = new StreamMux({
@@ -87,6 +89,9 @@ class FakeAgent {
         this.running.get(msg.streamEnd.streamId)?.stop();
         this.running.delete(msg.streamEnd.streamId);
         break;
+      case 'streamResize':
+        this.awaitingSize.get(msg.streamResize.streamId)?.();
+        break;
       default:
         break;
     }
@@ -119,7 +124,24 @@ class FakeAgent {
     child.stdout!.on('data', (chunk: Buffer) => this.data(id, 1, chunk));
     child.stderr!.on('data', (chunk: Buffer) => this.data(id, 2, chunk));
     child.on('error', (err) => this.end(id, { error: err.message }));
-    child.on('close', (code, signal) => this.end(id, { exitCode: code ?? 128 + (signal ? 9 : 0) }));
+    // kubectl sends the window size as the session starts; a real terminal has it before the
+    // command ends, so a terminal session here ends only once it came (or after 10 s).
+    const sized = tty ? this.firstSize(id, 10_000) : Promise.resolve();
+    child.on('close', (code, signal) => void sized.then(() => this.end(id, { exitCode: code ?? 128 + (signal ? 9 : 0) })));
+  }
+
+  private firstSize(streamId: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.awaitingSize.set(streamId, () => {
+        this.awaitingSize.delete(streamId);
+        done();
+      });
+    });
   }
 
   resizes(): { width: number; height: number }[] {
