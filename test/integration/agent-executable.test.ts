@@ -4,13 +4,12 @@
 // it runs in Docker: the bundle carries everything it needs (agent.proto included), and no addon.
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { BUILT_AGENT_DIR, packagedAgentCommand } from '../../desktop/src/main/agent-command.js';
-import { adminKubeConfig, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { builtAgentExecutable } from '../support/agent-executable.js';
+import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, joinedAgent, removeSuiteLeftovers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { BUSYBOX, joinedAgent, removeSuiteLeftovers, runAgent, stopAgent, type AgentCli, type AgentProcess } from '../support/providers.js';
 
 const run = promisify(execFile);
 const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
@@ -18,14 +17,13 @@ const id = uniqueName('exe');
 const namespace = `${id}-ns`;
 const gatewayNamespace = `${id}-gw`;
 const nodeName = `${id}-node`;
-const agentExecutable = packagedAgentCommand(BUILT_AGENT_DIR);
 let operator: OperatorProcess;
 let gateway: string;
 let agent: AgentProcess | undefined;
+let agentExecutable: AgentCli;
 
 beforeAll(async () => {
-  // Reuses the executable when its bundle is unchanged (a few seconds to build it anew).
-  await run(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'desktop/scripts/build-agent.ts')], { cwd: repoRoot });
+  agentExecutable = await builtAgentExecutable();
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   const grpcPort = await freePort();

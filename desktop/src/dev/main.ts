@@ -1,6 +1,7 @@
 // `npm run dev -w desktop`: the app without Electron's shell. Builds nothing itself (the dev
 // script runs `vite build` first); serves the built renderer and the DesktopApi on loopback and
-// prints the URL to open, which carries the per-run secret. Runs the agent from this checkout.
+// prints the URL to open, which carries the per-run secret. Runs the agent from this checkout, or
+// with --agent-dir the agent executable a packaged app runs (npm run build:agent builds it).
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { sourceAgentCommand } from '../main/agent-command.js';
+import { packagedAgentCommand, sourceAgentCommand } from '../main/agent-command.js';
 import { DesktopCore } from '../main/core.js';
 import { devServer } from './server.js';
 
@@ -27,14 +28,15 @@ const program = new Command('lattice-desktop-dev')
   .option('--agent-state-dir <dir>', "the agent's state folder (default: <app-dir>/agent)")
   .option('--restart-initial-ms <ms>', 'first delay before restarting a crashed agent', number, 1_000)
   .option('--console-url <url>', "the cluster's console, for 'Open console'")
+  .option('--agent-dir <dir>', 'run the agent executable in this folder, as a packaged app runs its resources/agent (default: the agent from source)')
   .parse();
 
-const flags = program.opts<{ port: number; appDir: string; agentStateDir?: string; restartInitialMs: number; consoleUrl?: string }>();
+const flags = program.opts<{ port: number; appDir: string; agentStateDir?: string; restartInitialMs: number; consoleUrl?: string; agentDir?: string }>();
 const log = pino({ base: { component: 'desktop-dev' } });
 const core = new DesktopCore({
   appDir: flags.appDir,
   agentStateDir: flags.agentStateDir ?? path.join(flags.appDir, 'agent'),
-  agent: sourceAgentCommand(),
+  agent: flags.agentDir ? packagedAgentCommand(path.resolve(flags.agentDir)) : sourceAgentCommand(),
   backoff: { initialMs: flags.restartInitialMs, maxMs: 60_000, stableAfterMs: 30_000 },
   consoleUrl: flags.consoleUrl,
   log,
