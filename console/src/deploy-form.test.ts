@@ -25,6 +25,15 @@ describe('the deploy form', () => {
     expect(errors.cpu).toBe('must be a positive Kubernetes quantity, such as 250m, 0.5 or 2');
   });
 
+  test("a name the kind's children cannot be named after is refused on the field, with the API's own rule", () => {
+    expect(validate({ ...values, name: 'my.app' }).errors.name).toMatch(/DNS label of at most 63 characters/);
+    expect(validate({ ...values, name: 'a'.repeat(63) }).errors.name).toBeUndefined();
+    const withVolume = { ...values, type: 'redis' as const, image: 'redis:7', storage: '1Gi', name: 'a'.repeat(53) };
+    expect(validate(withVolume).errors.name).toMatch(/spec\.volumes.*at most 52/);
+    expect(validate({ ...values, type: 'cron', schedule: '0 * * * *', name: 'a'.repeat(51) }).errors.name).toMatch(/at most 50/);
+    expect(validate({ ...values, type: 'postgres', database: 'app', storage: '1Gi', name: 'app.db' }).errors.name).toMatch(/PostgresInstance's name/);
+  });
+
   test('an image is required', () => {
     expect(validate({ ...values, image: '' }).errors.image).toBeDefined();
   });
