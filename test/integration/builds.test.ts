@@ -95,8 +95,6 @@ async function saveLogs(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   // The agent (a child process) trusts the Git server's CA, as a provider trusts a company CA.

@@ -52,8 +52,6 @@ subjects: [{ kind: ServiceAccount, name: user, namespace: ${ns} }]
 `;
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
   // The providers page's ClusterRole comes from the demo user's manifests, as `make up` applies them.
   await kubectl(['apply', '--server-side', '-k', path.join(repoRoot, 'config/console')]);
   await kubectl(['create', 'namespace', namespace]);

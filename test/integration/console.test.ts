@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { kubectl, uniqueName, waitFor } from '../support/cluster.js';
 import { buildConsole, CONSOLE_IMAGES, launchChromium, namespaceEditor, screenshotDir as screenshots, signInAndOpen as signIn, startBff, type Bff, type PageGlobals } from '../support/console.js';
 
 const namespace = uniqueName('it-console');
@@ -21,8 +21,6 @@ let outsiderToken: string;
 
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
   await kubectl(['create', 'namespace', namespace]);
   await kubectl(['create', 'namespace', otherNamespace]);
   await kubectl(['apply', '-f', '-'], { input: namespaceEditor(namespace, 'deployer') });

@@ -2,10 +2,9 @@
 // write, and bad manifests are refused at `kubectl apply` with a message that names the field and
 // says what is allowed, before anything is stored.
 import path from 'node:path';
-import { crdName } from '../../crds/src/crd.js';
 import { KINDS } from '../../crds/src/index.js';
 import { samples } from '../../crds/src/outputs.js';
-import { kubectl, repoRoot, uniqueName } from '../support/cluster.js';
+import { installCrds, kubectl, repoRoot, uniqueName } from '../support/cluster.js';
 
 const namespace = uniqueName('it-crds');
 
@@ -16,10 +15,8 @@ interface KubeObject {
 }
 
 beforeAll(async () => {
-  // -k, not -f: the directory also holds its kustomization.yaml. --force-conflicts: these CRDs are
-  // the current ones even if someone else applied older ones.
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...KINDS.map((k) => `crd/${crdName(k)}`)]);
+  // The global setup applied them; again here, as what this suite is about.
+  await installCrds();
   await kubectl(['create', 'namespace', namespace]);
 });
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
-import { adminKubeConfig, binDir, kubeconfigPath, kubectl, repoRoot, stateDir, secretData, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, binDir, kubeconfigPath, kubectl, stateDir, secretData, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { joinedAgent, runAgent, stopAgent, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { condition, workloadReader } from '../support/workloads.js';
@@ -163,8 +163,6 @@ async function saveLogs(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev', 'crd/postgresinstances.lattice.dev']);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   [grpcPort, kubeletPort] = [await freePort(), await freePort()];

@@ -9,11 +9,10 @@
 // gateway on a provider's machine would be reachable there too), so they are there to be refused.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
-import { adminKubeConfig, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
@@ -121,7 +120,6 @@ let aClient: { ip: string; container: string };
 let bClient: { ip: string; container: string };
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
   for (const name of [nsA, nsB, gatewayNamespace]) await core.createNamespace({ body: { metadata: { name } } });
   const grpcPort = await freePort();
   dockerBridge = ((await docker.getNetwork('bridge').inspect()) as Docker.NetworkInspectInfo).IPAM!.Config![0]!.Gateway!;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
-import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, kubectl, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { joinedAgent, runAgent, stopAgent, BUSYBOX, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 
@@ -103,8 +103,6 @@ async function nodeReady(name: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev', 'crd/postgresinstances.lattice.dev']);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   await core.createNamespace({ body: { metadata: { name: otherNamespace } } });

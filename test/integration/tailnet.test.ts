@@ -176,8 +176,6 @@ beforeAll(async () => {
   Object.assign(process.env, tailnetEnv(), { PATH: `${binDir}${path.delimiter}${process.env.PATH}` });
   const key = await authKey();
 
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'tailnet' }, stringData: { loginServer: headscaleUrl, authKey: key } } });

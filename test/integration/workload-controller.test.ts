@@ -14,8 +14,6 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { crdName } from '../../crds/src/crd.js';
-import { KINDS } from '../../crds/src/index.js';
 import { Manager } from '../../operator/src/controller/manager.js';
 import { ControllerMetrics } from '../../operator/src/controller/metrics.js';
 import { isNotFound } from '../../operator/src/kube/errors.js';
@@ -170,8 +168,6 @@ let operator: Promise<void>;
 let manager: Manager;
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...KINDS.map((k) => `crd/${crdName(k)}`)]);
   await kubectl(['create', 'namespace', namespace]);
 
   const registry = new Registry();

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
-import { adminKubeConfig, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, kubectl, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, joinedAgent, runAgent, stopAgent, writeAgentConfig, type AgentOffer, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
@@ -139,8 +139,6 @@ async function saveLogs(): Promise<string> {
 }
 
 beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workloads.lattice.dev']);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   [grpcPort, kubeletPort] = [await freePort(), await freePort()];

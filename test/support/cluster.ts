@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
+import { KINDS } from '@lattice/crds';
+import { crdName } from '../../crds/src/crd.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const stateDir = process.env.LATTICE_STATE ?? path.join(repoRoot, '.lattice');
@@ -33,6 +35,17 @@ export async function kubectl(args: string[], options: { input?: string } = {}):
   }
   const { stdout } = await child;
   return stdout;
+}
+
+/**
+ * Applies Lattice's CRDs as config/crd has them now, and waits until the apiserver serves them:
+ * every suite's operator watches the three kinds (see global-setup.ts, which runs it first).
+ */
+export async function installCrds(): Promise<void> {
+  // -k, not -f: the directory also holds its kustomization.yaml. --force-conflicts: these CRDs are
+  // the current ones even if someone else applied older ones.
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...KINDS.map((k) => `crd/${crdName(k)}`)]);
 }
 
 /**
