@@ -17,7 +17,8 @@
 //   Docker never flushes, rather than Docker's own chains;
 // - set by a short-lived helper container (host-helper.ts), since the agent itself need not run
 //   as root, only hold the Docker socket;
-// - idempotent: the two chains are flushed and refilled, the jumps to them added only if missing.
+// - idempotent and atomic: the two chains are rewritten in one iptables-restore transaction, the
+//   jumps to them added only if missing.
 // The rules stay when the agent stops or its last network goes: containers keep running across
 // an agent restart (they are adopted), several agents may share one engine, and rules matching
 // only `lt-` interfaces are inert while no such bridge exists.
@@ -51,28 +52,34 @@ const INPUT_CHAIN = 'LATTICE-HOST';
 /** The shell script the helper runs: idempotent, fails on the first error. */
 export function isolationScript(): string {
   const bridges = `${PREFIX}+`;
-  const reject = (match: string) => [
-    `$IPT -A ${match} -p tcp -j REJECT --reject-with tcp-reset`,
-    `$IPT -A ${match} -j REJECT --reject-with icmp-port-unreachable`,
+  const reject = (match: string) => [`-A ${match} -p tcp -j REJECT --reject-with tcp-reset`, `-A ${match} -j REJECT --reject-with icmp-port-unreachable`];
+  // Both chains in one iptables-restore transaction: declaring a chain flushes it, and --noflush
+  // leaves every other chain alone. Flushing and appending rule by rule let two agents starting
+  // together (they share the engine in tests, and the rules) interleave their rules: a REJECT
+  // ahead of the ACCEPT of answers cut every pod off from the host's probes.
+  const rules = [
+    '*filter',
+    `:${FORWARD_CHAIN} - [0:0]`,
+    `:${INPUT_CHAIN} - [0:0]`,
+    `-A ${FORWARD_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    `-A ${FORWARD_CHAIN} -o ${bridges} -j RETURN`,
+    ...BLOCKED_RANGES.flatMap((range) => reject(`${FORWARD_CHAIN} -d ${range}`)),
+    `-A ${INPUT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    // The agent's Service listeners (agent/src/tunnels/services.ts), bound to the Services'
+    // addresses the agent puts on a bridge (networks.ts): reachable from that bridge only
+    // (--limit-iface-in: another bridge's pods are refused by the rule after), and only sockets
+    // bound to such an address (the socket match ignores listeners bound to every address, as a
+    // provider's own are).
+    `-A ${INPUT_CHAIN} -p tcp -m addrtype --dst-type LOCAL --limit-iface-in -m socket -j ACCEPT`,
+    ...reject(INPUT_CHAIN),
+    'COMMIT',
   ];
   return [
     'set -e',
     // The helper must write the tables Docker uses: nftables unless Docker's chain is only in the
     // legacy ones (listing nftables first leaves the legacy tables unloaded where unused).
     'if iptables-nft -n -L DOCKER-USER >/dev/null 2>&1 || ! iptables-legacy -n -L DOCKER-USER >/dev/null 2>&1; then IPT=iptables-nft; else IPT=iptables-legacy; fi',
-    `$IPT -N ${FORWARD_CHAIN} 2>/dev/null || $IPT -F ${FORWARD_CHAIN}`,
-    `$IPT -A ${FORWARD_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
-    `$IPT -A ${FORWARD_CHAIN} -o ${bridges} -j RETURN`,
-    ...BLOCKED_RANGES.flatMap((range) => reject(`${FORWARD_CHAIN} -d ${range}`)),
-    `$IPT -N ${INPUT_CHAIN} 2>/dev/null || $IPT -F ${INPUT_CHAIN}`,
-    `$IPT -A ${INPUT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-    // The agent's Service listeners (agent/src/tunnels/services.ts), bound to the Services'
-    // addresses the agent puts on a bridge (networks.ts): reachable from that bridge only
-    // (--limit-iface-in: another bridge's pods are refused by the rule after), and only sockets
-    // bound to such an address (the socket match ignores listeners bound to every address, as a
-    // provider's own are).
-    `$IPT -A ${INPUT_CHAIN} -p tcp -m addrtype --dst-type LOCAL --limit-iface-in -m socket -j ACCEPT`,
-    ...reject(INPUT_CHAIN),
+    `"$IPT-restore" --noflush <<'RULES'\n${rules.join('\n')}\nRULES`,
     // DOCKER-USER exists once Docker has started; it is created here if not (Docker keeps it).
     '$IPT -N DOCKER-USER 2>/dev/null || true',
     `$IPT -C DOCKER-USER -i ${bridges} -j ${FORWARD_CHAIN} 2>/dev/null || $IPT -I DOCKER-USER 1 -i ${bridges} -j ${FORWARD_CHAIN}`,
