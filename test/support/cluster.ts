@@ -39,7 +39,7 @@ export async function kubectl(args: string[], options: { input?: string } = {}):
 
 /**
  * Applies Lattice's CRDs as config/crd has them now, and waits until the apiserver serves them:
- * every suite's operator watches the three kinds (see global-setup.ts, which runs it first).
+ * every suite's operator watches the three kinds (see global-setup.mjs, which runs it first).
  */
 export async function installCrds(): Promise<void> {
   // -k, not -f: the directory also holds its kustomization.yaml. --force-conflicts: these CRDs are
