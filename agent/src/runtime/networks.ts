@@ -24,6 +24,12 @@ export interface ServiceAddresses {
   addresses: Map<string, string>;
 }
 
+/** A network's IPv4 addressing, as Docker's IPAM reports and takes it. */
+interface SubnetConfig {
+  Subnet?: string;
+  Gateway?: string;
+}
+
 /** Per namespace network: the Services' addresses it has. */
 interface Placement {
   network: string;
@@ -34,6 +40,8 @@ export class NamespaceNetworks {
   // Per namespace, so a creation and a removal of the same network never race.
   private readonly queues = new Map<string, SerialQueue>();
   private readonly placements = new Map<string, Placement>();
+  /** Per network name: the subnet it had when this agent last created it. */
+  private readonly subnets = new Map<string, SubnetConfig>();
 
   constructor(
     private readonly docker: Docker,
@@ -63,7 +71,7 @@ export class NamespaceNetworks {
           // Another agent on this engine created it first (the bridge name is taken): use theirs.
           const theirs = await this.named(name);
           if (theirs) return theirs;
-          // Another network took the subnet between the probe and the creation: probe again.
+          // Another network took the subnet (since the probe, or since this network was last here): probe again.
           if (attempt < 3 && /overlap/i.test(dockerMessage(err))) continue;
           throw err;
         }
@@ -84,26 +92,39 @@ export class NamespaceNetworks {
    * Creates the network with its subnet's lower half for containers. Docker chooses a free subnet
    * from its address pools only for a network created without one, and takes an IPRange only with
    * its subnet: a probe network (no bridge name, removed at once) learns the subnet Docker would
-   * give, and the network is created with it.
+   * give, and the network is created with it. The subnet is remembered, so that the network of a
+   * namespace whose pods come and go is created again without a probe (about 300 ms).
    */
   private async create(name: string, namespace: string): Promise<Docker.Network> {
+    const config = this.subnets.get(name) ?? (await this.probeSubnet(name));
+    const ipRange = config?.Subnet ? containerRange(config.Subnet) : undefined;
+    try {
+      const network = await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: { [LABEL.namespace]: namespace },
+        Options: { 'com.docker.network.bridge.name': bridgeName(name) },
+        ...(config?.Subnet && ipRange ? { IPAM: { Driver: 'default', Config: [{ Subnet: config.Subnet, Gateway: config.Gateway, IPRange: ipRange }] } } : {}),
+      });
+      if (config) this.subnets.set(name, config);
+      return network;
+    } catch (err) {
+      // Perhaps another network holds the subnet now: the next attempt probes again.
+      this.subnets.delete(name);
+      throw err;
+    }
+  }
+
+  /** The IPv4 subnet Docker would give a new network now. */
+  private async probeSubnet(name: string): Promise<SubnetConfig | undefined> {
     const probe = await this.docker.createNetwork({ Name: `${name}-probe-${randomUUID().slice(0, 8)}`, Driver: 'bridge', Labels: { 'lattice.dev/role': 'subnet-probe' } });
-    let config: { Subnet?: string; Gateway?: string } | undefined;
     try {
       const info = (await probe.inspect()) as Docker.NetworkInspectInfo;
-      config = ((info.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string }[]).find((c) => c.Subnet && !c.Subnet.includes(':'));
+      return ((info.IPAM?.Config ?? []) as SubnetConfig[]).find((c) => c.Subnet && !c.Subnet.includes(':'));
     } finally {
       await ignoreGone(probe.remove());
     }
-    const ipRange = config?.Subnet ? containerRange(config.Subnet) : undefined;
-    return this.docker.createNetwork({
-      Name: name,
-      Driver: 'bridge',
-      CheckDuplicate: true,
-      Labels: { [LABEL.namespace]: namespace },
-      Options: { 'com.docker.network.bridge.name': bridgeName(name) },
-      ...(config?.Subnet && ipRange ? { IPAM: { Driver: 'default', Config: [{ Subnet: config.Subnet, Gateway: config.Gateway, IPRange: ipRange }] } } : {}),
-    });
   }
 
   /**
