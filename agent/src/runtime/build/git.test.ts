@@ -18,6 +18,12 @@ describe('the fetch container', () => {
     expect(env).toContain('GIT_TERMINAL_PROMPT=0');
   });
 
+  test('a token without a username is sent as git\'s, and that header is masked in the log too', () => {
+    const header = Buffer.from('git:tok3n').toString('base64');
+    expect(privateFiles({ password: 'tok3n' }, user, undefined).gitconfig).toContain(`Basic ${header}`);
+    expect(secretsOf({ password: 'tok3n' })).toContain(header);
+  });
+
   test('an ssh key is a file that ssh is pointed at; a passwd line names the user ssh runs as', () => {
     const files = privateFiles({ sshPrivateKey: '-----BEGIN KEY-----' }, user, undefined);
     expect(files.id).toBe('-----BEGIN KEY-----\n');

@@ -42,12 +42,14 @@ export interface GitCredentials {
 /** The clone failed; the message says why in a user's terms. */
 export class GitError extends Error {}
 
+/** The HTTP basic credentials git sends (the username defaults to git, as Git hosts accept a token with any). */
+function basicAuth(credentials: GitCredentials | undefined): string | undefined {
+  return credentials?.password ? Buffer.from(`${credentials.username ?? 'git'}:${credentials.password}`).toString('base64') : undefined;
+}
+
 /** The secrets a log must never show. */
 export function secretsOf(credentials: GitCredentials | undefined): string[] {
-  if (!credentials) return [];
-  const { password, sshPrivateKey, username } = credentials;
-  const basic = username !== undefined && password ? Buffer.from(`${username}:${password}`).toString('base64') : undefined;
-  return [password, basic, sshPrivateKey].filter((s): s is string => !!s);
+  return [credentials?.password, basicAuth(credentials), credentials?.sshPrivateKey].filter((s): s is string => !!s);
 }
 
 /** Where the container sees its private files, and its checkout. */
@@ -69,10 +71,8 @@ const withNewline = (text: string) => (text.endsWith('\n') ? text : `${text}\n`)
 export function privateFiles(credentials: GitCredentials | undefined, user: { uid: number; gid: number }, ca: string | undefined): Record<string, string> {
   const files: Record<string, string> = { passwd: `lattice:x:${user.uid}:${user.gid}:lattice:${HOME}:/usr/sbin/nologin\n` };
   const config = ['[advice]', '\tdetachedHead = false'];
-  if (credentials?.password) {
-    const basic = Buffer.from(`${credentials.username ?? 'git'}:${credentials.password}`).toString('base64');
-    config.push('[http]', `\textraHeader = Authorization: Basic ${basic}`);
-  }
+  const basic = basicAuth(credentials);
+  if (basic) config.push('[http]', `\textraHeader = Authorization: Basic ${basic}`);
   files.gitconfig = `${config.join('\n')}\n`;
   if (credentials?.sshPrivateKey) files.id = withNewline(credentials.sshPrivateKey);
   if (credentials?.knownHosts?.trim()) files.known_hosts = withNewline(credentials.knownHosts);
