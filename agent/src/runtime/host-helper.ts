@@ -4,7 +4,8 @@
 // run as root, only hold the Docker socket.
 import type Docker from 'dockerode';
 import { ignoreGone } from './docker-errors.js';
-import { imagePresent, pullImage } from './images.js';
+import { pullIfMissing } from './images.js';
+import { StdioDemuxer } from './stdio.js';
 
 export class HostHelper {
   constructor(
@@ -15,7 +16,7 @@ export class HostHelper {
   /** Runs the shell `script` in a helper (labelled with `role`); throws with its output if it fails. */
   async run(script: string, role: string): Promise<void> {
     const { docker, image } = this;
-    if (!(await imagePresent(docker, image))) await pullImage(docker, image, undefined, AbortSignal.timeout(120_000));
+    await pullIfMissing(docker, image, AbortSignal.timeout(120_000));
     const helper = await docker.createContainer({
       Image: image,
       Entrypoint: ['sh', '-c', script],
@@ -27,22 +28,12 @@ export class HostHelper {
       await helper.start();
       const { StatusCode } = (await helper.wait()) as { StatusCode: number };
       if (StatusCode !== 0) {
-        const output = demultiplex((await helper.logs({ stdout: true, stderr: true })) as Buffer);
+        const log = (await helper.logs({ stdout: true, stderr: true })) as Buffer;
+        const output = Buffer.concat(new StdioDemuxer().push(log).map((chunk) => chunk.data)).toString('utf8');
         throw new Error(`exited with ${StatusCode}: ${output.trim().slice(-500)}`);
       }
     } finally {
       await ignoreGone(helper.remove({ force: true }));
     }
   }
-}
-
-/** The text of a non-TTY container's log: frames of an 8-byte header (stream, size) and a payload. */
-function demultiplex(log: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= log.length; ) {
-    const size = log.readUInt32BE(at + 4);
-    parts.push(log.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8');
 }

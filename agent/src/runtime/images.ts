@@ -61,6 +61,11 @@ export async function imagePresent(docker: Docker, image: string): Promise<boole
   }
 }
 
+/** One of the agent's own images (sandbox, host helper, git): pulled if missing, without credentials. */
+export async function pullIfMissing(docker: Docker, image: string, signal: AbortSignal): Promise<void> {
+  if (!(await imagePresent(docker, image))) await pullImage(docker, image, undefined, signal);
+}
+
 /** Pulls the image; rejects with ImagePullError carrying the registry's message. */
 export async function pullImage(docker: Docker, image: string, auth: Docker.AuthConfig | undefined, signal: AbortSignal): Promise<void> {
   try {

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import type { Pod } from '@lattice/protocol';
 import { sandboxCreateOptions } from './container-config.js';
 import { ignoreGone, isNotFound } from './docker-errors.js';
-import { imagePresent, pullImage } from './images.js';
+import { pullIfMissing } from './images.js';
 import { namespaceNetworkName, sandboxName } from './naming.js';
 
 export interface Sandbox {
@@ -30,7 +30,7 @@ export interface SandboxRequest {
 /** Creates and starts the pod's sandbox, pulling its image if missing. */
 export async function startSandbox(docker: Docker, request: SandboxRequest): Promise<Sandbox> {
   const { image, pod, network, labels, signal } = request;
-  if (!(await imagePresent(docker, image))) await pullImage(docker, image, undefined, signal);
+  await pullIfMissing(docker, image, signal);
   const name = sandboxName(pod);
   // One of the same name is left from an attempt that failed after creating it.
   await ignoreGone(docker.getContainer(name).remove({ force: true }));

@@ -24,7 +24,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Container } from '@lattice/protocol';
 import { dockerStatusCode, ignoreGone } from '../docker-errors.js';
-import { ImagePullError, imagePresent, pullImage } from '../images.js';
+import { ImagePullError, pullIfMissing } from '../images.js';
 import { resourceLimits } from '../resources.js';
 import { confinement } from '../security.js';
 import { stdioChunks } from '../stdio.js';
@@ -186,7 +186,7 @@ export async function checkout(url: string, ref: string, options: CheckoutOption
   }
   await chmod(dir, 0o700);
   try {
-    if (!(await imagePresent(docker, image))) await pullImage(docker, image, undefined, signal);
+    await pullIfMissing(docker, image, signal);
     await ignoreGone(docker.getContainer(options.name).remove({ force: true }));
     const container = await docker.createContainer({
       name: options.name,
