@@ -28,7 +28,12 @@ export interface ServiceAddresses {
 interface SubnetConfig {
   Subnet?: string;
   Gateway?: string;
+  IPRange?: string;
 }
+
+/** The network's IPv4 addressing (Docker may list an IPv6 one beside it). */
+const ipv4Config = (info: Docker.NetworkInspectInfo | undefined): SubnetConfig | undefined =>
+  ((info?.IPAM?.Config ?? []) as SubnetConfig[]).find((c) => c.Subnet && !c.Subnet.includes(':'));
 
 /** Per namespace network: the Services' addresses it has. */
 interface Placement {
@@ -121,7 +126,7 @@ export class NamespaceNetworks {
     const probe = await this.docker.createNetwork({ Name: `${name}-probe-${randomUUID().slice(0, 8)}`, Driver: 'bridge', Labels: { 'lattice.dev/role': 'subnet-probe' } });
     try {
       const info = (await probe.inspect()) as Docker.NetworkInspectInfo;
-      return ((info.IPAM?.Config ?? []) as SubnetConfig[]).find((c) => c.Subnet && !c.Subnet.includes(':'));
+      return ipv4Config(info);
     } finally {
       await ignoreGone(probe.remove());
     }
@@ -139,7 +144,7 @@ export class NamespaceNetworks {
     return this.queue(namespace).run(async () => {
       const id = await this.named(name);
       const info = id ? ((await this.docker.getNetwork(id).inspect()) as Docker.NetworkInspectInfo) : undefined;
-      const config = ((info?.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string; IPRange?: string }[]).find((c) => c.Subnet && !c.Subnet.includes(':'));
+      const config = ipv4Config(info);
       const range = config?.Subnet ? serviceRange(config.Subnet) : undefined;
       if (!id || !info || !config?.Subnet || !range) {
         this.placements.delete(namespace);
