@@ -56,3 +56,12 @@ export function shortName<T extends Named>(max: number, message: string): NameRu
 export function nameError<T>(rules: readonly NameRule<T>[], object: T): string | undefined {
   return rules.find((rule) => !rule.check(object))?.message;
 }
+
+/**
+ * For the status of an object stored before its CRD had the rules: what is wrong with its name,
+ * and what to do, since a name cannot change.
+ */
+export function storedNameProblem<T>(kind: string, rules: readonly NameRule<T>[], object: T): string | undefined {
+  const error = nameError(rules, object);
+  return error && `${error}. Names cannot change: create the ${kind} again under a valid name and delete this one.`;
+}

@@ -18,7 +18,7 @@
 // time, so a restart, or a cache that has not seen a new Job yet, cannot start a run twice.
 import { isDeepStrictEqual } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
-import { API_VERSION, CRON_WORKLOAD_NAME_RULES, CronWorkloadSpec, nameError, type CronWorkload } from '@lattice/crds';
+import { API_VERSION, CRON_WORKLOAD_NAME_RULES, CronWorkloadSpec, storedNameProblem, type CronWorkload } from '@lattice/crds';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ReconcileResult } from '../controller/controller.js';
@@ -76,11 +76,8 @@ export class CronWorkloadReconciler {
     }
     const cw = { ...stored, apiVersion: API_VERSION, kind: 'CronWorkload', metadata: stored.metadata ?? {}, spec: spec.data } as CronWorkload;
     // The CRD refuses such a name on create; a CronWorkload stored before it did is reported here.
-    const badName = nameError(CRON_WORKLOAD_NAME_RULES, cw);
-    if (badName) {
-      const message = `${badName}. Names cannot change: create the CronWorkload again under a shorter name and delete this one.`;
-      return this.report(stored, cw.spec, runs, actions, now, { notScheduling: { reason: 'InvalidName', message } });
-    }
+    const badName = storedNameProblem('CronWorkload', CRON_WORKLOAD_NAME_RULES, cw);
+    if (badName) return this.report(stored, cw.spec, runs, actions, now, { notScheduling: { reason: 'InvalidName', message: badName } });
 
     const target: EventTarget = { apiVersion: API_VERSION, kind: 'CronWorkload', name, namespace, uid: cw.metadata.uid! };
     const before = history(runs, cw.spec);

@@ -14,7 +14,7 @@
 //      so a change of them rolls the pod), and report the status.
 import { isDeepStrictEqual } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
-import { API_VERSION, POSTGRES_INSTANCE_NAME_RULES, PostgresInstanceSpec, nameError, type PostgresInstance, type PostgresInstanceStatus } from '@lattice/crds';
+import { API_VERSION, POSTGRES_INSTANCE_NAME_RULES, PostgresInstanceSpec, storedNameProblem, type PostgresInstance, type PostgresInstanceStatus } from '@lattice/crds';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ReconcileResult } from '../controller/controller.js';
@@ -58,11 +58,8 @@ export class PostgresReconciler {
     if (!spec.success) return this.report(stored, failed('InvalidSpec', `spec cannot be read: ${z.prettifyError(spec.error)}`), log);
     const pg = { ...stored, apiVersion: API_VERSION, kind: 'PostgresInstance', metadata: stored.metadata ?? {}, spec: spec.data } as PostgresInstance;
     // The CRD refuses such a name on create; an instance stored before it did is reported here.
-    const badName = nameError(POSTGRES_INSTANCE_NAME_RULES, pg);
-    if (badName) {
-      const message = `${badName}. Names cannot change: create the PostgresInstance again under a valid name and delete this one.`;
-      return this.report(stored, failed('InvalidName', message), log);
-    }
+    const badName = storedNameProblem('PostgresInstance', POSTGRES_INSTANCE_NAME_RULES, pg);
+    if (badName) return this.report(stored, failed('InvalidName', badName), log);
 
     const current = this.caches.statefulSets.get(name, namespace);
     if (current && !isControlledBy(current, pg.metadata.uid)) {
