@@ -1,16 +1,7 @@
 // The deploy form: which kind of thing to deploy, the values typed for it, and the Lattice object
 // they describe. The object's spec is checked with the very zod schemas the CRDs are generated
 // from, so the browser refuses exactly what the apiserver would, on the field.
-import {
-  CRON_WORKLOAD_NAME_RULES,
-  CronWorkloadSpec,
-  nameError,
-  ObjectName,
-  POSTGRES_INSTANCE_NAME_RULES,
-  PostgresInstanceSpec,
-  WORKLOAD_NAME_RULES,
-  WorkloadSpec,
-} from '@lattice/crds';
+import { CronWorkloadSpec, KINDS, nameError, ObjectName, PostgresInstanceSpec, WorkloadSpec } from '@lattice/crds';
 import type { z } from 'zod';
 import type { DeployImages } from './deploy-images.js';
 import type { Plural } from './lattice-object.js';
@@ -320,18 +311,6 @@ function fieldOf(type: DeployType, path: string): string {
   return FIELD_OF[bare] ?? (bare === '' ? 'form' : bare);
 }
 
-function nameErrorOf(plural: Plural, name: string, spec: Record<string, unknown>): string | undefined {
-  const object = { metadata: { name }, spec } as never;
-  switch (plural) {
-    case 'workloads':
-      return nameError(WORKLOAD_NAME_RULES, object);
-    case 'postgresinstances':
-      return nameError(POSTGRES_INSTANCE_NAME_RULES, object);
-    case 'cronworkloads':
-      return nameError(CRON_WORKLOAD_NAME_RULES, object);
-  }
-}
-
 export function validate(values: DeployValues): { plural: Plural; spec: Record<string, unknown>; errors: FieldErrors } {
   const { plural, spec } = toRequest(values);
   const errors: FieldErrors = {};
@@ -340,7 +319,7 @@ export function validate(values: DeployValues): { plural: Plural; spec: Record<s
     errors.name = 'must be lower-case letters, digits, dashes and dots, starting and ending with a letter or digit';
   } else {
     // The rules the apiserver applies to this kind's names (its children are named after it).
-    const problem = nameErrorOf(plural, name, spec);
+    const problem = nameError(KINDS.find((k) => k.plural === plural)!.nameRules, { metadata: { name }, spec } as never);
     if (problem) errors.name = problem;
   }
   if (providerSelector(values.providers) === undefined) errors.providers = 'must be label=value pairs separated by commas, e.g. region=eu, gpu=true';
