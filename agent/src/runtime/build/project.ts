@@ -4,7 +4,6 @@ import { lstat, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildConfigError, type ProjectFacts } from './dockerfile.js';
 
-
 /** A regular file's text; never through a symlink, which could point at the provider's own files. */
 async function readText(file: string): Promise<string | undefined> {
   try {
