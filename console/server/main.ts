@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ImageReference } from '../src/deploy-images.js';
+import { ImageReference } from '@lattice/crds';
 import { createApp } from './app.js';
 import { SessionStore } from './sessions.js';
 

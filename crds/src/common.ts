@@ -10,6 +10,13 @@ export const ObjectName = z
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
 
+/** A container image reference: no spaces, at most 512 characters. */
+export const ImageReference = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[^\s]+$/, 'must be an image reference without spaces, e.g. registry.example.com/team/redis:7');
+
 /** A key in a Secret's or ConfigMap's data. */
 const DataKey = z
   .string()

@@ -1,18 +1,13 @@
 // CronWorkload: a container run to completion on a schedule.
 import { z } from 'zod';
-import { Conditions, Env, ObservedGeneration, Resources, Timestamp } from './common.js';
+import { Conditions, Env, ImageReference, ObservedGeneration, Resources, Timestamp } from './common.js';
 import { Schedule, TimeZone } from './cron.js';
 import { ageColumn, objectSchema, type KindDefinition } from './kind.js';
 import { MAX_LABEL_LENGTH, shortName } from './names.js';
 
 export const RunTemplate = z
   .strictObject({
-    image: z
-      .string()
-      .min(1)
-      .max(512)
-      .regex(/^[^\s]+$/)
-      .describe('Container image to run, e.g. 127.0.0.1:5001/lattice/postgres:15.'),
+    image: ImageReference.describe('Container image to run, e.g. 127.0.0.1:5001/lattice/postgres:15.'),
     command: z.array(z.string().max(4096)).max(64).optional().describe("Replaces the image's entrypoint."),
     args: z.array(z.string().max(4096)).max(256).optional().describe("Replaces the image's default arguments (its CMD)."),
     env: Env.optional(),

@@ -1,6 +1,6 @@
 // Workload: an application, from an image or built from Git, run as replicas on provider nodes.
 import { z } from 'zod';
-import { Conditions, Env, Expose, ObjectName, ObservedGeneration, Resources, ShortName, Timestamp, positiveQuantity } from './common.js';
+import { Conditions, Env, Expose, ImageReference, ObjectName, ObservedGeneration, Resources, ShortName, Timestamp, positiveQuantity } from './common.js';
 import { keyedList, withRules } from './extensions.js';
 import { MAX_LABEL_LENGTH, MAX_STATEFULSET_NAME_LENGTH, NAME_RULE, dnsLabelName, type NameRule } from './names.js';
 import { ageColumn, objectSchema, readyColumn, type KindDefinition } from './kind.js';
@@ -190,12 +190,7 @@ const namedPortRule = (probe: Probe) => ({
 export const WorkloadSpec = withRules(
   z
     .strictObject({
-      image: z
-        .string()
-        .min(1)
-        .max(512)
-        .regex(/^[^\s]+$/)
-        .optional()
+      image: ImageReference.optional()
         .describe('Container image to run, e.g. 127.0.0.1:5001/lattice/busybox:1. Exactly one of image or source.'),
       source: GitSource.optional(),
       build: Build.optional(),
