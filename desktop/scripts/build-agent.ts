@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import protobuf from 'protobufjs';
-import { PROTO_PATH } from '@lattice/protocol';
+import { LOADER_OPTIONS, PROTO_PATH } from '@lattice/protocol';
 import { AGENT_EXECUTABLE, BUILT_AGENT_DIR } from '../src/main/agent-command.js';
 
 const repoRoot = path.resolve(BUILT_AGENT_DIR, '../../..');
@@ -23,9 +23,9 @@ const executable = path.join(BUILT_AGENT_DIR, AGENT_EXECUTABLE);
 // Node's documented fuse: its presence in the binary tells Node a SEA blob was injected.
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-/** agent.proto as protobufjs JSON, parsed the way @grpc/proto-loader's loadSync parses it (camelCased fields). */
+/** agent.proto as protobufjs JSON, parsed the way @grpc/proto-loader's loadSync parses it (its keepCase: camelCased fields). */
 function embeddedProto(): string {
-  return JSON.stringify(new protobuf.Root().loadSync(PROTO_PATH, { keepCase: false }).toJSON());
+  return JSON.stringify(new protobuf.Root().loadSync(PROTO_PATH, { keepCase: LOADER_OPTIONS.keepCase }).toJSON());
 }
 
 /**
