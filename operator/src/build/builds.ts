@@ -2,11 +2,11 @@
 // missing (once its credentials Secret is there, see credentials.ts), the last few older ones are
 // kept (their pods hold the logs), and the state of the current one says which image the replicas
 // run. The Workload reconciler calls it before it applies the Deployment.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Workload } from '@lattice/crds';
 import type { Logger } from 'pino';
 import type { Applier } from '../kube/apply.js';
-import { informer, type Cache } from '../kube/informer.js';
+import type { Cache } from '../kube/informer.js';
 import { labelledInformer, type Scope } from '../kube/scoped-informers.js';
 import { isControlledBy } from '../kube/owners.js';
 import { credentialsProblem } from './credentials.js';
@@ -25,14 +25,7 @@ export class BuildCaches {
   constructor(scope: Scope) {
     this.jobs = labelledInformer(scope, 'jobs', BUILD_OF_LABEL);
     this.pods = labelledInformer(scope, 'pods', BUILD_OF_LABEL);
-    const core = scope.kc.makeApiClient(k8s.CoreV1Api);
-    const { namespace } = scope;
-    this.secrets = informer(
-      scope.kc,
-      namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets',
-      () => (namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces()),
-      scope.log,
-    );
+    this.secrets = labelledInformer(scope, 'secrets');
   }
 
   get all(): Cache<k8s.KubernetesObject>[] {

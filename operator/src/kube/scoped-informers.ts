@@ -34,10 +34,14 @@ interface BuiltinKinds {
   services: k8s.V1Service;
   pods: k8s.V1Pod;
   jobs: k8s.V1Job;
+  secrets: k8s.V1Secret;
 }
 
-/** An informer over the objects of a built-in kind that carry `labelSelector`, in scope. */
-export function labelledInformer<K extends keyof BuiltinKinds>(scope: Scope, kind: K, labelSelector: string): Cache<BuiltinKinds[K]> {
+/**
+ * An informer over the objects of a built-in kind that carry `labelSelector`, in scope; without a
+ * selector, over all of them (the users' own Secrets carry no label of Lattice's).
+ */
+export function labelledInformer<K extends keyof BuiltinKinds>(scope: Scope, kind: K, labelSelector?: string): Cache<BuiltinKinds[K]> {
   const { kc, namespace } = scope;
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -50,6 +54,7 @@ export function labelledInformer<K extends keyof BuiltinKinds>(scope: Scope, kin
     services: ['/api/v1', () => (namespace ? core.listNamespacedService(inNamespace) : core.listServiceForAllNamespaces(all))],
     pods: ['/api/v1', () => (namespace ? core.listNamespacedPod(inNamespace) : core.listPodForAllNamespaces(all))],
     jobs: ['/apis/batch/v1', () => (namespace ? batch.listNamespacedJob(inNamespace) : batch.listJobForAllNamespaces(all))],
+    secrets: ['/api/v1', () => (namespace ? core.listNamespacedSecret(inNamespace) : core.listSecretForAllNamespaces(all))],
   };
   const [prefix, list] = lists[kind];
   return informer(kc, collectionPath(prefix, kind, namespace), list as () => Promise<k8s.KubernetesListObject<BuiltinKinds[K]>>, scope.log, { labelSelector });
