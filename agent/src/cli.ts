@@ -13,12 +13,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { stringify as toYaml } from 'yaml';
-import type { PodEvent, PodStatus } from '@lattice/protocol';
+import type { PlatformImages, PodEvent, PodStatus, Welcome } from '@lattice/protocol';
 import { startAdminServer } from './admin-server.js';
 import { loadConfig, offerOf, defaultStateDir, type AgentConfig } from './config.js';
 import { GatewayConnection } from './connection.js';
 import { ensureStateDir, loadIdentity } from './identity.js';
 import { join } from './join.js';
+import { RegistryRelay } from './registry/relay.js';
 import { agentMetrics } from './metrics.js';
 import { DockerRuntime } from './runtime/index.js';
 import { TailnetExposures } from './tailnet/exposures.js';
@@ -33,6 +34,8 @@ interface CommonFlags {
   maxPods?: number;
   adminPort?: number;
   sandboxImage?: string;
+  dockerSocket?: string;
+  registryRelayPort?: number;
   logLevel?: AgentConfig['logLevel'];
 }
 
@@ -50,7 +53,9 @@ function withCommonFlags(cmd: Command): Command {
     .option('--memory <quantity>', 'memory offered to the cluster, e.g. 4Gi')
     .option('--max-pods <n>', 'most pods at once', integer)
     .option('--admin-port <port>', 'loopback port of the local admin API (0: any free port)', integer)
-    .option('--sandbox-image <ref>', "image of each pod's network sandbox")
+    .option('--sandbox-image <ref>', "image of each pod's network sandbox (default: the one the gateway names)")
+    .option('--docker-socket <path>', "the Docker engine's socket (default /var/run/docker.sock)")
+    .option('--registry-relay-port <port>', "loopback port the engine reaches the cluster's registry on, through the agent (default 15001)", integer)
     .option('--log-level <level>', 'debug, info, warn or error');
 }
 
@@ -62,6 +67,8 @@ const overrides = (flags: CommonFlags) => ({
   maxPods: flags.maxPods,
   adminPort: flags.adminPort,
   sandboxImage: flags.sandboxImage,
+  dockerSocket: flags.dockerSocket,
+  registryRelayPort: flags.registryRelayPort,
   logLevel: flags.logLevel,
 });
 
@@ -102,12 +109,12 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     event: onEvent,
     up: metrics.tailnetUp,
   });
+  // The agent's own images: the gateway names them when it welcomes the agent; the config may override them.
+  const images: PlatformImages = { sandbox: config.sandboxImage ?? '', isolation: config.isolationImage ?? '', git: config.gitImage ?? '' };
   const runtime = new DockerRuntime({
     docker,
     nodeName: identity.nodeName,
-    sandboxImage: config.sandboxImage,
-    isolationImage: config.isolationImage,
-    gitImage: config.gitImage,
+    images,
     stateDir: flags.stateDir,
     logger: log.child({ part: 'runtime' }),
     onStatus: (status) => onStatus(tailnet.observe(status)),
@@ -116,7 +123,10 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     serviceHosts: (namespace) => reports.connection?.serviceHosts(namespace) ?? Promise.resolve([]),
   });
   await runtime.start();
-  const connection = new GatewayConnection({
+  // Before connecting: pods name images through the relay from the first one on.
+  const registry = new RegistryRelay(() => connection.registryCall(), log.child({ part: 'registry' }));
+  const registryRelay = await registry.listen(config.registryRelayPort);
+  const connection: GatewayConnection = new GatewayConnection({
     identity,
     runtime,
     offer: () => offerOf(config),
@@ -129,7 +139,13 @@ async function runCommand(flags: CommonFlags): Promise<void> {
       machineMemoryBytes: os.totalmem(),
     },
     agentVersion: AGENT_VERSION,
+    registryRelay,
     log: log.child({ part: 'connection' }),
+  });
+  connection.on('welcome', (welcome: Welcome) => {
+    images.sandbox = config.sandboxImage ?? welcome.images?.sandbox ?? '';
+    images.isolation = config.isolationImage ?? welcome.images?.isolation ?? '';
+    images.git = config.gitImage ?? welcome.images?.git ?? '';
   });
   reports.connection = connection;
   connection.on('state', (state) => {
@@ -170,6 +186,7 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     log.info('agent stopping; containers keep running and are adopted at the next start');
     watcher.close();
     await connection.stop();
+    await registry.close();
     await runtime.stop();
     await admin.close();
     process.exit(code);

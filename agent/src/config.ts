@@ -27,12 +27,19 @@ export const AgentConfigSchema = z
     maxPods: z.number().int().min(1).max(250).default(20),
     labels: z.record(z.string(), z.string()).default({}),
     availability: AvailabilitySchema.optional(),
-    /** The image each pod's network sandbox runs. */
-    sandboxImage: z.string().min(1).default('127.0.0.1:5001/lattice/busybox:1'),
-    /** The image with iptables the agent's isolation helper runs (see runtime/isolation.ts). */
-    isolationImage: z.string().min(1).default('127.0.0.1:5001/lattice/iptables:2'),
-    /** The image with git and ssh that fetches a build's source, confined (see runtime/build/git.ts). */
-    gitImage: z.string().min(1).default('127.0.0.1:5001/lattice/git:2'),
+    /**
+     * The agent's own images, when they must differ from those the gateway names (it does when
+     * the agent connects): each pod's network sandbox, the isolation helper's (iptables, see
+     * runtime/isolation.ts), the confined git fetch's (see runtime/build/git.ts).
+     */
+    sandboxImage: z.string().min(1).optional(),
+    isolationImage: z.string().min(1).optional(),
+    gitImage: z.string().min(1).optional(),
+    /**
+     * The loopback port this machine's Docker engine reaches the cluster's image registry on,
+     * relayed by the agent through the gateway (see registry/relay.ts); another is picked when taken.
+     */
+    registryRelayPort: z.number().int().min(0).max(65535).default(15001),
     /** The executable that puts a pod's `expose: tailnet` ports on its tailnet (a path, or looked up on PATH). */
     tailnetBinary: z.string().min(1).default('lattice-tailnet'),
     dockerSocket: z.string().default('/var/run/docker.sock'),

@@ -21,9 +21,11 @@ import {
   type PodEvent,
   type PodStatus,
   type SystemInfo,
+  type Welcome,
 } from '@lattice/protocol';
 import type { Identity } from './identity.js';
 import { LocalPods } from './local-pods.js';
+import { ImageNames } from './registry/image-names.js';
 import type { ServiceAddresses } from './runtime/networks.js';
 import { ServiceListeners } from './tunnels/services.js';
 import { AgentTunnels } from './tunnels/tunnels.js';
@@ -64,10 +66,15 @@ export interface ConnectionOptions {
   offer: () => Offer;
   system: SystemInfo;
   agentVersion: string;
+  /** Where this machine's engine reaches the cluster registry through the agent (registry/relay.ts), host:port. */
+  registryRelay: string;
   log: Logger;
 }
 
-/** Emits 'state' (ConnectionState) and 'refused' (a permanent refusal, e.g. a revoked node). */
+/**
+ * Emits 'state' (ConnectionState), 'welcome' (Welcome, with images named as this machine pulls
+ * them) and 'refused' (a permanent refusal, e.g. a revoked node).
+ */
 export class GatewayConnection extends EventEmitter {
   private client?: GatewayClient;
   private call?: grpc.ClientDuplexStream<unknown, unknown>;
@@ -83,6 +90,8 @@ export class GatewayConnection extends EventEmitter {
   readonly pods = new LocalPods();
   /** What this node has earned, as the gateway last metered it. */
   earnings?: Earnings;
+  /** How the cluster registry's images are named here, once the gateway named that registry. */
+  private names?: ImageNames;
 
   constructor(private readonly options: ConnectionOptions) {
     super();
@@ -130,8 +139,15 @@ export class GatewayConnection extends EventEmitter {
     return this.services.hostsFor(namespace);
   }
 
+  /** One Registry call on this node's channel (for the registry relay). */
+  registryCall(): grpc.ClientDuplexStream<unknown, unknown> {
+    if (!this.client) throw new Error('the agent is not started');
+    return this.client.Registry();
+  }
+
   /** The runtime observed a pod's status: pass it on now, and remember it for a reconnect. */
-  podStatus(status: PodStatus): void {
+  podStatus(observed: PodStatus): void {
+    const status = this.names ? this.names.status(observed) : observed;
     this.pods.status(status);
     if (status.deleted) this.statuses.delete(status.uid);
     else this.statuses.set(status.uid, status);
@@ -139,7 +155,8 @@ export class GatewayConnection extends EventEmitter {
   }
 
   podEvent(event: PodEvent): void {
-    this.send({ msg: 'podEvent', podEvent: event });
+    const message = this.names ? this.names.text(event.message) : event.message;
+    this.send({ msg: 'podEvent', podEvent: { ...event, message } });
   }
 
   /** The provider changed its offer: the gateway updates the Node without a re-join. */
@@ -174,6 +191,7 @@ export class GatewayConnection extends EventEmitter {
       if (parsed.data.msg === 'welcome') {
         welcomed = true;
         this.attempt = 0;
+        this.welcomed(parsed.data.welcome);
         this.setState('connected');
         log.info({ node: parsed.data.welcome.nodeName }, 'connected to the gateway');
         return;
@@ -202,6 +220,14 @@ export class GatewayConnection extends EventEmitter {
     call.write({ msg: 'hello', hello: { protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, offer: this.options.offer(), system: this.options.system } });
   }
 
+  private welcomed(welcome: Welcome): void {
+    const { clusterRegistry } = welcome;
+    this.names = clusterRegistry ? new ImageNames(clusterRegistry, this.options.registryRelay) : undefined;
+    const local = (image: string) => (this.names ? this.names.toLocal(image) : image);
+    const images = welcome.images && { sandbox: local(welcome.images.sandbox), isolation: local(welcome.images.isolation), git: local(welcome.images.git) };
+    this.emit('welcome', { ...welcome, images });
+  }
+
   private retry(): void {
     const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempt++);
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // "equal jitter"
@@ -224,19 +250,22 @@ export class GatewayConnection extends EventEmitter {
       case 'welcome':
         return;
       case 'podSync': {
-        this.pods.sync(msg.podSync.pods);
-        await runtime.sync(msg.podSync.pods);
+        const pods = msg.podSync.pods.map((p) => this.local(p));
+        this.pods.sync(pods);
+        await runtime.sync(pods);
         // Whatever changed while we were away: report the last known status of every pod.
-        const wanted = new Set(msg.podSync.pods.map((p) => p.uid));
+        const wanted = new Set(pods.map((p) => p.uid));
         for (const [uid, status] of this.statuses) {
           if (wanted.has(uid)) this.send({ msg: 'podStatus', podStatus: status });
           else this.statuses.delete(uid);
         }
         return;
       }
-      case 'podUpsert':
-        this.pods.upsert(msg.podUpsert);
-        return runtime.upsert(msg.podUpsert);
+      case 'podUpsert': {
+        const pod = this.local(msg.podUpsert);
+        this.pods.upsert(pod);
+        return runtime.upsert(pod);
+      }
       case 'earnings':
         this.earnings = msg.earnings;
         return;
@@ -279,6 +308,11 @@ export class GatewayConnection extends EventEmitter {
         return;
       }
     }
+  }
+
+  /** A pod as this machine runs it: images of the cluster registry come through the relay. */
+  private local(pod: Pod): Pod {
+    return this.names ? this.names.pod(pod) : pod;
   }
 
   /** Relays a log or exec stream, respecting the transport's backpressure. */

@@ -46,14 +46,15 @@ const OperatorOptions = z
     healthAddress: z.string().min(1),
     metricsPort: z.number().int().min(0).max(65535),
     providerLossTimeoutSeconds: seconds(86_400),
-    buildRegistry: z.string().regex(/^[^\s/]+(\/[^\s]+)?$/, 'must be a registry host[:port], e.g. 127.0.0.1:5001'),
+    registry: z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'must be a registry host[:port], e.g. registry.example.net:5000'),
+    registryUrl: z.string().url().optional(),
     buildTimeoutSeconds: seconds(86_400),
     buildCpu: z.string().regex(/^\d+(\.\d+)?m?$/, 'must be a CPU quantity, e.g. 1 or 500m'),
     buildMemory: z.string().regex(/^\d+(Ki|Mi|Gi)?$/, 'must be a memory quantity, e.g. 2Gi'),
     maxConcurrentReconciles: z.number().int().min(1).max(64),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
     gateway: z.boolean(),
-    ...GatewayOptionsSchema.omit({ namespace: true, watchNamespace: true }).partial().shape,
+    ...GatewayOptionsSchema.omit({ namespace: true, watchNamespace: true, registry: true, registryUrl: true }).partial().shape,
     ingressPublicPort: z.number().int().min(1).max(65535).optional(),
     ingressTcpHost: z.string().min(1).optional(),
     postgresProviderSelector: z.record(z.string(), z.string()).optional(),
@@ -124,7 +125,10 @@ const program = new Command('lattice-operator')
   .addOption(
     flag('--provider-loss-timeout-seconds <s>', "how long a lost provider's replicas wait before Kubernetes recreates them elsewhere", number, 60),
   )
-  .addOption(flag('--build-registry <host:port>', 'registry builds from Git are pushed to, and Lattice base images pulled from (<registry>/lattice/...)', undefined, '127.0.0.1:5001'))
+  .addOption(
+    flag('--registry <host:port>', "the cluster's image registry, as image names give it: Lattice's images (<registry>/lattice/...) and builds from Git", undefined, '127.0.0.1:5001'),
+  )
+  .addOption(flag('--registry-url <url>', 'where the gateway reaches that registry to relay it to providers (default http://<registry>)'))
   .addOption(flag('--build-timeout-seconds <s>', 'a build from Git still running after this long is stopped and failed', number, 900))
   .addOption(flag('--build-cpu <quantity>', 'CPU of each build from Git (reserved on the provider, and its limit)', undefined, '1'))
   .addOption(flag('--build-memory <quantity>', 'memory of each build from Git (reserved on the provider, and its limit)', undefined, '2Gi'))
@@ -199,7 +203,7 @@ function publicEndpointsOf(options: OperatorOptions): PublicEndpoints | undefine
 
 /** How Workloads are built from Git (see build/). */
 function buildOptions(options: OperatorOptions) {
-  const { buildRegistry, buildTimeoutSeconds, buildCpu, buildMemory } = options;
+  const { registry: buildRegistry, buildTimeoutSeconds, buildCpu, buildMemory } = options;
   return { buildRegistry, buildTimeoutSeconds, buildCpu, buildMemory };
 }
 
@@ -247,7 +251,7 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
   for (const { controller, caches } of [
     workloadController(kc, { ...scope, ...buildOptions(options), providerLossTimeoutSeconds: options.providerLossTimeoutSeconds, publicEndpoints }, deps),
     cronWorkloadController(kc, scope, deps),
-    postgresController(kc, { ...scope, publicEndpoints, providerSelector: options.postgresProviderSelector }, deps),
+    postgresController(kc, { ...scope, publicEndpoints, providerSelector: options.postgresProviderSelector, registry: options.registry }, deps),
   ]) {
     manager.addCaches(...caches).addController(controller);
   }
@@ -260,6 +264,8 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
       watchNamespace: options.watchNamespace,
       ...{ ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey },
       ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds },
+      registry: options.registry,
+      registryUrl: options.registryUrl,
     });
     let gateway: RunningGateway | undefined;
     manager.add({

@@ -38,6 +38,7 @@ export const GatewayService = loaded.lattice.agent.v1.Gateway;
 export interface GatewayClient extends grpc.Client {
   Join(request: unknown, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response: unknown) => void): grpc.ClientUnaryCall;
   Connect(options?: grpc.CallOptions): grpc.ClientDuplexStream<unknown, unknown>;
+  Registry(options?: grpc.CallOptions): grpc.ClientDuplexStream<unknown, unknown>;
 }
 
 export function gatewayClient(address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): GatewayClient {

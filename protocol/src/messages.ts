@@ -259,7 +259,16 @@ export const StreamEndSchema = z.object({
 
 export const VolumeDeleteSchema = z.object({ volumeName: z.string().min(1).max(253) });
 export const VolumeDeletedSchema = z.object({ volumeName: z.string().min(1).max(253), error: longText });
-export const WelcomeSchema = z.object({ nodeName: name, protocolVersion: int });
+/** A registry host[:port] as image references name it; "" when the gateway names none. */
+const registryHost = z.string().regex(/^([a-z0-9.-]+(:\d{1,5})?)?$/i, 'must be a registry host[:port]').max(255);
+const imageRef = z.string().max(512);
+export const PlatformImagesSchema = z.object({ sandbox: imageRef, isolation: imageRef, git: imageRef });
+export const WelcomeSchema = z.object({
+  nodeName: name,
+  protocolVersion: int,
+  clusterRegistry: registryHost,
+  images: PlatformImagesSchema.nullish(),
+});
 export const PodSyncSchema = z.object({ pods: z.array(PodSchema).max(1000) });
 
 const finite = z.number().finite().min(0);
@@ -288,6 +297,23 @@ export const EarningsSchema = z.object({
   updatedAt: timestamp,
   pods: z.array(PodEarningsSchema).max(500),
 });
+
+const HttpHeaderSchema = z.object({ name: z.string().min(1).max(256), value: z.string().max(8192) });
+export const RegistryRequestSchema = z.object({
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
+  path: z.string().startsWith('/v2/').max(2048),
+  headers: z.array(HttpHeaderSchema).max(64),
+});
+export const RegistryResponseSchema = z.object({
+  status: int.min(100).max(599),
+  headers: z.array(HttpHeaderSchema).max(64),
+});
+/** One frame of a Registry call; bodies come in frames of at most 1 MiB. */
+export const RegistryFrameSchema = z.discriminatedUnion('frame', [
+  z.object({ frame: z.literal('request'), request: RegistryRequestSchema }),
+  z.object({ frame: z.literal('response'), response: RegistryResponseSchema }),
+  z.object({ frame: z.literal('body'), body: bytes.refine((b) => b.byteLength <= 1 << 20, 'a body frame is at most 1 MiB') }),
+]);
 
 /** One message on the stream, agent to gateway: the `msg` field names the member that is set. */
 export const AgentMessageSchema = z.discriminatedUnion('msg', [
@@ -348,5 +374,10 @@ export type Earnings = z.infer<typeof EarningsSchema>;
 export type EarningsDay = z.infer<typeof EarningsDaySchema>;
 export type UsageSample = z.infer<typeof UsageSampleSchema>;
 export type PodEarnings = z.infer<typeof PodEarningsSchema>;
+export type PlatformImages = z.infer<typeof PlatformImagesSchema>;
+export type Welcome = z.infer<typeof WelcomeSchema>;
+export type RegistryFrame = z.infer<typeof RegistryFrameSchema>;
+export type RegistryRequest = z.infer<typeof RegistryRequestSchema>;
+export type RegistryResponse = z.infer<typeof RegistryResponseSchema>;
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { GatewayOptionsSchema, startGateway } from '../../operator/src/gateway/index.js';
 import { adminKubeConfig, uniqueName, waitFor } from '../support/cluster.js';
-import { BUSYBOX, cleanupNodes, joinAgent, newStateDir, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { BUSYBOX, REGISTRY, cleanupNodes, joinAgent, newStateDir, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 import { report } from './stats.js';
 
 const SINGLE_RUNS = Number(process.env.BENCH_SINGLE_RUNS ?? 10);
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const gatewayNamespace = uniqueName('bench-gw');
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
-  const running = await startGateway(kc, GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0 }), pino({ level: 'warn' }), new Registry());
+  const running = await startGateway(kc, GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, registry: REGISTRY }), pino({ level: 'warn' }), new Registry());
   const agent: AgentProcess = { name: uniqueName('bench-node'), stateDir: await newStateDir('bench'), output: [] };
   try {
     const { token } = await running.gateway.createJoinToken(600, 1);

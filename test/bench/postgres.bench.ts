@@ -94,11 +94,11 @@ async function main(): Promise<void> {
   const gatewayNamespace = uniqueName('bench-pg-gw');
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
-  const gateway = await startGateway(kc, GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0 }), log, new Registry());
+  const gateway = await startGateway(kc, GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, registry: REGISTRY }), log, new Registry());
   const agent: AgentProcess = { name: uniqueName('bench-pg-node'), stateDir: await newStateDir('bench-pg'), output: [] };
   const deps = { log, metrics: new ControllerMetrics(new Registry()), events: new EventRecorder(core, 'lattice-operator', log) };
   // Other providers may be connected: the servers go to this run's only.
-  const { controller, caches } = postgresController(kc, { namespace, maxConcurrency: 1, providerSelector: { [RUN_LABEL]: namespace } }, deps);
+  const { controller, caches } = postgresController(kc, { namespace, maxConcurrency: 1, providerSelector: { [RUN_LABEL]: namespace }, registry: REGISTRY }, deps);
   try {
     const { token } = await gateway.gateway.createJoinToken(600, 1);
     const joined = await joinAgent({ gateway: `127.0.0.1:${gateway.gateway.port}`, token, name: agent.name, stateDir: agent.stateDir, extra: ['--cpu', '2', '--memory', '2Gi', '--max-pods', '10'] });

@@ -55,9 +55,7 @@ function newRuntime(): DockerRuntime {
   return new DockerRuntime({
     docker,
     nodeName,
-    sandboxImage: IMAGE,
-    isolationImage: '127.0.0.1:5001/lattice/iptables:2',
-    gitImage: '127.0.0.1:5001/lattice/git:2',
+    images: { sandbox: IMAGE, isolation: '127.0.0.1:5001/lattice/iptables:2', git: '127.0.0.1:5001/lattice/git:2' },
     stateDir,
     logger: pino({ level: 'warn' }),
     onStatus: reports.onStatus,

@@ -20,7 +20,7 @@ import { EventRecorder } from '../../operator/src/kube/events.js';
 import { waitForCacheSync, type Cache } from '../../operator/src/kube/informer.js';
 import { postgresController } from '../../operator/src/postgres/index.js';
 import { adminKubeConfig, secretData, uniqueName, waitFor } from '../support/cluster.js';
-import { cleanupNodes, joinAgent, newStateDir, nodeContainers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { REGISTRY, cleanupNodes, joinAgent, newStateDir, nodeContainers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -55,7 +55,7 @@ let running: { controller: Controller; caches: Cache<k8s.KubernetesObject>[] } |
 
 async function startController(): Promise<void> {
   const deps = { log, metrics: new ControllerMetrics(new Registry()), events: new EventRecorder(core, 'lattice-operator', log) };
-  running = postgresController(kc, { namespace, maxConcurrency: 2, providerSelector: { [RUN_LABEL]: namespace } }, deps);
+  running = postgresController(kc, { namespace, maxConcurrency: 2, providerSelector: { [RUN_LABEL]: namespace }, registry: REGISTRY }, deps);
   await Promise.all(running.caches.map((c) => c.start()));
   await waitForCacheSync(running.caches, AbortSignal.timeout(30_000));
   running.controller.start();
@@ -140,7 +140,7 @@ const volumeExists = (volume: string) =>
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
-  const options = GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, disconnectGraceSeconds: 10 });
+  const options = GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, disconnectGraceSeconds: 10, registry: REGISTRY });
   gateway = await startGateway(kc, options, log, new Registry());
   agent.stateDir = await newStateDir(agent.name);
   const { token } = await gateway.gateway.createJoinToken(600, 1);

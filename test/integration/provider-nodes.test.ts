@@ -13,6 +13,7 @@ import { loadIdentity } from '../../agent/src/identity.js';
 import { GatewayOptionsSchema, startGateway, type RunningGateway } from '../../operator/src/gateway/index.js';
 import { revokeNode } from '../../operator/src/gateway/node-identities.js';
 import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
+import { freePort } from '../support/operator.js';
 import {
   BUSYBOX,
   cleanupNodes,
@@ -23,6 +24,7 @@ import {
   stopAgent,
   waitForExit,
   type AgentProcess,
+  REGISTRY,
 } from '../support/providers.js';
 
 const kc = adminKubeConfig();
@@ -38,9 +40,11 @@ const agents: AgentProcess[] = [
 const [alpha, beta] = agents as [AgentProcess, AgentProcess];
 let running: RunningGateway;
 let gatewayAddress: string;
+/** Where each agent serves the cluster registry to this machine's engine (its registry relay). */
+const relays = new Map<string, string>();
 
 const gatewayOptions = (overrides: { grpcAddress?: string } = {}) =>
-  GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, disconnectGraceSeconds: 3, ...overrides });
+  GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, disconnectGraceSeconds: 3, registry: REGISTRY, ...overrides });
 const docker = new Docker();
 
 const providerToleration = { key: 'lattice.dev/provider', operator: 'Exists', effect: 'NoSchedule' };
@@ -94,7 +98,10 @@ beforeAll(async () => {
   for (const agent of agents) {
     agent.stateDir = await newStateDir(agent.name);
     const { token } = await running.gateway.createJoinToken(600, 1);
-    const joined = await joinAgent({ gateway: gatewayAddress, token, name: agent.name, stateDir: agent.stateDir, extra: ['--cpu', '1', '--memory', '1Gi', '--max-pods', '10'] });
+    const relayPort = await freePort();
+    relays.set(agent.name, `127.0.0.1:${relayPort}`);
+    const extra = ['--cpu', '1', '--memory', '1Gi', '--max-pods', '10', '--registry-relay-port', String(relayPort)];
+    const joined = await joinAgent({ gateway: gatewayAddress, token, name: agent.name, stateDir: agent.stateDir, extra });
     expect(joined).toMatchObject({ code: 0 });
     runAgent(agent);
   }
@@ -272,6 +279,50 @@ describe('pods', () => {
       timeoutMs: 60_000,
     });
     await expect(docker.getVolume(volumeName).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+describe('the cluster registry, relayed by the gateway', () => {
+  const image = `${REGISTRY}/builds/${namespace}/relayed:v1`;
+  const relayed = (agent: AgentProcess, path: string, init: RequestInit = {}) =>
+    fetch(`http://${relays.get(agent.name)}${path}`, { ...init, headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json', ...init.headers } });
+
+  beforeAll(async () => {
+    // A tenant's build, as a build would have pushed it.
+    await run('docker', ['tag', BUSYBOX, image]);
+    await run('docker', ['push', '-q', image]);
+  }, 60_000);
+
+  test("a pod's image of the cluster registry is pulled through its agent, and its status names it as the cluster does", async () => {
+    await podOn(alpha.name, 'relayed', { containers: [{ name: 'app', image, command: ['sleep', '3600'], resources: { limits: { cpu: '100m', memory: '32Mi' } } }] });
+    const pod = await runningPod('relayed');
+    const status = pod.status!.containerStatuses![0]!;
+    expect(status.image).toBe(image);
+    expect(status.imageID).toMatch(new RegExp(`^${REGISTRY}/builds/${namespace}/relayed@sha256:[0-9a-f]{64}$`));
+    // The engine holds it under the relay's name: the pull went through the agent, not to the registry.
+    await expect(docker.getImage(`${relays.get(alpha.name)}/builds/${namespace}/relayed:v1`).inspect()).resolves.toBeDefined();
+    const events = await waitFor('the Pulling event', async () => {
+      const list = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=relayed' });
+      return list.items.find((e) => e.reason === 'Pulling');
+    });
+    expect(events.message).toBe(`Pulling image "${image}"`);
+  });
+
+  test('a node reads only the images its own pods run, and Lattice\'s', async () => {
+    expect((await relayed(alpha, `/v2/builds/${namespace}/relayed/manifests/v1`)).status).toBe(200);
+    const refused = await relayed(beta, `/v2/builds/${namespace}/relayed/manifests/v1`);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ errors: [{ code: 'DENIED', message: `no pod bound to this node runs an image of builds/${namespace}/relayed` }] });
+    expect((await relayed(beta, '/v2/lattice/busybox/manifests/1')).status).toBe(200);
+    expect((await relayed(beta, '/v2/_catalog')).status).toBe(403);
+  });
+
+  test("no node pushes over Lattice's images or a tenant's build", async () => {
+    for (const repository of ['lattice/busybox', `builds/${namespace}/relayed`]) {
+      const push = await relayed(alpha, `/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+      expect(push.status).toBe(403);
+      expect(((await push.json()) as { errors: { message: string }[] }).errors[0]!.message).toContain('only a build bound to this node pushes');
+    }
   });
 });
 

@@ -21,7 +21,6 @@ STATE=$ROOT/.lattice/kuttl
 LOGS=$ROOT/.lattice/logs
 LOCK=$ROOT/.lattice/kuttl.lock      # held by a janitor until its cleanup is done
 KUBECTL=$ROOT/bin/kubectl
-BUSYBOX=${LATTICE_REGISTRY:-127.0.0.1:5001}/lattice/busybox:1
 export KUBECONFIG=${KUBECONFIG:-$ROOT/.lattice/kubeconfig}
 
 log() { printf '%s start-providers: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -135,7 +134,7 @@ start() {
   node_ts agent/src/cli.ts join --gateway "127.0.0.1:$grpc_port" --token "$token" --name "$name" \
     --state-dir "$agent_state" --cpu 1 --memory 1Gi --max-pods 20 >&2
   echo "$name" >"$STATE/node"
-  node_ts agent/src/cli.ts run --state-dir "$agent_state" --sandbox-image "$BUSYBOX" >"$LOGS/kuttl-agent.log" 2>&1 &
+  node_ts agent/src/cli.ts run --state-dir "$agent_state" >"$LOGS/kuttl-agent.log" 2>&1 &
   echo $! >>"$STATE/pids"
   log "provider $name running"
   wait

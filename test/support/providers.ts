@@ -71,7 +71,7 @@ export async function newStateDir(name: string): Promise<string> {
 
 /** Starts `lattice-agent run` for a joined state directory. */
 export function runAgent(agent: AgentProcess, cli?: AgentCli): void {
-  const { child, output } = runCli(['run', '--state-dir', agent.stateDir, '--sandbox-image', BUSYBOX], {}, cli);
+  const { child, output } = runCli(['run', '--state-dir', agent.stateDir], {}, cli);
   agent.child = child;
   agent.output = output;
 }

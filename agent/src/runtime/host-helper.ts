@@ -4,14 +4,19 @@
 // run as root, only hold the Docker socket.
 import type Docker from 'dockerode';
 import { ignoreGone } from './docker-errors.js';
-import { pullIfMissing } from './images.js';
+import { platformImage, pullIfMissing } from './images.js';
+import type { PlatformImages } from '@lattice/protocol';
 import { StdioDemuxer } from './stdio.js';
 
 export class HostHelper {
   constructor(
     private readonly docker: Docker,
-    readonly image: string,
+    private readonly images: PlatformImages,
   ) {}
+
+  get image(): string {
+    return platformImage(this.images, 'isolation');
+  }
 
   /** Runs the shell `script` in a helper (labelled with `role`); throws with its output if it fails. */
   async run(script: string, role: string): Promise<void> {

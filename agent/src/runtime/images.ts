@@ -1,6 +1,6 @@
 // Image pulls: the pull policy's decision, registry credentials, and the image ID a status reports.
 import type Docker from 'dockerode';
-import type { Container, Pod } from '@lattice/protocol';
+import type { Container, PlatformImages, Pod } from '@lattice/protocol';
 import { dockerMessage, isNotFound } from './docker-errors.js';
 
 /** The image could not be had; `reason` is the container's waiting reason. */
@@ -59,6 +59,13 @@ export async function imagePresent(docker: Docker, image: string): Promise<boole
     if (isNotFound(err)) return false;
     throw err;
   }
+}
+
+/** One of the agent's own images, or why there is none. */
+export function platformImage(images: PlatformImages, which: keyof PlatformImages): string {
+  const image = images[which];
+  if (!image) throw new Error(`no ${which} image: the gateway named none (is it older than this agent?) and the agent config sets no ${which}Image`);
+  return image;
 }
 
 /** One of the agent's own images (sandbox, host helper, git): pulled if missing, without credentials. */

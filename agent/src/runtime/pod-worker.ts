@@ -7,12 +7,12 @@
 // update and an agent restart all take the same path.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { Container, Pod, PodEvent, PodStatus } from '@lattice/protocol';
+import type { Container, PlatformImages, Pod, PodEvent, PodStatus } from '@lattice/protocol';
 import { type AdoptedPod, observePods } from './adoption.js';
 import { type Backoff, INITIAL_BACKOFF_MS, backoffRemaining, nextBackoff } from './backoff.js';
 import { containerCreateOptions } from './container-config.js';
 import { dockerMessage, ignoreGone, isNotFound } from './docker-errors.js';
-import { type ImageFacts, ImagePullError, ensureImage } from './images.js';
+import { type ImageFacts, ImagePullError, ensureImage, platformImage } from './images.js';
 import { LABEL, SANDBOX, containerLabels, containerName, podHostname } from './naming.js';
 import type { NamespaceNetworks } from './networks.js';
 import { probeCheck } from './probe-checks.js';
@@ -36,7 +36,7 @@ import { writeHostsFile } from '../tunnels/hosts.js';
 export interface WorkerContext {
   docker: Docker;
   nodeName: string;
-  sandboxImage: string;
+  images: PlatformImages;
   stateDir: string;
   logger: Logger;
   networks: NamespaceNetworks;
@@ -478,7 +478,7 @@ export class PodWorker {
   private async ensureSandbox(pod: Pod): Promise<Sandbox> {
     if (this.sandbox?.running) return this.sandbox;
     this.sandbox = await startSandbox(this.ctx.docker, {
-      image: this.ctx.sandboxImage,
+      image: platformImage(this.ctx.images, 'sandbox'),
       pod,
       network: await this.ctx.networks.ensure(pod.namespace),
       labels: this.labels(pod, SANDBOX, 0),

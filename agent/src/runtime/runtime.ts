@@ -3,7 +3,7 @@
 // what it reports (pod status, events) back to the gateway.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { ExecOptions, LogOptions, Pod, PodEvent, PodStatus } from '@lattice/protocol';
+import type { ExecOptions, LogOptions, PlatformImages, Pod, PodEvent, PodStatus } from '@lattice/protocol';
 import { observePods } from './adoption.js';
 import { Builds } from './build/builds.js';
 import { ContainerDeathWatch } from './docker-events.js';
@@ -22,12 +22,12 @@ export interface DockerRuntimeOptions {
   docker: Docker;
   /** This node's name: every container it creates is labelled with it, and only those are its. */
   nodeName: string;
-  /** The image of the pod sandboxes (anything that can `sleep infinity`, or a pause image). */
-  sandboxImage: string;
-  /** The image with iptables and iproute2 of the host network helper (see host-helper.ts). */
-  isolationImage: string;
-  /** The image with git that fetches a build's source in a confined container (see build/git.ts). */
-  gitImage: string;
+  /**
+   * The images the agent runs for itself: the pod sandbox (anything that can `sleep infinity`),
+   * the host network helper's (iptables, iproute2: host-helper.ts) and the confined git fetch's
+   * (build/git.ts). Read when used: the gateway names them once connected (see cli.ts).
+   */
+  images: PlatformImages;
   /** Where the agent writes pods' files volumes; must be on the Docker host (it is bind-mounted). */
   stateDir: string;
   logger: Logger;
@@ -55,11 +55,11 @@ export class DockerRuntime {
   private context: WorkerContext | undefined;
 
   constructor(private readonly options: DockerRuntimeOptions) {
-    const helper = new HostHelper(options.docker, options.isolationImage);
+    const helper = new HostHelper(options.docker, options.images);
     this.networks = new NamespaceNetworks(options.docker, options.logger, new HostIsolation(helper, options.logger), helper);
     // A build pod's log printer needs only a shell: the sandbox image has one.
     const podDir = (uid: string) => podStateDir(options.stateDir, uid);
-    this.builds = new Builds({ docker: options.docker, printerImage: options.sandboxImage, gitImage: options.gitImage, podDir, logger: options.logger });
+    this.builds = new Builds({ docker: options.docker, images: options.images, podDir, logger: options.logger });
     this.deaths = new ContainerDeathWatch(options.docker, options.nodeName, options.logger, ({ containerId, labels }) => {
       const uid = labels[LABEL.podUid];
       if (uid) this.workers.get(uid)?.containerDied(containerId);

@@ -15,6 +15,7 @@ import { BUILD_ENV, BUILDER_IMAGE, CREDENTIALS_VOLUME, type BuildRequest } from 
 import { controllerReference } from '../kube/owners.js';
 import { MANAGED_BY } from '../workload/labels.js';
 import { PROVIDER_LABEL, providerAffinity, tolerations, type PodOptions } from '../workload/pod-template.js';
+import { platformRepository } from '../platform-images.js';
 
 /** On a build Job and its pod: the Workload it builds. Not lattice.dev/workload, which selects the replicas. */
 export const BUILD_OF_LABEL = 'lattice.dev/build-of';
@@ -54,7 +55,7 @@ export function buildRequest(wl: Workload, options: BuildOptions): BuildRequest 
     dockerfile: build.dockerfile,
     port,
     repository: `${options.buildRegistry}/builds/${wl.metadata.namespace}/${wl.metadata.name}`,
-    baseImages: `${options.buildRegistry}/lattice`,
+    baseImages: platformRepository(options.buildRegistry),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type GatewayMessage,
   type Hello,
   type Offer,
+  type PlatformImages,
 } from '@lattice/protocol';
 import { EventRecorder } from '../kube/events.js';
 import { availabilityAt } from './availability.js';
@@ -26,6 +27,7 @@ import { gatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { NodeIdentities } from './node-identities.js';
 import { NODE_ORGANIZATION, NodeCsrError, certificateFingerprint, issueServingCertificate, signNodeCertificate, type CertificateAuthority } from './pki.js';
 import { PodDispatcher } from './pod-dispatcher.js';
+import { RegistryRelay } from './registry-relay.js';
 import { createStreamMetrics } from './kubelet-api/metrics.js';
 import { ServiceRelay } from './ingress/service-relay.js';
 import { TunnelSocket } from './ingress/tunnel.js';
@@ -52,6 +54,8 @@ export interface GatewayConfig {
   serviceNamespace?: string;
   /** How often each connected provider's usage is metered and its earnings sent to it. */
   meteringIntervalMs: number;
+  /** The cluster's image registry, relayed to agents, and the images they run for themselves. */
+  registry?: { name: string; url: URL; images: PlatformImages };
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -100,6 +104,7 @@ export class Gateway {
   private readonly tokens: JoinTokens;
   private readonly serviceRelay: ServiceRelay;
   private readonly meter: UsageMeter;
+  private readonly registryRelay?: RegistryRelay;
   private ca?: CertificateAuthority;
   private availabilityTimer?: NodeJS.Timeout;
   private boundPort?: number;
@@ -148,6 +153,14 @@ export class Gateway {
       log: log.child({ part: 'usage' }),
       registry,
     });
+    if (config.registry) {
+      this.registryRelay = new RegistryRelay({
+        name: config.registry.name,
+        url: config.registry.url,
+        podsOf: (node) => this.dispatcher.podsOf(node),
+        log: log.child({ part: 'registry' }),
+      });
+    }
   }
 
   /** The StreamMux of a node's live connection (for the kubelet API), if it is connected. */
@@ -210,6 +223,7 @@ export class Gateway {
     this.server.addService(GatewayService.service, {
       Join: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void this.join(call, callback),
       Connect: (call: grpc.ServerDuplexStream<unknown, unknown>) => void this.connect(call),
+      Registry: (call: grpc.ServerDuplexStream<unknown, unknown>) => void this.registryCall(call),
     });
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.config.grpcAddress, credentials, (err, port) => (err ? reject(err) : resolve(port))),
@@ -266,8 +280,8 @@ export class Gateway {
     }
   }
 
-  /** The node a Connect call is from, from its verified client certificate, or why not. */
-  private async authenticate(call: grpc.ServerDuplexStream<unknown, unknown>): Promise<{ node: string } | { error: string }> {
+  /** The node a call is from, from its verified client certificate, or why not. */
+  private async authenticate(call: Pick<grpc.ServerDuplexStream<unknown, unknown>, 'getAuthContext'>): Promise<{ node: string } | { error: string }> {
     const cert = call.getAuthContext().sslPeerCertificate;
     if (!cert) return { error: 'a client certificate signed by the gateway is required: join first (lattice-agent join)' };
     const node = cert.subject?.CN;
@@ -275,6 +289,21 @@ export class Gateway {
     if (typeof node !== 'string' || org !== NODE_ORGANIZATION) return { error: 'the client certificate is not a Lattice node certificate' };
     if (!(await this.identities.isCurrent(node, cert.serialNumber))) return { error: `node "${node}" was revoked or re-joined with another certificate` };
     return { node };
+  }
+
+  /** A Registry call: one request of the node's engine to the cluster registry (registry-relay.ts). */
+  private async registryCall(call: grpc.ServerDuplexStream<unknown, unknown>): Promise<void> {
+    const auth = await this.authenticate(call).catch((err: Error) => ({ error: `the gateway could not check the node certificate: ${err.message}` }));
+    if ('error' in auth) {
+      this.metrics.refusedMessages.inc({ reason: 'unauthenticated' });
+      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: auth.error });
+      return;
+    }
+    if (!this.registryRelay) {
+      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'this gateway relays no image registry' });
+      return;
+    }
+    this.registryRelay.serve(call, auth.node);
   }
 
   private async connect(call: grpc.ServerDuplexStream<unknown, unknown>): Promise<void> {
@@ -351,7 +380,11 @@ export class Gateway {
       this.nodes.set(session.nodeName, entry);
     }
     this.metrics.connectedAgents.set(this.sessions.size);
-    session.send({ msg: 'welcome', welcome: { nodeName: session.nodeName, protocolVersion: PROTOCOL_VERSION } });
+    const { registry } = this.config;
+    session.send({
+      msg: 'welcome',
+      welcome: { nodeName: session.nodeName, protocolVersion: PROTOCOL_VERSION, clusterRegistry: registry?.name ?? '', images: registry?.images },
+    });
     await entry.node.availabilityChanged(this.availabilityOf(entry));
     await entry.node.connected(hello);
     this.dispatcher.attach(session.nodeName, session);

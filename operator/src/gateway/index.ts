@@ -3,6 +3,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { agentImages } from '../platform-images.js';
 import { Gateway } from './gateway.js';
 import { Ingress } from './ingress/ingress.js';
 import { parsePortRange } from './ingress/tcp-ports.js';
@@ -43,6 +44,10 @@ export const GatewayOptionsSchema = z.object({
   ingressTlsKey: z.string().min(1).optional(),
   /** Serve the public ports of this namespace only (--watch-namespace). */
   watchNamespace: z.string().min(1).optional(),
+  /** The cluster's image registry as image names give it (host[:port]), relayed to agents; none: no relay. */
+  registry: z.string().min(1).optional(),
+  /** Where the gateway reaches the registry (default http://<registry>). */
+  registryUrl: z.string().url().optional(),
 });
 
 export type GatewayOptions = z.infer<typeof GatewayOptionsSchema>;
@@ -85,6 +90,9 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
       drainGraceMs: options.drainGraceSeconds * 1000,
       serviceNamespace: options.watchNamespace,
       meteringIntervalMs: options.meteringIntervalSeconds * 1000,
+      registry: options.registry
+        ? { name: options.registry, url: new URL(options.registryUrl ?? `http://${options.registry}`), images: agentImages(options.registry) }
+        : undefined,
     },
     log.child({ component: 'gateway' }),
     registry,

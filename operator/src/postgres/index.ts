@@ -23,6 +23,8 @@ export interface PostgresControllerOptions {
   maxConcurrency: number;
   /** The image of each major version; by default from the environment (see images.ts). */
   images?: PostgresImages;
+  /** The cluster registry Lattice's images are in. */
+  registry: string;
   /** Run servers only on providers with these labels too (e.g. those trusted with data). */
   providerSelector?: Record<string, string>;
   /** Where public ports are served (the operator's --ingress-* flags); none without an ingress. */
@@ -42,7 +44,7 @@ export function postgresController(
   deps: PostgresControllerDeps,
 ): { controller: Controller; caches: Cache<k8s.KubernetesObject>[] } {
   const caches = new PostgresCaches(kc, options.namespace, deps.log);
-  const images = options.images ?? postgresImages(process.env);
+  const images = options.images ?? postgresImages(process.env, options.registry);
   const reconciler = new PostgresReconciler(caches, new Applier(kc), new PodExec(kc), deps.events, {
     images,
     providerSelector: options.providerSelector,

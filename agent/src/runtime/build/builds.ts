@@ -21,10 +21,12 @@ import {
   CREDENTIALS_VOLUME,
   type BuildRequest,
   type BuildResult,
+  type PlatformImages,
   type Pod,
   type PodStatus,
   buildRequestFromEnv,
 } from '@lattice/protocol';
+import { platformImage } from '../images.js';
 import { namespaceNetworkName } from '../naming.js';
 import { BuildLog, printLogScript } from './build-log.js';
 import { BuildConfigError, dockerfileFor } from './dockerfile.js';
@@ -42,10 +44,11 @@ export const isBuildPod = (pod: Pod) => pod.containers.length === 1 && pod.conta
 
 export interface BuildsOptions {
   docker: Docker;
-  /** The image the build pod's container runs to print the log: anything with a POSIX sh. */
-  printerImage: string;
-  /** The image the source is fetched with, in a confined container (see git.ts). */
-  gitImage: string;
+  /**
+   * The agent's own images: the build pod's container prints the log with the sandbox image
+   * (anything with a POSIX sh); the source is fetched with the git image, confined (see git.ts).
+   */
+  images: PlatformImages;
   /** The pod's directory under the agent's state directory (removed with the pod). */
   podDir: (uid: string) => string;
   logger: Logger;
@@ -89,7 +92,7 @@ export class Builds {
       containers: [
         {
           ...container,
-          image: this.options.printerImage,
+          image: platformImage(this.options.images, 'sandbox'),
           imagePullPolicy: 'IfNotPresent',
           command: ['sh', '-c', printLogScript(`${LOG_MOUNT}/${LOG_FILE}`)],
           args: [],
@@ -175,7 +178,7 @@ export class Builds {
         request.ref,
         {
           docker: this.options.docker,
-          image: this.options.gitImage,
+          image: platformImage(this.options.images, 'git'),
           network,
           name: `lattice-build-fetch-${uid}`,
           dir: workDir,
