@@ -42,7 +42,8 @@ export const AgentConfigSchema = z
     registryRelayPort: z.number().int().min(0).max(65535).default(15001),
     /** The executable that puts a pod's `expose: tailnet` ports on its tailnet (a path, or looked up on PATH). */
     tailnetBinary: z.string().min(1).default('lattice-tailnet'),
-    dockerSocket: z.string().default('/var/run/docker.sock'),
+    /** The engine's socket: as the docker CLI finds it (DOCKER_HOST=unix://...), else the usual one. */
+    dockerSocket: z.string().default(() => defaultDockerSocket(process.env)),
     /** The agent's local admin API (health, metrics, status) for the desktop app. Loopback only. */
     adminPort: z.number().int().min(0).max(65535).default(0),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -50,6 +51,11 @@ export const AgentConfigSchema = z
   .strict();
 
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export function defaultDockerSocket(env: NodeJS.ProcessEnv): string {
+  const host = env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
 
 export const defaultStateDir = () => path.join(os.homedir(), '.lattice-agent');
 
