@@ -11,7 +11,7 @@ import Docker from 'dockerode';
 import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, REGISTRY, joinedAgent, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
+import { BUSYBOX, REGISTRY, joinedAgent, onProvider, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { createGitCa, namespaceBridgeAddress, startGitServer, type GitCa, type GitServer } from '../support/git-server.js';
 import { startSshGitServer, type SshGitServer } from '../support/ssh-git-server.js';
 import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
@@ -62,7 +62,7 @@ async function answer(name: string, port: number): Promise<string> {
 
 /** The provider's copies of the Workload's build images (the agent shares this machine's engine), newest first. */
 const localImages = async (name: string) =>
-  (await docker.listImages({ filters: { reference: [`${REGISTRY}/builds/${namespace}/${name}`] } })).sort((a, b) => b.Created - a.Created).map((i) => i.Id);
+  (await docker.listImages({ filters: { reference: [onProvider(agent, `${REGISTRY}/builds/${namespace}/${name}`)] } })).sort((a, b) => b.Created - a.Created).map((i) => i.Id);
 
 const buildJobs = async (name: string) =>
   (await batch.listNamespacedJob({ namespace, labelSelector: `lattice.dev/build-of=${name}` })).items.sort(
@@ -134,7 +134,7 @@ afterAll(async () => {
   await operator?.stop('SIGTERM');
   await stopAgent(agent).catch(() => undefined);
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
-  for (const image of await docker.listImages({ filters: { reference: [`${REGISTRY}/builds/${namespace}/*`] } })) {
+  for (const image of await docker.listImages({ filters: { reference: [onProvider(agent, `${REGISTRY}/builds/${namespace}/*`)] } })) {
     await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
   }
   await git?.close();
@@ -184,14 +184,15 @@ describe('a Workload built from Git', () => {
     expect(log).toContain(`commit ${nodeCommit}`);
     expect(log).toContain('RUN npm ci');
     expect(log).toContain('build: wrote dist/message.txt');
-    expect(log).toMatch(/image built 127\.0\.0\.1:5001\/builds\/.+@sha256:/);
+    // The log is the provider's: it names the image as the provider's engine pushed it, through its agent's registry relay.
+    expect(log).toMatch(/image built 127\.0\.0\.1:\d+\/builds\/.+@sha256:/);
   });
 
   test('a built app stops on SIGTERM, so a rollout does not wait out the grace period', async () => {
     // Each built image as the provider's Docker has it; a process left as PID 1 would ignore
     // SIGTERM and be killed when the grace ran out (exit code 137).
     for (const name of ['node', 'python', 'static']) {
-      const container = await docker.createContainer({ Image: buildOf(await getWorkload(name))!.image! });
+      const container = await docker.createContainer({ Image: onProvider(agent, buildOf(await getWorkload(name))!.image!) });
       try {
         await container.start();
         await container.stop({ t: 20 });
@@ -311,7 +312,7 @@ describe('a Workload built from Git', () => {
     expect(kept).not.toContain(first[0]);
     // The newest is the one the Workload names.
     const newest = (await docker.getImage(kept[0]!).inspect()).RepoDigests;
-    expect(newest).toContain(buildOf(await getWorkload('images'))!.image);
+    expect(newest).toContain(onProvider(agent, buildOf(await getWorkload('images'))!.image!));
   }, 180_000);
 
   test('an agent restarted in the middle of a build builds again from the start, and the Workload runs', async () => {

@@ -28,8 +28,10 @@ export interface OperatorOptions {
   namespace: string;
   /** --watch-namespace: the only namespace whose Lattice objects it reconciles. */
   watchNamespace?: string;
-  /** The gateway's gRPC port (agents dial 127.0.0.1:<grpcPort>) and kubelet API port. */
+  /** The gateway's gRPC port (agents dial <grpcHost>:<grpcPort>) and kubelet API port. */
   grpcPort: number;
+  /** Where the gateway listens, and the name its certificate carries (default 127.0.0.1). */
+  grpcHost?: string;
   kubeletPort: number;
   providerLossTimeoutSeconds?: number;
   disconnectGraceSeconds?: number;
@@ -38,6 +40,8 @@ export interface OperatorOptions {
   extra?: string[];
   /** Keep at most this many lines of output (the newest). */
   keepLines?: number;
+  /** Whom it acts as (default: the cluster's admin kubeconfig). */
+  kubeconfig?: string;
 }
 
 export class OperatorProcess {
@@ -67,10 +71,11 @@ export class OperatorProcess {
   /** Starts `node --import tsx operator/src/main.ts` (node itself: a SIGKILL must reach the operator, not a wrapper). */
   static start(options: OperatorOptions): OperatorProcess {
     const args = [
-      ...['--kubeconfig', kubeconfigPath, '--namespace', options.namespace],
+      ...['--kubeconfig', options.kubeconfig ?? kubeconfigPath, '--namespace', options.namespace],
       ...(options.watchNamespace ? ['--watch-namespace', options.watchNamespace] : []),
       ...['--leader-election-identity', options.identity, '--health-address', '127.0.0.1', '--metrics-port', '0'],
-      ...['--grpc-address', `127.0.0.1:${options.grpcPort}`, '--kubelet-address', '127.0.0.1', '--kubelet-port', String(options.kubeletPort)],
+      ...['--grpc-address', `${options.grpcHost ?? '127.0.0.1'}:${options.grpcPort}`, '--serving-hosts', options.grpcHost ?? '127.0.0.1,localhost'],
+      ...['--kubelet-address', '127.0.0.1', '--kubelet-port', String(options.kubeletPort)],
       ...['--provider-loss-timeout-seconds', String(options.providerLossTimeoutSeconds ?? 60)],
       ...['--disconnect-grace-seconds', String(options.disconnectGraceSeconds ?? 10)],
       ...['--log-level', options.logLevel ?? 'info'],

@@ -8,6 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { stringify as toYaml } from 'yaml';
 import { adminKubeConfig, kubectl, repoRoot, waitFor } from './cluster.js';
+import { freePort } from './operator.js';
 
 const AGENT_CLI = path.join(repoRoot, 'agent/src/cli.ts');
 export const REGISTRY = process.env.LATTICE_REGISTRY ?? '127.0.0.1:5001';
@@ -18,6 +19,14 @@ export interface AgentProcess {
   stateDir: string;
   child?: ChildProcess;
   output: string[];
+  /** Where its engine reaches the cluster registry, through the agent (registryRelayPort), host:port. */
+  registryRelay?: string;
+}
+
+/** The name the agent's engine holds an image of the cluster registry by: through its relay. */
+export function onProvider(agent: AgentProcess, image: string): string {
+  if (!agent.registryRelay) throw new Error(`agent ${agent.name} has no known registry relay`);
+  return image.startsWith(`${REGISTRY}/`) ? `${agent.registryRelay}/${image.slice(REGISTRY.length + 1)}` : image;
 }
 
 /** How a suite runs the agent: from source by default, or another build of it (the desktop's executable). */
@@ -121,15 +130,24 @@ export interface AgentOffer {
  * Writes the agent's config file (<state-dir>/config.yaml). Before `join` it seeds what join keeps
  * (the labels); while `run` runs, the agent reloads it live and the gateway updates the Node.
  */
-export async function writeAgentConfig(stateDir: string, offer: AgentOffer, gateway?: string): Promise<void> {
-  const config = { ...(gateway ? { gateway } : {}), cpu: offer.cpu, memory: offer.memory, maxPods: offer.maxPods, labels: offer.labels ?? {} };
+export async function writeAgentConfig(stateDir: string, offer: AgentOffer, gateway?: string, registryRelayPort?: number): Promise<void> {
+  const config = {
+    ...(gateway ? { gateway } : {}),
+    ...(registryRelayPort ? { registryRelayPort } : {}),
+    cpu: offer.cpu,
+    memory: offer.memory,
+    maxPods: offer.maxPods,
+    labels: offer.labels ?? {},
+  };
   await writeFile(path.join(stateDir, 'config.yaml'), toYaml(config), { mode: 0o600 });
 }
 
 /** A new state directory with this offer, joined to the gateway with the token: ready for runAgent. */
 export async function joinedAgent(name: string, gateway: string, token: string, offer: AgentOffer, cli?: AgentCli): Promise<AgentProcess> {
-  const agent: AgentProcess = { name, stateDir: await newStateDir(name), output: [] };
-  await writeAgentConfig(agent.stateDir, offer);
+  // A relay port of its own: several agents share this machine.
+  const relayPort = await freePort();
+  const agent: AgentProcess = { name, stateDir: await newStateDir(name), output: [], registryRelay: `127.0.0.1:${relayPort}` };
+  await writeAgentConfig(agent.stateDir, offer, undefined, relayPort);
   const joined = await joinAgent({
     gateway,
     token,

@@ -28,12 +28,13 @@ describe('ImageNames', () => {
   });
 
   test("a build's result names the pushed image as the cluster knows it", () => {
+    names.pod({ uid: 'u', containers: [container(BUILDER_IMAGE)], initContainers: [] } as unknown as Pod);
     const result = { image: '127.0.0.1:15001/builds/shop/web@sha256:ab', commit: 'c0ffee', durationSeconds: 3 };
     const status = {
       uid: 'u',
       initContainerStatuses: [],
       containerStatuses: [
-        { image: BUILDER_IMAGE, imageId: '', state: { state: 'terminated', terminated: { exitCode: 0, message: JSON.stringify(result) } } },
+        { image: '127.0.0.1:15001/lattice/busybox:1', imageId: '', state: { state: 'terminated', terminated: { exitCode: 0, message: JSON.stringify(result) } } },
         { image: '127.0.0.1:15001/lattice/busybox:1', imageId: '127.0.0.1:15001/lattice/busybox@sha256:cd', state: { state: 'terminated', terminated: { exitCode: 1, message: 'not json' } } },
       ],
     } as unknown as PodStatus;
@@ -42,6 +43,9 @@ describe('ImageNames', () => {
     expect(other!.image).toBe('registry.example.net:5000/lattice/busybox:1');
     expect(other!.imageId).toBe('registry.example.net:5000/lattice/busybox@sha256:cd');
     expect(other!.state.terminated!.message).toBe('not json');
+    // Another pod's container may say what it likes: it is not a build's result.
+    const [notBuild] = names.status({ ...status, uid: 'other' }).containerStatuses;
+    expect(JSON.parse(notBuild!.state.terminated!.message).image).toBe(result.image);
   });
 
   test('event messages name images as the cluster does', () => {

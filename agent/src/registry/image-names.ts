@@ -8,6 +8,9 @@ import { BUILD_ENV, BUILDER_IMAGE, BuildResultSchema, type Container, type Pod, 
 const BUILD_IMAGE_ENV = new Set<string>([BUILD_ENV.repository, BUILD_ENV.baseImages]);
 
 export class ImageNames {
+  /** Build pods seen (their container runs another image once the agent prepared them). */
+  private readonly builds = new Set<string>();
+
   constructor(
     /** The registry as the cluster names it, host[:port]. */
     private readonly cluster: string,
@@ -31,6 +34,7 @@ export class ImageNames {
   }
 
   pod(pod: Pod): Pod {
+    if (pod.containers.some((c) => c.image === BUILDER_IMAGE)) this.builds.add(pod.uid);
     const container = (c: Container): Container => ({
       ...c,
       image: this.toLocal(c.image),
@@ -40,10 +44,12 @@ export class ImageNames {
   }
 
   status(status: PodStatus): PodStatus {
+    const build = this.builds.has(status.uid);
+    if (status.deleted) this.builds.delete(status.uid);
     const container = (c: PodStatus['containerStatuses'][number]) => {
       const named = { ...c, image: this.toCluster(c.image), imageId: this.toCluster(c.imageId) };
       const terminated = c.state.terminated;
-      if (c.image !== BUILDER_IMAGE || !terminated?.message) return named;
+      if (!build || !terminated?.message) return named;
       // A build's result names the image it pushed.
       const result = BuildResultSchema.safeParse(parseJson(terminated.message));
       if (!result.success || !result.data.image) return named;
