@@ -26,16 +26,20 @@ docker: ## make sure Docker answers, start the local registry, build the base im
 	hack/docker all
 
 .PHONY: up
-up: deps tools docker ## run the whole platform locally (embedded control plane, Docker, registry)
+up: deps tools docker ## run the whole platform locally; PROVIDERS=N: N provider machines behind NAT
 	hack/cluster up
-	hack/up
+	PROVIDERS=$(PROVIDERS) hack/up
 
 .PHONY: down
 down: ## stop everything `make up` started (data is kept in .lattice/)
 	hack/down
 
+.PHONY: images
+images: deps tools docker ## build Lattice's release images (operator, console, agent) into the local registry
+	hack/docker release-images
+
 .PHONY: test
-test: deps tools docker test-deps ## every test: lint, unit, integration, end-to-end (starts what it needs)
+test: deps tools docker test-deps images ## every test: lint, unit, integration, end-to-end (starts what it needs)
 	hack/cluster up
 	hack/test
 

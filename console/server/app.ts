@@ -20,7 +20,7 @@ export function createApp(ctx: ConsoleContext, distDir: string): express.Express
   app.use(securityHeaders);
 
   const api = express.Router();
-  api.use(requireSameOrigin);
+  api.use(requireSameOrigin(ctx.secureCookies));
   api.use(express.json({ limit: '256kb' }));
   api.use((req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');

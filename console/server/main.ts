@@ -1,5 +1,6 @@
 // Starts the console: `LATTICE_KUBE_SERVER=https://… LATTICE_KUBE_CA=ca.crt tsx server/main.ts`.
-// The console holds no Kubernetes credential: only the apiserver's address and the CA to trust.
+// The console holds no Kubernetes credential: only the apiserver's address and the CA to trust. In
+// a pod both default to the in-cluster ones, found as client libraries find them.
 // LATTICE_CONSOLE_IMAGE_{REDIS,MINIO,CRON} choose the images the deploy form starts from (public
 // ones unless set: a platform with its own registry points them there).
 import { readFileSync } from 'node:fs';
@@ -22,7 +23,21 @@ const Env = z.object({
   LATTICE_CONSOLE_IMAGE_CRON: ImageReference.default('busybox:1.36'),
 });
 
-const parsed = Env.safeParse(process.env);
+/**
+ * The in-cluster apiserver: the address Kubernetes gives every container, and the cluster CA where
+ * a pod has it (config/console-server mounts it there without a token: the console never acts as
+ * itself). Empty outside a pod.
+ */
+function inCluster(env: NodeJS.ProcessEnv): Record<string, string> {
+  const { KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: port } = env;
+  if (!host || !port) return {};
+  return {
+    LATTICE_KUBE_SERVER: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    LATTICE_KUBE_CA: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+  };
+}
+
+const parsed = Env.safeParse({ ...inCluster(process.env), ...process.env });
 if (!parsed.success) {
   console.error(`The console's configuration (its environment) is invalid:\n${z.prettifyError(parsed.error)}`);
   process.exit(1);

@@ -33,15 +33,19 @@ export const REQUESTED_WITH = 'lattice-console';
  * another site starts does not carry it. And a write must carry `X-Requested-With: lattice-console`:
  * a custom header, which a cross-origin page can only send after a CORS preflight that this server
  * never approves (it sends no Access-Control-Allow-* headers), so forms and simple fetches from
- * elsewhere cannot forge one. An Origin header, when the browser sends one, must be our own.
+ * elsewhere cannot forge one. An Origin header, when the browser sends one, must be our own. With
+ * Secure cookies the console works only over https, so that is its scheme even when a proxy ends
+ * TLS and speaks plain http to it (an Ingress in front of the in-cluster console).
  */
-export function requireSameOrigin(req: Request, res: Response, next: NextFunction): void {
-  if (req.method === 'GET' || req.method === 'HEAD') return next();
-  const origin = req.get('origin');
-  const ownOrigin = `${req.protocol}://${req.get('host')}`;
-  if (req.get('x-requested-with') !== REQUESTED_WITH || (origin !== undefined && origin !== ownOrigin)) {
-    res.status(403).json({ error: 'This request did not come from the Lattice console; reload the page and try again.' });
-    return;
-  }
-  next();
+export function requireSameOrigin(secureCookies: boolean) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const origin = req.get('origin');
+    const ownOrigin = `${secureCookies ? 'https' : req.protocol}://${req.get('host')}`;
+    if (req.get('x-requested-with') !== REQUESTED_WITH || (origin !== undefined && origin !== ownOrigin)) {
+      res.status(403).json({ error: 'This request did not come from the Lattice console; reload the page and try again.' });
+      return;
+    }
+    next();
+  };
 }

@@ -7,7 +7,7 @@ import { MAX_LABEL_LENGTH, shortName } from './names.js';
 
 export const RunTemplate = z
   .strictObject({
-    image: ImageReference.describe('Container image to run, e.g. 127.0.0.1:5001/lattice/postgres:15.'),
+    image: ImageReference.describe('Container image to run, e.g. postgres:15 (its pg_dump for a backup).'),
     command: z.array(z.string().max(4096)).max(64).optional().describe("Replaces the image's entrypoint."),
     args: z.array(z.string().max(4096)).max(256).optional().describe("Replaces the image's default arguments (its CMD)."),
     env: Env.optional(),

@@ -191,7 +191,7 @@ export const WorkloadSpec = withRules(
   z
     .strictObject({
       image: ImageReference.optional()
-        .describe('Container image to run, e.g. 127.0.0.1:5001/lattice/busybox:1. Exactly one of image or source.'),
+        .describe('Container image to run, e.g. busybox:1.36 or registry.example.com/team/app:1.4. Exactly one of image or source.'),
       source: GitSource.optional(),
       build: Build.optional(),
       command: z

@@ -1,17 +1,16 @@
 // Builds the agent the packaged desktop app runs: agent/src/cli.ts bundled by esbuild into one
-// CommonJS file (the main script of a single-executable application may require only Node's
-// built-ins), then made a Node single-executable application: a copy of this Node's binary with the
-// bundle injected by postject. Output: desktop/build/agent/lattice-agent (lattice-agent.exe on
-// Windows), for this platform and architecture only: each platform builds its own.
+// CommonJS file (bundleAgent in hack/bundles.ts, as in the agent's release image; the main script
+// of a single-executable application may require only Node's built-ins), then made a Node
+// single-executable application: a copy of this Node's binary with the bundle injected by postject.
+// Output: desktop/build/agent/lattice-agent (lattice-agent.exe on Windows), for this platform and
+// architecture only: each platform builds its own.
 // An unchanged bundle on the same Node reuses the executable already built.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
-import protobuf from 'protobufjs';
-import { LOADER_OPTIONS, PROTO_PATH } from '@lattice/protocol';
+import { bundleAgent } from '../../hack/bundles.js';
 import { AGENT_EXECUTABLE, BUILT_AGENT_DIR } from '../src/main/agent-command.js';
 
 const repoRoot = path.resolve(BUILT_AGENT_DIR, '../../..');
@@ -22,44 +21,6 @@ const stampFile = path.join(workDir, 'inputs.sha256');
 const executable = path.join(BUILT_AGENT_DIR, AGENT_EXECUTABLE);
 // Node's documented fuse: its presence in the binary tells Node a SEA blob was injected.
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
-/** agent.proto as protobufjs JSON, parsed the way @grpc/proto-loader's loadSync parses it (its keepCase: camelCased fields). */
-function embeddedProto(): string {
-  return JSON.stringify(new protobuf.Root().loadSync(PROTO_PATH, { keepCase: LOADER_OPTIONS.keepCase }).toJSON());
-}
-
-/**
- * ssh2 (dockerode's SSH transport, unused: the agent talks to the local Docker socket) tries its
- * native helpers in a try/catch and goes on without them. In the bundle each is a module that
- * throws, as a missing one would: the executable can load no addon, and Node warns of any require
- * that is not a built-in.
- */
-const withoutNativeAddons: esbuild.Plugin = {
-  name: 'without-native-addons',
-  setup(build) {
-    build.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, namespace: 'native-addon' }));
-    build.onLoad({ filter: /.*/, namespace: 'native-addon' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the lattice-agent executable`)});`,
-      loader: 'js',
-    }));
-  },
-};
-
-async function bundle(): Promise<void> {
-  await esbuild.build({
-    entryPoints: [path.join(repoRoot, 'agent/src/cli.ts')],
-    outfile: bundleFile,
-    bundle: true,
-    platform: 'node',
-    target: `node${process.versions.node.split('.')[0]}`,
-    format: 'cjs',
-    logLevel: 'warning',
-    plugins: [withoutNativeAddons],
-    // ESM's import.meta.url, which a CommonJS bundle lacks: the executable's own path.
-    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-    define: { 'import.meta.url': 'importMetaUrl', LATTICE_EMBEDDED_PROTO: JSON.stringify(embeddedProto()) },
-  });
-}
 
 /** The injection: the blob Node makes from the bundle, into a copy of this Node's binary. */
 async function makeExecutable(): Promise<void> {
@@ -86,7 +47,7 @@ const exists = (file: string) =>
 
 const started = Date.now();
 await mkdir(workDir, { recursive: true });
-await bundle();
+await bundleAgent(bundleFile);
 const inputs = createHash('sha256')
   .update(await readFile(bundleFile))
   .update(`${process.version} ${process.platform} ${process.arch}`)

@@ -17,9 +17,10 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 /**
- * The agent's single executable (desktop/scripts/build-agent.ts) has no file beside it to read: its
- * bundler defines this as agent.proto parsed at build time (protobufjs JSON, field names camelCased
- * as loadSync's keepCase: false does). Everywhere else it is undefined and the file is read.
+ * A bundle (hack/bundles.ts: the release images, the agent's single executable) has no file beside
+ * it to read: the bundler defines this as agent.proto parsed at build time (protobufjs JSON, field
+ * names camelCased as loadSync's keepCase: false does). Run from source it is undefined and the
+ * file is read.
  */
 declare const LATTICE_EMBEDDED_PROTO: string | undefined;
 

@@ -61,7 +61,8 @@ export class PodExec {
           });
         }, (e: unknown) => {
           clearTimeout(timer);
-          reject(e instanceof Error ? e : new Error(String(e)));
+          // A refused websocket rejects with an ErrorEvent, not an Error: keep its message (e.g. a 403).
+          reject(e instanceof Error ? e : new Error((e as { message?: string } | undefined)?.message ?? String(e)));
         });
     });
   }
