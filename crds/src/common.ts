@@ -17,6 +17,14 @@ export const ImageReference = z
   .max(512)
   .regex(/^[^\s]+$/, 'must be an image reference without spaces, e.g. registry.example.com/team/redis:7');
 
+/**
+ * Secrets of type kubernetes.io/dockerconfigjson with the credentials of private registries: the
+ * provider's engine pulls the image with them, as a kubelet does with a pod's imagePullSecrets.
+ */
+export const ImagePullSecrets = keyedList(z.strictObject({ name: ObjectName.describe('Name of the Secret, in the same namespace.') }), 'name', 16).describe(
+  'Secrets (type kubernetes.io/dockerconfigjson) with the credentials the image is pulled with, for a private registry.',
+);
+
 /** A key in a Secret's or ConfigMap's data. */
 const DataKey = z
   .string()

@@ -1,6 +1,6 @@
 // CronWorkload: a container run to completion on a schedule.
 import { z } from 'zod';
-import { Conditions, Env, ImageReference, ObservedGeneration, Resources, Timestamp } from './common.js';
+import { Conditions, Env, ImagePullSecrets, ImageReference, ObservedGeneration, Resources, Timestamp } from './common.js';
 import { Schedule, TimeZone } from './cron.js';
 import { ageColumn, objectSchema, type KindDefinition } from './kind.js';
 import { MAX_LABEL_LENGTH, shortName } from './names.js';
@@ -8,6 +8,7 @@ import { MAX_LABEL_LENGTH, shortName } from './names.js';
 export const RunTemplate = z
   .strictObject({
     image: ImageReference.describe('Container image to run, e.g. postgres:15 (its pg_dump for a backup).'),
+    imagePullSecrets: ImagePullSecrets.optional(),
     command: z.array(z.string().max(4096)).max(64).optional().describe("Replaces the image's entrypoint."),
     args: z.array(z.string().max(4096)).max(256).optional().describe("Replaces the image's default arguments (its CMD)."),
     env: Env.optional(),

@@ -1,6 +1,6 @@
 // Workload: an application, from an image or built from Git, run as replicas on provider nodes.
 import { z } from 'zod';
-import { Conditions, Env, Expose, ImageReference, ObjectName, ObservedGeneration, Resources, ShortName, Timestamp, positiveQuantity } from './common.js';
+import { Conditions, Env, Expose, ImagePullSecrets, ImageReference, ObjectName, ObservedGeneration, Resources, ShortName, Timestamp, positiveQuantity } from './common.js';
 import { keyedList, withRules } from './extensions.js';
 import { MAX_LABEL_LENGTH, MAX_STATEFULSET_NAME_LENGTH, NAME_RULE, dnsLabelName, type NameRule } from './names.js';
 import { ageColumn, objectSchema, readyColumn, type KindDefinition } from './kind.js';
@@ -192,6 +192,7 @@ export const WorkloadSpec = withRules(
     .strictObject({
       image: ImageReference.optional()
         .describe('Container image to run, e.g. busybox:1.36 or registry.example.com/team/app:1.4. Exactly one of image or source.'),
+      imagePullSecrets: ImagePullSecrets.optional(),
       source: GitSource.optional(),
       build: Build.optional(),
       command: z

@@ -61,6 +61,12 @@ describe('the Job of a run', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
+  test("pulls with the template's pull secrets", () => {
+    const withSecrets = CronWorkload.parse({ ...cw, spec: { ...cw.spec, template: { ...cw.spec.template, imagePullSecrets: [{ name: 'registry-login' }] } } });
+    expect(runJob(withSecrets, { scheduledAt: new Date() }).spec!.template.spec!.imagePullSecrets).toEqual([{ name: 'registry-login' }]);
+    expect(pod.imagePullSecrets).toBeUndefined();
+  });
+
   test('labels the Job and its pods with the app.kubernetes.io set and the CronWorkload', () => {
     const labels = {
       'app.kubernetes.io/name': 'nightly',

@@ -46,6 +46,7 @@ export function runJob(cw: CronWorkload, trigger: RunTrigger): k8s.V1Job {
               securityContext: { allowPrivilegeEscalation: false, privileged: false },
             },
           ],
+          imagePullSecrets: template.imagePullSecrets,
           nodeSelector: { [PROVIDER_LABEL]: 'true' },
           tolerations: [{ key: PROVIDER_LABEL, operator: 'Exists', effect: 'NoSchedule' }],
           // A consumer's container has no business with the cluster's API, nor with the addresses

@@ -123,6 +123,12 @@ describe('deployment', () => {
     expect(pod(d)).toMatchObject({ automountServiceAccountToken: false, enableServiceLinks: false });
   });
 
+  test("pulls with the Workload's pull secrets, and none when it names none", () => {
+    const secrets = [{ name: 'registry-login' }];
+    expect(pod(deployment(workload({ imagePullSecrets: secrets }), options)).imagePullSecrets).toEqual(secrets);
+    expect(pod(d).imagePullSecrets).toBeUndefined();
+  });
+
   test('suspend runs no replica, and resuming restores them', () => {
     expect(deployment(workload({ replicas: 3, suspend: true }), options).spec!.replicas).toBe(0);
     expect(deployment(workload({ replicas: 3, suspend: false }), options).spec!.replicas).toBe(3);

@@ -25,6 +25,7 @@ export function podTemplate(wl: Workload, options: PodOptions): k8s.V1PodTemplat
     metadata: { labels: workloadLabels(wl), annotations: tailnetAnnotations(wl) },
     spec: {
       containers: [container(spec)],
+      imagePullSecrets: spec.imagePullSecrets,
       nodeSelector: { [PROVIDER_LABEL]: 'true' },
       affinity: providerAffinity(spec.placement),
       tolerations: tolerations(options),
