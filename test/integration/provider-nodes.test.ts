@@ -363,6 +363,21 @@ describe('gateway restart', () => {
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     expect((await nodeContainers(alpha.name)).map((c) => c.Id).sort()).toEqual(before);
   });
+
+  test('after a long outage an agent is connected within 5 s of the gateway answering again', async () => {
+    const port = running.gateway.port;
+    await running.stop();
+    // Long enough for any growing backoff to pass 5 s: the agent dialled in vain several times.
+    const dials = () => alpha.output.join('').split('"msg":"reconnecting to the gateway"').length - 1;
+    const before = dials();
+    await waitFor('the agent to have dialled a dead gateway 6 times', () => dials() - before >= 6, { timeoutMs: 60_000 });
+    const up = Date.now();
+    running = await startGateway(kc, gatewayOptions({ grpcAddress: `127.0.0.1:${port}` }), pino({ level: 'warn' }), new Registry());
+    await waitFor('alpha reconnected', () => running.gateway.connection(alpha.name) !== undefined, { timeoutMs: 60_000, intervalMs: 100 });
+    const reconnectedIn = Date.now() - up;
+    console.log(`reconnected ${reconnectedIn} ms after the gateway answered again`);
+    expect(reconnectedIn).toBeLessThan(5_000);
+  });
 });
 
 describe('hostile peers', () => {
