@@ -2,7 +2,7 @@
 // dependencies, so what runs holds no TypeScript, no tsx and no dev dependency. Used by the release
 // images (hack/release-images) and the desktop app's agent executable (desktop/scripts/build-agent.ts).
 //
-//   node --import tsx hack/bundles.ts OUTDIR   OUTDIR/operator/lattice-operator.mjs,
+//   node --import tsx hack/bundles.ts OUTDIR   OUTDIR/operator/{lattice-operator,lattice}.mjs,
 //                                               OUTDIR/console/{server/main.mjs,dist/},
 //                                               OUTDIR/agent/lattice-agent.cjs
 import { rm } from 'node:fs/promises';
@@ -70,8 +70,10 @@ export async function bundleAgent(outfile: string): Promise<void> {
   });
 }
 
-export async function bundleOperator(outfile: string): Promise<void> {
-  await esbuild.build({ ...common('operator/src/main.ts', outfile), ...esm });
+/** The operator, and beside it the `lattice` CLI (join tokens, revocation) it runs in its pod for an admin. */
+export async function bundleOperator(outdir: string): Promise<void> {
+  await esbuild.build({ ...common('operator/src/main.ts', path.join(outdir, 'lattice-operator.mjs')), ...esm });
+  await esbuild.build({ ...common('operator/src/cli.ts', path.join(outdir, 'lattice.mjs')), ...esm });
 }
 
 /** The BFF in outdir/server, the SPA (`vite build`) in outdir/dist, where the BFF looks for it. */
@@ -84,7 +86,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const outdir = path.resolve(process.argv[2] ?? 'dist/bundles');
   await rm(outdir, { recursive: true, force: true });
   await Promise.all([
-    bundleOperator(path.join(outdir, 'operator/lattice-operator.mjs')),
+    bundleOperator(path.join(outdir, 'operator')),
     bundleConsole(path.join(outdir, 'console')),
     bundleAgent(path.join(outdir, 'agent/lattice-agent.cjs')),
   ]);

@@ -67,8 +67,9 @@ describe.each(PROGRAMS)('lattice/%s', (program) => {
   });
 });
 
-test('the operator prints its usage, confined and without a network', async () => {
+test('the operator prints its usage, confined and without a network, and so does the lattice CLI beside it', async () => {
   expect(await docker(['run', '--rm', ...CONFINED, '--network', 'none', await refOf('operator'), '--help'])).toMatch(/^Usage: lattice-operator/);
+  expect(await docker(['run', '--rm', ...CONFINED, '--network', 'none', '--entrypoint', 'lattice', await refOf('operator'), '--help'])).toMatch(/^Usage: lattice/);
 });
 
 describe('the console, configured as in a pod', () => {
