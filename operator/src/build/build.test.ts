@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { WorkloadSpec, type Workload } from '@lattice/crds';
-import { BUILDER_IMAGE, buildRequestFromEnv } from '@lattice/protocol';
+import { BUILD_ENV, BUILDER_IMAGE, buildRequestFromEnv } from '@lattice/protocol';
 import { expiredBuilds } from './builds.js';
 import { credentialsProblem, secretWorkloads } from './credentials.js';
 import { BUILD_OF_LABEL, REBUILD_ANNOTATION, buildHash, buildJob, type BuildOptions } from './job.js';
@@ -85,6 +85,7 @@ function job(state: 'running' | 'complete' | 'failed', extra: Partial<k8s.V1JobC
     state === 'running' ? [] : [{ type: state === 'complete' ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: new Date('2026-01-01T00:01:00Z'), ...extra }];
   return {
     metadata: { name: 'web-build-abc', namespace: 'shop', annotations: { 'lattice.dev/source': 'https://git.example/web.git#main' } },
+    spec: { template: { spec: { containers: [{ name: 'build', env: [{ name: BUILD_ENV.repository, value: '127.0.0.1:5001/builds/shop/web' }] }] } } },
     status: { startTime: new Date('2026-01-01T00:00:00Z'), conditions },
   };
 }
@@ -109,10 +110,22 @@ describe('the build state', () => {
   });
 
   test('complete: the image by digest, the commit and the duration', () => {
-    const image = '127.0.0.1:5001/builds/shop/web@sha256:00ff';
+    const image = `127.0.0.1:5001/builds/shop/web@sha256:${'0f'.repeat(32)}`;
     const state = buildState(job('complete'), podWith({ commit: 'c0ffee1234567890', image, durationSeconds: 12 }), undefined);
     expect(state).toMatchObject({ phase: 'Succeeded', image, condition: { status: 'True', reason: 'BuildSucceeded' } });
     expect(state.status).toMatchObject({ job: 'web-build-abc', commit: 'c0ffee1234567890', image, durationSeconds: 12, startedAt: '2026-01-01T00:00:00Z' });
+  });
+
+  test.each([
+    ["another tenant's image", `127.0.0.1:5001/builds/other/web@sha256:${'0f'.repeat(32)}`],
+    ['a tag the provider could move', '127.0.0.1:5001/builds/shop/web:latest'],
+    ['an image of elsewhere', `evil.example/builds/shop/web@sha256:${'0f'.repeat(32)}`],
+    ['a repository that only starts like its own', `127.0.0.1:5001/builds/shop/web-x@sha256:${'0f'.repeat(32)}`],
+  ])("complete, with %s reported: Failed, and nothing is run", (_what, image) => {
+    const state = buildState(job('complete'), podWith({ commit: 'c0ffee', image, durationSeconds: 1 }), undefined);
+    expect(state.phase).toBe('Failed');
+    expect(state.image).toBeUndefined();
+    expect(state.condition.message).toContain(`reported the image ${image}, which is not its own repository's by digest`);
   });
 
   test('complete, its pod gone: the result the status kept for this Job', () => {

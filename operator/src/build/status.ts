@@ -3,7 +3,7 @@
 // rule is unit-tested.
 import type * as k8s from '@kubernetes/client-node';
 import type { BuildStatus } from '@lattice/crds';
-import { BuildResultSchema, type BuildResult } from '@lattice/protocol';
+import { BUILD_ENV, BuildResultSchema, type BuildResult } from '@lattice/protocol';
 import { READY, SCHEDULED, type Assessment, type Verdict } from '../workload/status.js';
 
 export const BUILT = 'Built';
@@ -34,6 +34,17 @@ export function buildResult(pod: k8s.V1Pod | undefined): BuildResult | undefined
   }
 }
 
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Whether `image` is one the build of `job` may have made: its own repository (the one the Job
+ * asked it to push to), by digest. The result comes from a provider, who must not choose what runs.
+ */
+function ownImage(job: k8s.V1Job, image: string): boolean {
+  const repository = job.spec?.template?.spec?.containers?.[0]?.env?.find((e) => e.name === BUILD_ENV.repository)?.value;
+  return !!repository && image.startsWith(`${repository}@`) && DIGEST.test(image.slice(repository.length + 1));
+}
+
 const iso = (t: Date | string | undefined) => (t === undefined ? undefined : new Date(t).toISOString().replace(/\.\d+Z$/, 'Z'));
 
 /**
@@ -51,6 +62,10 @@ export function buildState(job: k8s.V1Job, pod: k8s.V1Pod | undefined, previous:
   const base = { job: name, startedAt, commit: result?.commit ?? remembered?.commit };
 
   if (complete) {
+    if (result?.image && !ownImage(job, result.image)) {
+      const message = `Build ${name} reported the image ${result.image}, which is not its own repository's by digest: it is not run. Ask for a rebuild with: lattice build ${job.metadata?.labels?.['lattice.dev/build-of']}`;
+      return { phase: 'Failed', status: { ...base, message }, condition: { type: BUILT, status: 'False', reason: 'BuildFailed', message, warning: true } };
+    }
     const image = result?.image ?? remembered?.image;
     if (image) {
       const status = {
