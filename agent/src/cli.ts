@@ -110,7 +110,12 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     up: metrics.tailnetUp,
   });
   // The agent's own images: the gateway names them when it welcomes the agent; the config may override them.
-  const images: PlatformImages = { sandbox: config.sandboxImage ?? '', isolation: config.isolationImage ?? '', git: config.gitImage ?? '' };
+  const ownImages = (named?: PlatformImages | null): PlatformImages => ({
+    sandbox: config.sandboxImage ?? named?.sandbox ?? '',
+    isolation: config.isolationImage ?? named?.isolation ?? '',
+    git: config.gitImage ?? named?.git ?? '',
+  });
+  const images = ownImages();
   const runtime = new DockerRuntime({
     docker,
     nodeName: identity.nodeName,
@@ -142,11 +147,7 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     registryRelay,
     log: log.child({ part: 'connection' }),
   });
-  connection.on('welcome', (welcome: Welcome) => {
-    images.sandbox = config.sandboxImage ?? welcome.images?.sandbox ?? '';
-    images.isolation = config.isolationImage ?? welcome.images?.isolation ?? '';
-    images.git = config.gitImage ?? welcome.images?.git ?? '';
-  });
+  connection.on('welcome', (welcome: Welcome) => Object.assign(images, ownImages(welcome.images)));
   reports.connection = connection;
   connection.on('state', (state) => {
     metrics.connected.set(state === 'connected' ? 1 : 0);

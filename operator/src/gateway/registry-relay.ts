@@ -48,9 +48,8 @@ export class RegistryRelay {
       if (left > 0) this.inFlight.set(node, left);
       else this.inFlight.delete(node);
     };
-    call.on('close', release);
-    call.on('error', release);
-    call.on('cancelled', release);
+    // Done once the answer is sent (finish), the call is closed, failed or cancelled.
+    for (const event of ['finish', 'close', 'error', 'cancelled']) call.on(event, release);
 
     let upstream: http.ClientRequest | undefined;
     call.on('data', (raw: unknown) => {
