@@ -115,6 +115,18 @@ function hostGet(host: string, port: number): Promise<string> {
   });
 }
 
+/**
+ * The host's address on Docker's default bridge. Docker 20.10 leaves the gateway out of the
+ * bridge's IPAM config when it kept the network from an earlier start: then it is docker0's own.
+ */
+async function bridgeAddress(): Promise<string> {
+  const info = (await docker.getNetwork('bridge').inspect()) as Docker.NetworkInspectInfo;
+  const name = info.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
+  const address = info.IPAM?.Config?.[0]?.Gateway ?? /inet (\S+)\//.exec((await run('ip', ['-4', '-o', 'addr', 'show', 'dev', name])).stdout)?.[1];
+  if (!address) throw new Error(`Docker's default bridge ${name} has no IPv4 address`);
+  return address;
+}
+
 let a: { ip: string; container: string };
 let aClient: { ip: string; container: string };
 let bClient: { ip: string; container: string };
@@ -122,7 +134,7 @@ let bClient: { ip: string; container: string };
 beforeAll(async () => {
   for (const name of [nsA, nsB, gatewayNamespace]) await core.createNamespace({ body: { metadata: { name } } });
   const grpcPort = await freePort();
-  dockerBridge = ((await docker.getNetwork('bridge').inspect()) as Docker.NetworkInspectInfo).IPAM!.Config![0]!.Gateway!;
+  dockerBridge = await bridgeAddress();
   kubeletPort = await freePort();
   adminPort = await freePort();
   operator = OperatorProcess.start({
