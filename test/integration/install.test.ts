@@ -313,7 +313,8 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
         async () => {
           const left = (await core.listNamespacedPod({ namespace })).items;
           if (!left.length) return true;
-          throw new Error(left.map((p) => `${p.metadata?.name} ${p.status?.phase}${p.metadata?.deletionTimestamp ? ' terminating' : ''}`).join(', '));
+          const pods = left.map((p) => `${p.metadata?.name} ${p.status?.phase}${p.metadata?.deletionTimestamp ? ' terminating' : ''}`).join(', ');
+          throw new Error(`${pods}; the agent said last:\n${agent.output.join('').split('\n').slice(-15).join('\n')}`);
         },
         { timeoutMs: 120_000 },
       );
