@@ -308,12 +308,20 @@ export const RegistryResponseSchema = z.object({
   status: int.min(100).max(599),
   headers: z.array(HttpHeaderSchema).max(64),
 });
+const MAX_BODY_FRAME = 1 << 20;
 /** One frame of a Registry call; bodies come in frames of at most 1 MiB. */
 export const RegistryFrameSchema = z.discriminatedUnion('frame', [
   z.object({ frame: z.literal('request'), request: RegistryRequestSchema }),
   z.object({ frame: z.literal('response'), response: RegistryResponseSchema }),
-  z.object({ frame: z.literal('body'), body: bytes.refine((b) => b.byteLength <= 1 << 20, 'a body frame is at most 1 MiB') }),
+  z.object({ frame: z.literal('body'), body: bytes.refine((b) => b.byteLength <= MAX_BODY_FRAME, 'a body frame is at most 1 MiB') }),
 ]);
+
+/** A chunk of an HTTP body as the body frames that carry it. */
+export function bodyFrames(chunk: Buffer): RegistryFrame[] {
+  const frames: RegistryFrame[] = [];
+  for (let offset = 0; offset < chunk.length; offset += MAX_BODY_FRAME) frames.push({ frame: 'body', body: chunk.subarray(offset, offset + MAX_BODY_FRAME) });
+  return frames;
+}
 
 /** One message on the stream, agent to gateway: the `msg` field names the member that is set. */
 export const AgentMessageSchema = z.discriminatedUnion('msg', [

@@ -6,12 +6,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { RegistryFrameSchema } from '@lattice/protocol';
+import { RegistryFrameSchema, bodyFrames } from '@lattice/protocol';
 
 /** Opens one Registry call (GatewayClient.Registry on the agent's channel). */
 export type OpenRegistryCall = () => grpc.ClientDuplexStream<unknown, unknown>;
 
-const BODY_FRAME = 1 << 20;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'host']);
 
 export class RegistryRelay {
@@ -61,8 +60,8 @@ export class RegistryRelay {
     );
     call.write({ frame: 'request', request: { method: req.method, path: req.url, headers } });
     req.on('data', (chunk: Buffer) => {
-      for (let offset = 0; offset < chunk.length; offset += BODY_FRAME) {
-        if (!call.write({ frame: 'body', body: chunk.subarray(offset, offset + BODY_FRAME) })) {
+      for (const frame of bodyFrames(chunk)) {
+        if (!call.write(frame)) {
           req.pause();
           call.once('drain', () => req.resume());
         }

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { RegistryFrameSchema, type RegistryFrame, type RegistryRequest } from '@lattice/protocol';
+import { RegistryFrameSchema, bodyFrames, type RegistryFrame, type RegistryRequest } from '@lattice/protocol';
 import { decide, nodeRepositories } from './registry-access.js';
 
 export interface RegistryRelayOptions {
@@ -24,7 +24,6 @@ type Call = grpc.ServerDuplexStream<unknown, unknown>;
 
 /** A node may have this many registry requests in flight (Docker pulls 3 layers at a time, pushes 5). */
 const MAX_CALLS_PER_NODE = 16;
-const BODY_FRAME = 1 << 20;
 /** Request headers passed on to the registry; the node's identity is its certificate, not a header. */
 const REQUEST_HEADERS = new Set(['accept', 'content-type', 'content-length', 'content-range', 'range', 'user-agent', 'docker-distribution-api-version']);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
@@ -98,8 +97,8 @@ export class RegistryRelay {
       });
       call.write({ frame: 'response', response: { status: res.statusCode ?? 502, headers: responseHeaders } });
       res.on('data', (chunk: Buffer) => {
-        for (let offset = 0; offset < chunk.length; offset += BODY_FRAME) {
-          if (!call.write({ frame: 'body', body: chunk.subarray(offset, offset + BODY_FRAME) })) {
+        for (const frame of bodyFrames(chunk)) {
+          if (!call.write(frame)) {
             res.pause();
             call.once('drain', () => res.resume());
           }
