@@ -109,6 +109,8 @@ export class Gateway {
   private ca?: CertificateAuthority;
   private availabilityTimer?: NodeJS.Timeout;
   private boundPort?: number;
+  /** Set by stop(): a Connect still being authenticated then must not register a node. */
+  private stopping = false;
 
   constructor(
     private readonly kc: k8s.KubeConfig,
@@ -235,6 +237,7 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.availabilityTimer);
     await this.meter.stop();
     for (const session of this.sessions.values()) session.close(grpc.status.UNAVAILABLE, 'the gateway is shutting down');
@@ -368,6 +371,10 @@ export class Gateway {
   }
 
   private async attach(session: AgentSession, hello: Hello, log: Logger): Promise<void> {
+    if (this.stopping) {
+      session.close(grpc.status.UNAVAILABLE, 'the gateway is shutting down');
+      return;
+    }
     const previous = this.sessions.get(session.nodeName);
     if (previous && previous !== session) previous.close(grpc.status.ABORTED, 'replaced by a newer connection of the same node');
     this.sessions.set(session.nodeName, session);
@@ -388,6 +395,11 @@ export class Gateway {
     });
     await entry.node.availabilityChanged(this.availabilityOf(entry));
     await entry.node.connected(hello);
+    // Stopped meanwhile: the Node's timers, started just now, must not outlive the gateway.
+    if (this.stopping) {
+      entry.node.stopTimers();
+      return;
+    }
     this.dispatcher.attach(session.nodeName, session);
     this.serviceRelay.attach(session.nodeName, { mux: session.mux, send: (msg) => session.send(msg) });
     this.volumes.reclaimPending(session.nodeName);
