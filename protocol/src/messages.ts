@@ -317,7 +317,7 @@ export const RegistryFrameSchema = z.discriminatedUnion('frame', [
 ]);
 
 /** A chunk of an HTTP body as the body frames that carry it. */
-export function bodyFrames(chunk: Buffer): RegistryFrame[] {
+export function bodyFrames(chunk: Uint8Array): RegistryFrame[] {
   const frames: RegistryFrame[] = [];
   for (let offset = 0; offset < chunk.length; offset += MAX_BODY_FRAME) frames.push({ frame: 'body', body: chunk.subarray(offset, offset + MAX_BODY_FRAME) });
   return frames;
