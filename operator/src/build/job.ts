@@ -26,7 +26,10 @@ export const REBUILD_ANNOTATION = 'lattice.dev/rebuild';
 export const BUILD_CONTAINER = 'build';
 
 export interface BuildOptions extends PodOptions {
-  /** Registry the images are pushed to and Lattice's base images come from, e.g. 127.0.0.1:5001. */
+  /**
+   * The cluster's registry (--registry), e.g. registry.lattice-system.svc:5000: builds push there and
+   * take Lattice's base images from it, always through the provider's gateway connection (registry relay).
+   */
   buildRegistry: string;
   /** A build still running after this long is stopped and failed. */
   buildTimeoutSeconds: number;
