@@ -61,6 +61,11 @@ const CHUNK = 64 * 1024;
 // (1 to 2 s apart with jitter, so a restarted gateway is not met by every agent at once).
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 2_000;
+// A dial whose TCP and TLS handshakes take longer than this is given up and made again on a new
+// connection. grpc-js has no connect timeout of its own, and a SYN that a load balancer or a
+// NodePort sent to a gateway pod that has just gone keeps going there for minutes (the
+// connection's conntrack entry outlives the endpoint): a new connection is balanced afresh.
+const CONNECT_TIMEOUT_MS = 4_000;
 
 export interface ConnectionOptions {
   identity: Identity;
@@ -115,18 +120,25 @@ export class GatewayConnection extends EventEmitter {
   }
 
   start(): void {
+    this.dial();
+  }
+
+  /**
+   * A channel of its own for each dial (grpc-js would share one connection between channels to the
+   * same address): a new connection, not one grpc-js keeps trying to re-establish, so that our
+   * backoff and CONNECT_TIMEOUT_MS decide when and how the gateway is dialled again.
+   */
+  private newClient(): GatewayClient {
     const { identity } = this.options;
+    this.client?.close();
     const credentials = grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certificatePem));
     this.client = gatewayClient(identity.gateway, credentials, {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
-      // grpc-js backs off reconnecting on its own, up to 2 minutes: shorter than we do, so that
-      // its channel is ready to try again whenever our backoff dials.
-      'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS,
-      'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS / 2,
+      'grpc.use_local_subchannel_pool': 1,
     });
-    this.dial();
+    return this.client;
   }
 
   async stop(): Promise<void> {
@@ -184,10 +196,16 @@ export class GatewayConnection extends EventEmitter {
   private dial(): void {
     if (this.stopped) return;
     this.setState('connecting');
-    const call = this.client!.Connect();
+    const client = this.newClient();
+    const call = client.Connect();
     this.call = call;
     const { log } = this.options;
     let welcomed = false;
+    client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (err) => {
+      if (!err || this.call !== call) return;
+      log.warn({ timeoutMs: CONNECT_TIMEOUT_MS }, 'no connection to the gateway in time: dialing again on a new one');
+      call.cancel();
+    });
     call.on('data', (raw: unknown) => {
       const parsed = GatewayMessageSchema.safeParse(raw);
       if (!parsed.success) {

@@ -2,6 +2,7 @@
 // gateway through real join tokens; the real kube-scheduler binds pods to their Nodes; the real
 // Docker engine runs them; kubectl sees status, logs and exec through the gateway's kubelet API.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import Docker from 'dockerode';
@@ -377,6 +378,29 @@ describe('gateway restart', () => {
     const reconnectedIn = Date.now() - up;
     console.log(`reconnected ${reconnectedIn} ms after the gateway answered again`);
     expect(reconnectedIn).toBeLessThan(5_000);
+  });
+
+  test('a dial that is never answered is given up, and the gateway is dialled again on a new connection', async () => {
+    const port = running.gateway.port;
+    await running.stop();
+    // What a SYN sent to a gateway pod that has just gone meets: nothing, for minutes. Here a
+    // listener that takes the connection and never says a word of TLS.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    const giveUps = () => alpha.output.join('').split('no connection to the gateway in time').length - 1;
+    const before = giveUps();
+    try {
+      await waitFor('the agent to give up two silent dials', () => giveUps() - before >= 2, { timeoutMs: 20_000 });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    running = await startGateway(kc, gatewayOptions({ grpcAddress: `127.0.0.1:${port}` }), pino({ level: 'warn' }), new Registry());
+    await waitFor('alpha reconnected', () => running.gateway.connection(alpha.name) !== undefined, { timeoutMs: 10_000, intervalMs: 100 });
   });
 });
 
