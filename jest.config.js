@@ -22,7 +22,7 @@ const common = {
 
 const config = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/src/**/*.test.ts', '<rootDir>/crds/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/src/**/*.test.ts', '<rootDir>/console/server/**/*.test.ts', '<rootDir>/crds/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], globalSetup: '<rootDir>/test/support/global-setup.mjs' },
   ],
   // A global option (projects ignore it): integration tests wait on real clusters and containers,

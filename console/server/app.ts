@@ -2,7 +2,7 @@
 // and the built SPA for every other path.
 import path from 'node:path';
 import express from 'express';
-import { cookieName, readCookie } from './cookies.js';
+import { cookieName, readCookie, secureCookiesFor } from './cookies.js';
 import type { ConsoleContext } from './context.js';
 import { errorHandler, RequestError } from './errors.js';
 import { deployImageRoutes } from './deploy-image-routes.js';
@@ -24,7 +24,7 @@ export function createApp(ctx: ConsoleContext, distDir: string): express.Express
   api.use(express.json({ limit: '256kb' }));
   api.use((req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.locals.session = ctx.sessions.get(readCookie(req, cookieName(ctx.secureCookies)));
+    res.locals.session = ctx.sessions.get(readCookie(req, cookieName(secureCookiesFor(ctx.secureCookies, req))));
     next();
   });
   api.use(sessionRoutes(ctx));

@@ -2,6 +2,22 @@
 // Secure with the __Host- prefix everywhere except plain-http loopback, where browsers would drop it.
 import type { Request, Response } from 'express';
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Whether this request's session cookie is Secure: as configured, except for a browser on the
+ * user's own machine that reaches the in-cluster console through `kubectl port-forward` (plain http
+ * from the pod's loopback, to a loopback name). Browsers drop Secure cookies there, and the hops
+ * that leave that machine (kubectl to the apiserver to the kubelet) are TLS. An Ingress or a sidecar
+ * in front sends the site's own name, so its requests keep Secure.
+ */
+export function secureCookiesFor(configured: boolean, req: Request): boolean {
+  if (!configured) return false;
+  const peer = req.socket.remoteAddress ?? '';
+  const fromLoopback = peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.');
+  return !(fromLoopback && !req.secure && LOOPBACK_NAMES.has(req.hostname));
+}
+
 export function cookieName(secure: boolean): string {
   return secure ? '__Host-lattice-session' : 'lattice-session';
 }

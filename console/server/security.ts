@@ -1,6 +1,7 @@
 // Browser-facing protections: the headers every response carries, and the check that a write
 // comes from the console's own pages.
 import type { NextFunction, Request, Response } from 'express';
+import { secureCookiesFor } from './cookies.js';
 
 /** The SPA is only same-origin scripts, styles and fetches: nothing inline, nothing framed. */
 const CONTENT_SECURITY_POLICY = [
@@ -41,7 +42,7 @@ export function requireSameOrigin(secureCookies: boolean) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     const origin = req.get('origin');
-    const ownOrigin = `${secureCookies ? 'https' : req.protocol}://${req.get('host')}`;
+    const ownOrigin = `${secureCookiesFor(secureCookies, req) ? 'https' : req.protocol}://${req.get('host')}`;
     if (req.get('x-requested-with') !== REQUESTED_WITH || (origin !== undefined && origin !== ownOrigin)) {
       res.status(403).json({ error: 'This request did not come from the Lattice console; reload the page and try again.' });
       return;

@@ -2,7 +2,7 @@
 // a SelfSubjectReview made with that token, so the console needs no credential of its own.
 import { Router } from 'express';
 import { z } from 'zod';
-import { clearSessionCookie, cookieName, readCookie, setSessionCookie } from './cookies.js';
+import { clearSessionCookie, cookieName, readCookie, secureCookiesFor, setSessionCookie } from './cookies.js';
 import { sessionOf, type ConsoleContext } from './context.js';
 import { RequestError } from './errors.js';
 import { kubeJson, KubeError } from './kube.js';
@@ -31,9 +31,10 @@ export function sessionRoutes(ctx: ConsoleContext): Router {
       throw err;
     }
     const { username } = SelfSubjectReview.parse(review).status.userInfo;
+    const secure = secureCookiesFor(ctx.secureCookies, req);
     // A fresh id at every sign-in, so an id planted before sign-in is worth nothing after it.
-    ctx.sessions.delete(readCookie(req, cookieName(ctx.secureCookies)));
-    setSessionCookie(res, ctx.secureCookies, ctx.sessions.create(token, username));
+    ctx.sessions.delete(readCookie(req, cookieName(secure)));
+    setSessionCookie(res, secure, ctx.sessions.create(token, username));
     res.status(201).json({ username });
   });
 
@@ -42,8 +43,9 @@ export function sessionRoutes(ctx: ConsoleContext): Router {
   });
 
   router.delete('/session', (req, res) => {
-    ctx.sessions.delete(readCookie(req, cookieName(ctx.secureCookies)));
-    clearSessionCookie(res, ctx.secureCookies);
+    const secure = secureCookiesFor(ctx.secureCookies, req);
+    ctx.sessions.delete(readCookie(req, cookieName(secure)));
+    clearSessionCookie(res, secure);
     res.status(204).end();
   });
 
