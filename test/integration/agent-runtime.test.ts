@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { pino } from 'pino';
 import type { Container, ContainerStatus, ExecOptions, LogOptions, Pod, PodEvent, PodStatus } from '@lattice/protocol';
 import { DockerRuntime, type StdioChunk } from '../../agent/src/runtime/index.js';
+import { podStateDir } from '../../agent/src/runtime/volumes.js';
 import { uniqueName, waitFor } from '../support/cluster.js';
 
 const IMAGE = '127.0.0.1:5001/lattice/busybox:1';
@@ -640,6 +641,27 @@ describe('DockerRuntime', () => {
     }
     expect(reports.status(stubborn.uid)?.containerStatuses[0]?.state.terminated?.exitCode).toBe(137);
     expect(reports.status(polite.uid)?.containerStatuses[0]?.state.terminated?.exitCode).toBe(0);
+  });
+
+  it("removes a pod whose /etc/hosts is rewritten as it goes (its namespace's Services changing)", async () => {
+    const p = pod('hosts-churn');
+    await runtime.upsert(p);
+    await waitForStatus(p.uid, 'running', running);
+    let churning = true;
+    const churn = (async () => {
+      while (churning) {
+        runtime.servicesChanged(namespace);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    try {
+      await runtime.remove(p.uid, 5);
+    } finally {
+      churning = false;
+      await churn;
+    }
+    expect(reports.status(p.uid)?.deleted).toBe(true);
+    expect(existsSync(podStateDir(stateDir, p.uid))).toBe(false);
   });
 
   it('re-creates the containers of a pod whose revision changed, keeping its sandbox', async () => {

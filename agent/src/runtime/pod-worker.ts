@@ -150,18 +150,27 @@ export class PodWorker {
     this.abort.abort();
     this.clearWake();
     this.stopProbes();
-    return this.queue.run(async () => {
-      await this.stopRunning(gracePeriodSeconds);
-      const { docker, nodeName, stateDir } = this.ctx;
-      const left = await docker.listContainers({
-        all: true,
-        filters: { label: [`${LABEL.node}=${nodeName}`, `${LABEL.podUid}=${this.uid}`] },
-      });
-      await Promise.all(left.map((c) => ignoreGone(docker.getContainer(c.Id).remove({ force: true }))));
-      await removePodVolumes(docker, nodeName, this.uid, stateDir);
-      this.report(true);
-      this.log.info('pod removed');
-    });
+    // A removal that outlasts its grace by far is a bug (once seen, not yet understood): say
+    // which step it waits in, so that the log shows it.
+    let step = 'waiting for the pod\'s earlier work';
+    const slow = setTimeout(() => this.log.warn({ step, gracePeriodSeconds }, 'pod removal is taking long'), (gracePeriodSeconds + 15) * 1000);
+    return this.queue
+      .run(async () => {
+        step = 'stopping its containers';
+        await this.stopRunning(gracePeriodSeconds);
+        const { docker, nodeName, stateDir } = this.ctx;
+        step = 'removing its containers';
+        const left = await docker.listContainers({
+          all: true,
+          filters: { label: [`${LABEL.node}=${nodeName}`, `${LABEL.podUid}=${this.uid}`] },
+        });
+        await Promise.all(left.map((c) => ignoreGone(docker.getContainer(c.Id).remove({ force: true }))));
+        step = 'removing its volumes';
+        await removePodVolumes(docker, nodeName, this.uid, stateDir);
+        this.report(true);
+        this.log.info('pod removed');
+      })
+      .finally(() => clearTimeout(slow));
   }
 
   /** Stops timers and probes, leaving the containers running for the next agent to adopt. */
@@ -195,9 +204,13 @@ export class PodWorker {
   }
 
   /** The Services of the namespace changed: the running containers' /etc/hosts follows. */
-  async refreshHosts(): Promise<void> {
-    if (!this.pod || !this.sandbox) return;
-    await this.writeHosts(this.pod, this.sandbox).catch((err) => this.log.warn({ err }, 'rewriting /etc/hosts failed'));
+  refreshHosts(): Promise<void> {
+    // In the pod's queue: a write racing its removal made the removal fail (ENOTEMPTY), and the
+    // pod stayed Terminating; once it is being removed there is nothing to write.
+    return this.queue.run(async () => {
+      if (this.terminating || this.stopped || !this.pod || !this.sandbox) return;
+      await this.writeHosts(this.pod, this.sandbox).catch((err) => this.log.warn({ err }, 'rewriting /etc/hosts failed'));
+    });
   }
 
   /** The pod's /etc/hosts: its own names and its namespace's Services (agent/src/tunnels/hosts.ts). */

@@ -131,7 +131,8 @@ export function containerMounts(container: Container, volumes: Map<string, Prepa
 export async function removePodVolumes(docker: Docker, nodeName: string, uid: string, stateDir: string): Promise<void> {
   const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL.node}=${nodeName}`, `${LABEL.podUid}=${uid}`] } });
   await Promise.all((Volumes ?? []).map((v) => ignoreGone(docker.getVolume(v.Name).remove())));
-  await rm(podStateDir(stateDir, uid), { recursive: true, force: true });
+  // Retried: a file written as the pod goes (a last log line, a rename) must not fail its removal.
+  await rm(podStateDir(stateDir, uid), { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
 }
 
 /** Removes a lattice-local volume whose PersistentVolume was deleted; any other volume is refused. */
