@@ -5,8 +5,11 @@
 #   containers.sh none WORKLOAD        no container of WORKLOAD's pods is left, sandboxes included
 #
 # Containers are found by the labels the agent sets (namespace $NAMESPACE, from kuttl); a pod of a
-# Deployment is named <workload>-<hash>-<suffix>. On a mismatch it prints what it found.
+# Deployment is named <workload>-<hash>-<suffix>. On a mismatch it prints what it found. The engine
+# is the provider machine's: KUTTL_PROVIDER_DOCKER_HOST, by default that of start-providers.sh's.
 set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export DOCKER_HOST=${KUTTL_PROVIDER_DOCKER_HOST:-unix://$ROOT/.lattice/machines/kuttl/docker.sock}
 mode=$1 workload=$2
 list() {
   docker ps "$@" --filter "label=lattice.dev/pod-namespace=$NAMESPACE" \

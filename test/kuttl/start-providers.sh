@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test/kuttl/start-providers.sh — what the kuttl suite runs against: the real operator (controllers
 # and gateway, from operator/src/main.ts) reconciling the suite's namespace only, and one real
-# provider agent (lattice-agent join, then run) on this machine's Docker engine.
+# provider agent (lattice-agent join, then run) on a provider machine of its own, "kuttl"
+# (hack/machines: its own network namespace behind NAT and its own Docker engine, whose socket
+# containers.sh reads through DOCKER_HOST), which reaches the gateway at the public address only.
 #
 #   start-providers.sh        start both, then run until killed (a background command of the suite)
 #   start-providers.sh wait   wait until the provider's Node is Ready and schedulable
@@ -10,7 +12,7 @@
 # here in its own session, waits for this script to die and then cleans up: it deletes the suite's
 # namespace while the operator and the agent still run (the agent stops every container, the
 # gateway confirms the pods' deletion), stops them, and removes the Node, the gateway's namespace,
-# Docker leftovers, the state under .lattice/kuttl and the kubeconfig file kuttl wrote.
+# the machine, the state under .lattice/kuttl and the kubeconfig file kuttl wrote.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +23,8 @@ STATE=$ROOT/.lattice/kuttl
 LOGS=$ROOT/.lattice/logs
 LOCK=$ROOT/.lattice/kuttl.lock      # held by a janitor until its cleanup is done
 KUBECTL=$ROOT/bin/kubectl
+MACHINE=kuttl                       # the provider machine (hack/machines)
+PUBLIC_ADDRESS=198.18.0.1           # where machines reach the cluster (hack/machines)
 export KUBECONFIG=${KUBECONFIG:-$ROOT/.lattice/kubeconfig}
 
 log() { printf '%s start-providers: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -40,12 +44,6 @@ stop_processes() {
   done
 }
 
-remove_containers() {
-  local ids
-  ids=$(docker ps -aq --filter "label=$1")
-  [[ -z $ids ]] || docker rm -f $ids >/dev/null || true
-}
-
 cleanup() {
   log "cleaning up"
   # The Workloads first, while the operator and the agent still run: the agent stops the
@@ -57,11 +55,7 @@ cleanup() {
   stop_processes
   "$KUBECTL" delete node -l "$SUITE_LABEL=kuttl" --ignore-not-found >&2 || true
   "$KUBECTL" delete namespace "$SYSTEM_NAMESPACE" --ignore-not-found --wait=false >&2 || true
-  [[ ! -f $STATE/node ]] || remove_containers "lattice.dev/node=$(cat "$STATE/node")"
-  remove_containers "lattice.dev/pod-namespace=$NAMESPACE"
-  local networks
-  networks=$(docker network ls -q --filter "label=lattice.dev/namespace=$NAMESPACE")
-  [[ -z $networks ]] || docker network rm $networks >/dev/null || true
+  "$ROOT/hack/machines" down "$MACHINE" >&2 || true  # its engine, containers and networks with it
   rm -rf "$STATE"
 }
 
@@ -109,10 +103,15 @@ start() {
   grpc_port=$(free_port)
   kubelet_port=$(free_port)
   cd "$ROOT"
+  # The machine first: the public address the gateway binds exists once the bed's internet does.
+  "$ROOT/hack/machines" up "$MACHINE" >&2
+  local home socket
+  home=$(sed -n 's/^HOME_DIR=//p' "$ROOT/.lattice/machines/$MACHINE/machine.env")
+  socket=$(sed -n 's/^DOCKER_SOCKET=//p' "$ROOT/.lattice/machines/$MACHINE/machine.env")
   node_ts operator/src/main.ts --kubeconfig "$KUBECONFIG" \
     --namespace "$SYSTEM_NAMESPACE" --watch-namespace "$NAMESPACE" --leader-election-identity kuttl \
     --health-address 127.0.0.1 --metrics-port 0 \
-    --grpc-address "127.0.0.1:$grpc_port" --kubelet-address 127.0.0.1 --kubelet-port "$kubelet_port" \
+    --grpc-address "$PUBLIC_ADDRESS:$grpc_port" --serving-hosts "$PUBLIC_ADDRESS" --kubelet-address 127.0.0.1 --kubelet-port "$kubelet_port" \
     --provider-loss-timeout-seconds 30 --disconnect-grace-seconds 3 \
     >"$LOGS/kuttl-operator.log" 2>&1 &
   echo $! >>"$STATE/pids"
@@ -123,18 +122,20 @@ start() {
     ((SECONDS < deadline)) || { log "the operator's gateway did not start: see $LOGS/kuttl-operator.log"; exit 1; }
     sleep 0.5
   done
-  log "operator leading, gateway on 127.0.0.1:$grpc_port"
+  log "operator leading, gateway on $PUBLIC_ADDRESS:$grpc_port"
 
   local name=kuttl-provider-$(date +%s)
-  local agent_state=$STATE/agent
+  # As a user on that machine runs it: its own home and engine, only the gateway's address and a token.
+  local on_machine=("$ROOT/hack/machines" exec "$MACHINE" env HOME="$home" DOCKER_HOST="unix://$socket")
+  local agent_state=$home/.lattice-agent
   mkdir -p -m 700 "$agent_state"
   printf 'labels:\n  %s: kuttl\n' "$SUITE_LABEL" >"$agent_state/config.yaml"
   local token
   token=$(node_ts operator/src/cli.ts --kubeconfig "$KUBECONFIG" -n "$SYSTEM_NAMESPACE" token create --ttl 10m --description kuttl)
-  node_ts agent/src/cli.ts join --gateway "127.0.0.1:$grpc_port" --token "$token" --name "$name" \
-    --state-dir "$agent_state" --cpu 1 --memory 1Gi --max-pods 20 >&2
+  "${on_machine[@]}" node --import tsx agent/src/cli.ts join --gateway "$PUBLIC_ADDRESS:$grpc_port" --token "$token" --name "$name" \
+    --cpu 1 --memory 1Gi --max-pods 20 >&2
   echo "$name" >"$STATE/node"
-  node_ts agent/src/cli.ts run --state-dir "$agent_state" >"$LOGS/kuttl-agent.log" 2>&1 &
+  "${on_machine[@]}" node --import tsx agent/src/cli.ts run >"$LOGS/kuttl-agent.log" 2>&1 &
   echo $! >>"$STATE/pids"
   log "provider $name running"
   wait
