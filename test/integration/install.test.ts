@@ -16,16 +16,13 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { adminKubeConfig, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
+import { CONSOLE_SA, CRDS, OPERATOR_SA, SYSTEM, expectNoInstall, leftovers, systemGone, uninstallArgs } from '../support/install.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, cleanupNodes, joinedAgent, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 import { condition, workloadReader } from '../support/workloads.js';
 
-const SYSTEM = 'lattice-system';
-const OPERATOR_SA = `system:serviceaccount:${SYSTEM}:lattice-operator`;
-const CONSOLE_SA = `system:serviceaccount:${SYSTEM}:lattice-console`;
 const LOCAL_REGISTRY = '127.0.0.1:5001';
-/** The uninstall the README gives: all but the CRDs, which carry this label. */
-const UNINSTALL = ['delete', '-k', path.join(repoRoot, 'config/default'), '-l', 'app.kubernetes.io/component!=api'];
+const UNINSTALL = uninstallArgs('config/default');
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -86,16 +83,7 @@ async function install(): Promise<KubeObject[]> {
 const versions = (objects: KubeObject[]) =>
   Object.fromEntries(objects.map((o) => [`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, o.metadata.generation ?? o.metadata.resourceVersion]));
 
-beforeAll(async () => {
-  const existing = await core.readNamespace({ name: SYSTEM }).catch(() => undefined);
-  if (existing && existing.metadata?.labels?.['app.kubernetes.io/part-of'] !== 'lattice') {
-    throw new Error(`namespace ${SYSTEM} exists and was not made by config/default (is \`make up\` running? \`make down\` first): this suite installs Lattice there and removes it`);
-  }
-  // An earlier run's, still being removed: nothing can be created in it until it is gone.
-  if (existing?.metadata?.deletionTimestamp) {
-    await waitFor(`namespace ${SYSTEM} of an earlier run gone`, async () => (await core.readNamespace({ name: SYSTEM }).catch(() => undefined)) === undefined, { timeoutMs: 120_000 });
-  }
-}, 150_000);
+beforeAll(expectNoInstall, 150_000);
 
 afterAll(async () => {
   // Whatever a failed test left (the CRDs stay: the other suites need them).
@@ -372,13 +360,8 @@ describe('uninstalled as the README says', () => {
     await core.createNamespace({ body: { metadata: { name: kept } } });
     await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(workload) });
     await kubectl(UNINSTALL);
-    await waitFor(`namespace ${SYSTEM} gone`, async () => (await core.readNamespace({ name: SYSTEM }).catch(() => undefined)) === undefined, { timeoutMs: 120_000 });
-    const left = (await kubectl(['get', '-k', path.join(repoRoot, 'config/default'), '--ignore-not-found', '-o', 'name'])).trim().split('\n').sort();
-    expect(left).toEqual([
-      'customresourcedefinition.apiextensions.k8s.io/cronworkloads.lattice.dev',
-      'customresourcedefinition.apiextensions.k8s.io/postgresinstances.lattice.dev',
-      'customresourcedefinition.apiextensions.k8s.io/workloads.lattice.dev',
-    ]);
+    await systemGone();
+    expect(await leftovers('config/default')).toEqual(CRDS);
     expect(await kubectl(['get', 'workload', 'kept', '-n', kept, '-o', 'name'])).toBe('workload.lattice.dev/kept\n');
   }, 180_000);
 });
