@@ -22,6 +22,7 @@ import { GatewayOptionsSchema, startGateway, type RunningGateway } from './gatew
 import type { PublicEndpoints } from './gateway/ingress/exposure.js';
 import { isAlreadyExists, statusCode } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
+import { installProblems, type InstallProblem } from './kube/install-problems.js';
 import { postgresController } from './postgres/index.js';
 import { workloadController } from './workload/controller.js';
 
@@ -236,9 +237,9 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
       : undefined,
   });
 
-  // In a pod (POD_NAME and POD_NAMESPACE from the downward API), the leader's pod is labelled
-  // first, so the gateway's Service routes to it as soon as the gateway listens.
-  const { POD_NAME, POD_NAMESPACE } = process.env;
+  // In a pod (POD_NAME, POD_NAMESPACE and POD_UID from the downward API), the leader's pod is
+  // labelled first, so the gateway's Service routes to it as soon as the gateway listens.
+  const { POD_NAME, POD_NAMESPACE, POD_UID } = process.env;
   if (POD_NAME && POD_NAMESPACE) {
     const label = new LeaderLabel(core, { name: POD_NAME, namespace: POD_NAMESPACE }, log);
     await label.clear();
@@ -246,6 +247,11 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
   }
 
   const deps = { log, metrics: new ControllerMetrics(registry), events: new EventRecorder(core, COMPONENT, log) };
+  // A mistake in the install, on the operator's own pod, for `kubectl describe pod`.
+  if (POD_NAME && POD_NAMESPACE && POD_UID) {
+    const self = { apiVersion: 'v1', kind: 'Pod', name: POD_NAME, namespace: POD_NAMESPACE, uid: POD_UID };
+    installProblems.on('problem', (problem: InstallProblem) => void deps.events.record(self, 'Warning', problem.reason, problem.message));
+  }
   const scope = { namespace: options.watchNamespace, maxConcurrency: options.maxConcurrentReconciles };
   const publicEndpoints = publicEndpointsOf(options);
   for (const { controller, caches } of [

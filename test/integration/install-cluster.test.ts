@@ -4,6 +4,7 @@
 // cluster without load balancers), and a provider on a machine of its own behind NAT (hack/machines)
 // that reaches the cluster only at the nodes' NodePorts:
 //   - both operator replicas run in the cluster under their own ServiceAccount, one leads;
+//   - a right missing from the RBAC is a Warning Event on the operator's pod, until applied again;
 //   - a join token comes from the installed operator (kubectl exec ... lattice token create);
 //   - the agent joins at the gateway Service's NodePort; a Workload runs on it, its public URL
 //     answers from the internet through the in-cluster ingress, kubectl logs -f and exec -it reach
@@ -39,6 +40,7 @@ const KUTTL_NAMESPACE = 'lattice-kuttl'; // test/kuttl/kuttl-install.yaml's
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
 const namespace = uniqueName('it-installed');
 const node = `${namespace}-provider`;
 const { waitForStatus } = workloadReader(kc, namespace, { timeoutMs: 120_000, intervalMs: 500 });
@@ -135,6 +137,33 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     // Every request the operator makes is its ServiceAccount's, as the apiserver sees it.
     expect(await kubectl(['auth', 'whoami', '--as', OPERATOR_SA, '-o', 'jsonpath={.status.userInfo.username}'])).toBe(OPERATOR_SA);
   }, 200_000);
+
+  test('a right missing from the RBAC: a Warning Event on the operator pod names it, and applying the install again mends it', async () => {
+    const role = (await rbac.readClusterRole({ name: 'lattice-operator' })) as k8s.V1ClusterRole;
+    const withoutConfigMaps = (role.rules ?? []).filter((r) => !r.resources?.includes('configmaps'));
+    expect(withoutConfigMaps.length).toBe((role.rules ?? []).length - 1);
+    await rbac.replaceClusterRole({ name: 'lattice-operator', body: { ...role, rules: withoutConfigMaps } });
+    const before = new Set((await operatorPods()).map((p) => p.metadata!.name!));
+    await core.deleteCollectionNamespacedPod({ namespace: SYSTEM, labelSelector: 'app.kubernetes.io/name=lattice-operator' });
+    const event = await waitFor(
+      'a Forbidden Event on a new operator pod',
+      async () =>
+        (await core.listNamespacedEvent({ namespace: SYSTEM, fieldSelector: 'involvedObject.kind=Pod,reason=Forbidden' })).items.find(
+          (e) => e.involvedObject.name?.startsWith('lattice-operator-') && !before.has(e.involvedObject.name),
+        ),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect([event.type, event.message]).toEqual([
+      'Warning',
+      'configmaps is forbidden: User "system:serviceaccount:lattice-system:lattice-operator" cannot list resource "configmaps" in API group "" at the cluster scope; the operator\'s RBAC (config/rbac) grants it: apply it again',
+    ]);
+    // Said once per pod, not at every retry.
+    const perPod = (await core.listNamespacedEvent({ namespace: SYSTEM, fieldSelector: `involvedObject.name=${event.involvedObject.name},reason=Forbidden` })).items;
+    expect(perPod).toHaveLength(1);
+    // The edit above took the rules over: the platform team's apply takes them back.
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, OVERLAY)]);
+    await replicasWithOneLeader();
+  }, 300_000);
 
   test("a provider on a machine behind NAT joins at the gateway Service's NodePort with a token from the installed operator", async () => {
     const token = (await kubectl(['-n', SYSTEM, 'exec', 'deploy/lattice-operator', '--', 'lattice', 'token', 'create', '--ttl', '10m', '--uses', '1'])).trim();

@@ -6,6 +6,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { waitForCacheSync, type Cache } from '../kube/informer.js';
+import { installProblems } from '../kube/install-problems.js';
 import type { Controller } from './controller.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import type { LeaderElector } from './leader-election.js';
@@ -67,7 +68,10 @@ export class Manager {
 
   /** Why this process is not ready, or undefined when it is. */
   notReady(): string | undefined {
-    if (!this.synced) return 'caches are not synced yet';
+    if (!this.synced) {
+      const problems = installProblems.list().map((p) => p.message);
+      return problems.length ? `caches are not synced: ${problems.join('; ')}` : 'caches are not synced yet';
+    }
     if (this.leading && !this.started) return 'starting controllers';
     return undefined;
   }

@@ -1,5 +1,5 @@
 // The gateway as the operator process runs it: options (validated), start, stop.
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import { Gateway } from './gateway.js';
 import { Ingress } from './ingress/ingress.js';
 import { parsePortRange } from './ingress/tcp-ports.js';
 import { locatedPod } from './kubelet-api/pods.js';
+import { watchReachability } from './reachability.js';
 import { startKubeletApi, type RunningKubeletApi } from './kubelet-api/start.js';
 
 export const GatewayOptionsSchema = z.object({
@@ -122,11 +123,13 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
       )
     : undefined;
   await ingress?.start();
+  const reachability = watchReachability(kc.makeApiClient(k8s.CoreV1Api), options.namespace, options.servingHosts, log.child({ component: 'gateway' }));
   return {
     gateway,
     kubeletApi,
     ingress,
     stop: async () => {
+      reachability.stop();
       await ingress?.stop();
       await gateway.stop();
       await kubeletApi.close();

@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { installProblem, installProblems } from './install-problems.js';
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> &
   k8s.ObjectCache<T> & {
@@ -32,7 +33,9 @@ export function informer<T extends k8s.KubernetesObject>(
   };
   lw.on('error', (err: unknown) => {
     if (stopped) return;
-    log.warn({ err, path }, 'watch failed; restarting the informer');
+    const problem = installProblem(path, err);
+    if (!problem) log.warn({ err, path }, 'watch failed; restarting the informer');
+    else if (installProblems.report(problem)) log.error({ reason: problem.reason, path }, problem.message);
     setTimeout(() => {
       if (!stopped) lw.start().catch((e: unknown) => log.error({ err: e, path }, 'informer restart failed'));
     }, 2_000);
