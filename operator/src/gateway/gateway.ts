@@ -95,8 +95,10 @@ export class Gateway {
   private readonly core: k8s.CoreV1Api;
   private readonly coordination: k8s.CoordinationV1Api;
   private readonly events: EventRecorder;
-  // A provider whose link is cut sends no FIN: a ping every 5 s, unanswered for 5 s, finds it gone.
-  private readonly server = new grpc.Server({ 'grpc.keepalive_time_ms': 5_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1 });
+  // A provider whose link is cut sends no FIN: a ping every 2 s, unanswered for 3 s, finds it gone
+  // within 5 s, so its Node is NotReady within 5 s plus the disconnect grace. (An HTTP/2 PING is
+  // 17 bytes: every 2 s costs nothing worth saving for a thousand agents.)
+  private readonly server = new grpc.Server({ 'grpc.keepalive_time_ms': 2_000, 'grpc.keepalive_timeout_ms': 3_000, 'grpc.keepalive_permit_without_calls': 1 });
   private readonly sessions = new Map<string, AgentSession>();
   private readonly nodes = new Map<string, { node: VirtualNode; offer: Offer; closedSince?: Date; lostTimer?: NodeJS.Timeout; connectedOnce: boolean }>();
   private readonly identities: NodeIdentities;
