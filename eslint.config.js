@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'bin/**', '.lattice/**', 'hack/tools/**', 'scratch/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'bin/**', '.lattice/**', 'hack/tools/**', 'scratch/**', 'desktop/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -52,7 +52,7 @@ describe('the agent executable the desktop app ships', () => {
 
   test('joins a real gateway, its Node turns Ready, and a pod scheduled there runs', async () => {
     const token = await createJoinToken(gatewayNamespace);
-    agent = await joinedAgent(nodeName, gateway, token, { cpu: '1', memory: '1Gi', maxPods: 5 }, agentExecutable);
+    agent = await joinedAgent(nodeName, gateway, token, { cpu: '1', memory: '1Gi', maxPods: 5 }, { cli: agentExecutable });
     runAgent(agent, agentExecutable);
     await waitFor(
       'the Node Ready',

@@ -1,5 +1,6 @@
 // The console end to end, as a user lives it: real Chromium on the console (BFF + SPA), the real
-// operator and one real provider agent on the real Docker engine. Through the browser only, the
+// operator and one real provider agent on a machine of its own behind NAT, with its own Docker
+// engine (hack/machines). Through the browser only, the
 // user deploys an app from a container image and sees it run, reads its events and live logs,
 // scales it, sees an oversize request refused for insufficient resources, deploys PostgreSQL and
 // connects to it with psql using the connection string copied from the page, deploys Redis from
@@ -8,19 +9,15 @@
 //
 // The agent's Node carries a label of this run, and the apps select it, so other suites' nodes are
 // left alone. The tests run in order on one page, each starting where the previous one ended.
-import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { buildConsole, CONSOLE_IMAGES, launchChromium, namespaceEditor, screenshotDir, signInAndOpen, startBff, type Bff, type PageGlobals } from '../support/console.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines } from '../support/machines.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, joinedAgent, removeSuiteLeftovers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
-const run = promisify(execFile);
 const namespace = uniqueName('e2e-console');
 const gatewayNamespace = `${namespace}-gw`;
 const RUN_LABEL = 'provider.lattice.dev/e2e-run';
@@ -61,10 +58,14 @@ beforeAll(async () => {
 
   const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
   ingressPort = await freePort();
+  // The provider's machine, and the cluster's public address the gateway listens on for it.
+  await ensureInternet();
+  const machine = await createMachine();
   operator = OperatorProcess.start({
     identity: 'operator',
     namespace: gatewayNamespace,
     watchNamespace: namespace,
+    grpcHost: PUBLIC_ADDRESS,
     grpcPort,
     kubeletPort,
     // PostgreSQL servers too stay on this run's provider (the form gives them no placement).
@@ -74,7 +75,8 @@ beforeAll(async () => {
   const built = buildConsole();
   await operator.gatewayListening();
   const joinToken = await createJoinToken(gatewayNamespace, 1);
-  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, joinToken, { cpu: '2', memory: '3Gi', maxPods: 20, labels: { [RUN_LABEL]: namespace } }));
+  const offer = { cpu: '2', memory: '3Gi', maxPods: 20, labels: { [RUN_LABEL]: namespace } };
+  Object.assign(agent, await joinedAgent(agent.name, `${PUBLIC_ADDRESS}:${grpcPort}`, joinToken, offer, { machine }));
   runAgent(agent);
   await built;
   bff = await startBff();
@@ -107,6 +109,7 @@ afterAll(async () => {
   await stopAgent(agent);
   await kubectl(['delete', 'clusterrolebinding', viewerBinding]).catch(() => undefined);
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
+  await removeAllMachines();
 }, 120_000);
 
 const screenshot = (name: string) => page.screenshot({ path: path.join(screenshotDir, `e2e-${name}.png`), fullPage: true });
@@ -245,30 +248,29 @@ test('PostgreSQL: the connection string is masked until revealed, copied to the 
   const copied = await page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText());
   expect(copied).toBe(await uriCell.inputValue());
 
-  // The string names the Service (db.<ns>.svc), which resolves only inside a cluster network: this
-  // host reaches the server at its pod's IP on the provider's Docker network instead.
+  // The string names the Service (db.<ns>.svc), which resolves only inside a cluster network: psql
+  // on the provider's machine reaches the server at its pod's IP on that machine's Docker network.
   const uri = new URL(copied);
   uri.hostname = (await kubectl(['get', 'pod', 'db-0', '-n', namespace, '-o', 'jsonpath={.status.podIP}'])).trim();
-  const answer = await waitFor('psql to connect', async () => (await run('psql', [uri.toString(), '-qAtc', 'SELECT current_database()'])).stdout.trim(), {
-    timeoutMs: 30_000,
-    intervalMs: 1000,
-  });
+  const answer = await waitFor(
+    'psql to connect',
+    async () => {
+      const result = await agent.machine!.exec(['psql', uri.toString(), '-qAtc', 'SELECT current_database()'], { timeoutMs: 20_000 });
+      if (result.code !== 0) throw new Error(result.stderr);
+      return result.stdout.trim();
+    },
+    { timeoutMs: 30_000, intervalMs: 1000 },
+  );
   expect(answer).toBe('shop');
   await dashboard();
 });
 
-/** One PING in the Redis protocol; resolves with the server's reply. */
+/** One PING in the Redis protocol, from the provider's machine; resolves with the server's reply. */
 async function redisPing(host: string): Promise<string> {
-  const socket = createConnection({ host, port: 6379 });
-  socket.setTimeout(2000, () => socket.destroy(new Error('no answer within 2 s')));
-  try {
-    await once(socket, 'connect');
-    socket.write('PING\r\n');
-    const [reply] = (await once(socket, 'data')) as [Buffer];
-    return reply.toString().trim();
-  } finally {
-    socket.destroy();
-  }
+  const script = 'exec 3<>"/dev/tcp/$0/6379" && printf "PING\\r\\n" >&3 && timeout 2 head -c 7 <&3';
+  const result = await agent.machine!.exec(['bash', '-c', script, host], { timeoutMs: 10_000 });
+  if (result.code !== 0) throw new Error(`no answer from Redis: ${result.stderr.trim() || `exit ${result.code}`}`);
+  return result.stdout.trim();
 }
 
 test('Redis: the form starts from the configured image, and the Redis it deploys answers', async () => {
@@ -279,7 +281,7 @@ test('Redis: the form starts from the configured image, and the Redis it deploys
   await submitDeploy('cache');
   await card('cache').getByText('Status: running').waitFor({ timeout: 90_000 });
   expect(await kubectl(['get', 'workload', 'cache', '-n', namespace, '-o', 'jsonpath={.spec.image}'])).toBe(CONSOLE_IMAGES.redis);
-  // As for psql: this host reaches the server at its pod's IP on the provider's Docker network.
+  // As for psql: from the provider's machine, at its pod's IP on that machine's Docker network.
   const podIp = (await kubectl(['get', 'pod', 'cache-0', '-n', namespace, '-o', 'jsonpath={.status.podIP}'])).trim();
   await waitFor(
     'Redis to answer PING',

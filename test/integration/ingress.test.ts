@@ -1,6 +1,7 @@
 // Public URLs and public TCP ports, end to end: the real operator (controllers, gateway and its
 // ingress on loopback, flags as a user sets them), a real provider agent running the replicas in
-// Docker, and clients as a user has them: HTTPS (HTTP/1.1 and HTTP/2) verified against Lattice's
+// the Docker engine of a machine of its own behind NAT (hack/machines), which dials the gateway at
+// the cluster's public address, and clients as a user has them: HTTPS (HTTP/1.1 and HTTP/2) verified against Lattice's
 // CA, a WebSocket client (the `ws` package), and `psql` through a public PostgreSQL port. Nothing
 // reaches a container but through the agent's tunnel: the provider opens no port.
 //
@@ -17,6 +18,7 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { adminKubeConfig, binDir, kubeconfigPath, kubectl, stateDir, secretData, uniqueName, waitFor } from '../support/cluster.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines } from '../support/machines.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { joinedAgent, runAgent, stopAgent, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 import { condition, workloadReader } from '../support/workloads.js';
@@ -143,6 +145,7 @@ async function startOperator(): Promise<void> {
     identity: 'ingress-operator',
     namespace: gatewayNamespace,
     watchNamespace: namespace,
+    grpcHost: PUBLIC_ADDRESS,
     grpcPort,
     kubeletPort,
     extra: [
@@ -170,12 +173,15 @@ beforeAll(async () => {
   // A small range of its own, away from the ports the OS hands out (32768 and up).
   const first = 20_000 + Math.floor(Math.random() * 1000) * 10;
   tcpPorts = { first, last: first + 9 };
+  // The provider's machine, and the cluster's public address the gateway listens on for it.
+  await ensureInternet();
+  const machine = await createMachine();
   await startOperator();
   const secret = await core.readNamespacedSecret({ name: 'lattice-gateway-ca', namespace: gatewayNamespace });
   ca = Buffer.from(secret.data!['tls.crt']!, 'base64').toString();
 
   const token = await createJoinToken(gatewayNamespace, 1);
-  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, token, { cpu: '2', memory: '2Gi', maxPods: 10, labels: { [RUN_LABEL]: namespace } }));
+  Object.assign(agent, await joinedAgent(agent.name, `${PUBLIC_ADDRESS}:${grpcPort}`, token, { cpu: '2', memory: '2Gi', maxPods: 10, labels: { [RUN_LABEL]: namespace } }, { machine }));
   runAgent(agent);
   await waitFor(
     `node ${agent.name} Ready and schedulable`,
@@ -193,6 +199,7 @@ afterAll(async () => {
   await operator?.stop('SIGTERM');
   await stopAgent(agent);
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
+  await removeAllMachines();
 }, 120_000);
 
 describe('a public HTTP Workload', () => {

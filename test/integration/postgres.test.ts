@@ -1,13 +1,13 @@
 // PostgresInstance end to end: the controller (in-process) against the real control plane, a real
-// gateway (in-process), a real agent (the lattice-agent CLI) on the real Docker engine, and the
-// real psql talking to the real server.
+// gateway (in-process, on the cluster's public address), a real agent (the lattice-agent CLI) on a
+// provider machine of its own behind NAT with its own Docker engine (hack/machines), and the real
+// psql talking to the real server.
 //
-// psql connects to the pod's IP on the agent's Docker bridge, which this host can reach. The
+// psql runs on the provider's machine and connects to the pod's IP on its engine's bridge. The
 // connection Secret's host is the Service's DNS name (<name>.<namespace>.svc), which resolves
-// only inside a cluster network this host is not part of.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import Docker from 'dockerode';
+// only inside a cluster network that machine is not part of.
+import path from 'node:path';
+import type Docker from 'dockerode';
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION } from '@lattice/crds';
 import { pino } from 'pino';
@@ -20,13 +20,12 @@ import { EventRecorder } from '../../operator/src/kube/events.js';
 import { waitForCacheSync, type Cache } from '../../operator/src/kube/informer.js';
 import { postgresController } from '../../operator/src/postgres/index.js';
 import { adminKubeConfig, secretData, uniqueName, waitFor } from '../support/cluster.js';
-import { REGISTRY, cleanupNodes, joinAgent, newStateDir, nodeContainers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines } from '../support/machines.js';
+import { REGISTRY, engineOf, joinAgent, nodeContainers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-const docker = new Docker();
-const run = promisify(execFile);
 const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 
 const namespace = uniqueName('it-pg');
@@ -112,17 +111,17 @@ async function podIP(name: string): Promise<string> {
 /** Runs SQL with the real psql as the owner, over TCP, with the Secret's password. */
 async function psql(name: string, sql: string): Promise<string> {
   const c = await connectionOf(name);
-  const { stdout } = await run('psql', ['-h', await podIP(name), '-p', c.port!, '-U', c.username!, '-d', c.dbname!, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], {
-    env: { ...process.env, PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '5' },
-  });
-  return stdout.trim();
+  const argv = ['psql', '-h', await podIP(name), '-p', c.port!, '-U', c.username!, '-d', c.dbname!, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql];
+  const result = await agent.machine!.exec(argv, { env: { PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '5' }, timeoutMs: 30_000 });
+  if (result.code !== 0) throw new Error(`psql exited with ${result.code}: ${result.stderr.trim()}`);
+  return result.stdout.trim();
 }
 
 /** psql once the server accepts connections again (after a restart), retrying until then. */
 const psqlWhenUp = (name: string, sql: string) => waitFor(`psql ${sql}`, () => psql(name, sql), { timeoutMs: 120_000, intervalMs: 500 });
 
 async function serverContainer(name: string): Promise<Docker.ContainerInfo | undefined> {
-  const containers = await nodeContainers(agent.name);
+  const containers = await nodeContainers(agent.name, engineOf(agent));
   return containers.find((c) => c.Labels['lattice.dev/pod-name'] === `${name}-0` && c.Labels['lattice.dev/container'] === 'postgres' && c.State === 'running');
 }
 
@@ -132,7 +131,7 @@ async function dataVolume(name: string): Promise<string> {
 }
 
 const volumeExists = (volume: string) =>
-  docker
+  engineOf(agent)
     .getVolume(volume)
     .inspect()
     .then(() => true, () => false);
@@ -140,16 +139,23 @@ const volumeExists = (volume: string) =>
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
-  const options = GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: gatewayNamespace, kubeletPort: 0, disconnectGraceSeconds: 10, registry: REGISTRY });
+  // The provider's machine, and the cluster's public address the gateway listens on for it.
+  await ensureInternet();
+  agent.machine = await createMachine();
+  agent.stateDir = path.join(agent.machine.home, '.lattice-agent');
+  const options = GatewayOptionsSchema.parse({
+    ...{ grpcAddress: `${PUBLIC_ADDRESS}:0`, servingHosts: [PUBLIC_ADDRESS], namespace: gatewayNamespace },
+    ...{ kubeletPort: 0, disconnectGraceSeconds: 10, registry: REGISTRY },
+  });
   gateway = await startGateway(kc, options, log, new Registry());
-  agent.stateDir = await newStateDir(agent.name);
   const { token } = await gateway.gateway.createJoinToken(600, 1);
   const joined = await joinAgent({
-    gateway: `127.0.0.1:${gateway.gateway.port}`,
+    gateway: `${PUBLIC_ADDRESS}:${gateway.gateway.port}`,
     token,
     name: agent.name,
     stateDir: agent.stateDir,
     extra: ['--cpu', '2', '--memory', '2Gi', '--max-pods', '10'],
+    machine: agent.machine,
   });
   expect(joined).toMatchObject({ code: 0 });
   runAgent(agent);
@@ -171,7 +177,7 @@ afterAll(async () => {
   await gateway?.stop();
   await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
   await core.deleteNode({ name: agent.name }).catch(() => undefined);
-  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
+  await removeAllMachines();
 }, 180_000);
 
 describe('a PostgresInstance', () => {
@@ -206,7 +212,7 @@ describe('a PostgresInstance', () => {
 
   test('keeps its rows when its container is killed (the agent restarts it)', async () => {
     const before = await serverContainer(name);
-    await docker.getContainer(before!.Id).kill();
+    await engineOf(agent).getContainer(before!.Id).kill();
     await waitFor('a new server container', async () => {
       const now = await serverContainer(name);
       return now !== undefined && now.Id !== before!.Id;

@@ -1,8 +1,9 @@
 // Service to service across providers: a Node.js Workload on provider A reads rows from a
 // PostgresInstance placed on provider B, by the `host` of its connection Secret
 // (<instance>.<namespace>.svc, port 5432), as an application in any cluster would. The pods are
-// on two agents with separate Docker networks; the connection goes pod -> agent A's listener ->
-// gateway -> agent B's tunnel -> PostgreSQL, on the agents' mutual-TLS gRPC streams only.
+// on two agents, each on a provider machine of its own behind NAT with its own Docker engine
+// (hack/machines); the connection goes pod -> agent A's listener -> gateway -> agent B's tunnel ->
+// PostgreSQL, on the agents' mutual-TLS gRPC streams only.
 //
 // Each Service has its own address on the namespace network: two Workloads' Services on one port
 // (`web` and `api`, both on 80) each reach their own pods from a client pod, by name.
@@ -12,10 +13,10 @@
 import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as k8s from '@kubernetes/client-node';
-import Docker from 'dockerode';
 import { adminKubeConfig, kubectl, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { joinedAgent, runAgent, stopAgent, BUSYBOX, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines } from '../support/machines.js';
+import { engineOf, joinedAgent, runAgent, stopAgent, BUSYBOX, REGISTRY, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -107,10 +108,14 @@ beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   await core.createNamespace({ body: { metadata: { name: otherNamespace } } });
   const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
+  // The providers' machines, and the cluster's public address the gateway listens on for them.
+  await ensureInternet();
+  const machines = await Promise.all([createMachine(), createMachine()]);
   operator = OperatorProcess.start({
     identity: 'svc-operator',
     namespace: gatewayNamespace,
     watchNamespace: namespace,
+    grpcHost: PUBLIC_ADDRESS,
     grpcPort,
     kubeletPort,
     // PostgreSQL only on provider B.
@@ -118,8 +123,9 @@ beforeAll(async () => {
   });
   await operator.gatewayListening();
   const token = await createJoinToken(gatewayNamespace, 2);
-  for (const [agent, role] of [[apps, 'a'], [databases, 'b']] as const) {
-    Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, token, { cpu: '2', memory: '2Gi', maxPods: 10, labels: { [RUN_LABEL]: `${namespace}-${role}` } }));
+  for (const [i, [agent, role]] of ([[apps, 'a'], [databases, 'b']] as const).entries()) {
+    const offer = { cpu: '2', memory: '2Gi', maxPods: 10, labels: { [RUN_LABEL]: `${namespace}-${role}` } };
+    Object.assign(agent, await joinedAgent(agent.name, `${PUBLIC_ADDRESS}:${grpcPort}`, token, offer, { machine: machines[i] }));
     runAgent(agent);
   }
   for (const agent of [apps, databases]) await waitFor(`node ${agent.name} Ready and schedulable`, () => nodeReady(agent.name), { timeoutMs: 60_000 });
@@ -132,6 +138,7 @@ afterAll(async () => {
   await operator?.stop('SIGTERM');
   await Promise.all([apps, databases].map((a) => stopAgent(a)));
   await removeSuiteLeftovers({ namespaces: [namespace, otherNamespace], gatewayNamespace, agents: [apps, databases] });
+  await removeAllMachines();
 }, 120_000);
 
 test('a Node.js Workload on provider A reads rows from a PostgresInstance on provider B by its Service name', async () => {
@@ -290,8 +297,8 @@ test('two Services of a namespace on the same port each reach their own pods, an
   expect(web).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   expect(api).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   expect(new Set([web, api, hosts.get('db')]).size).toBe(3);
-  const [network] = await new Docker().listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
-  expect([web, api]).not.toContain((await new Docker().getNetwork(network!.Id).inspect()).IPAM?.Config?.[0]?.Gateway);
+  const [network] = await engineOf(apps).listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
+  expect([web, api]).not.toContain((await engineOf(apps).getNetwork(network!.Id).inspect()).IPAM?.Config?.[0]?.Gateway);
 
   // api goes (its Workload, and with it its Service): its name leaves the client's /etc/hosts,
   // nothing answers at its name or its former address any more, and web keeps answering.

@@ -1,7 +1,8 @@
 // Workloads end to end, as a user lives them: the real operator (controllers + gateway, two
-// leader-elected replicas as child processes), two real provider agents (the lattice-agent CLI)
-// on this machine joined with a token from the `lattice` CLI, the real kube-scheduler and
-// controller-manager, and the real Docker engine running the replicas.
+// leader-elected replicas as child processes), two real provider agents (the lattice-agent CLI),
+// each on a provider machine of its own behind NAT (hack/machines) with its own Docker engine,
+// joined at the gateway's public address with a token from the `lattice` CLI, and the real
+// kube-scheduler and controller-manager.
 //
 // The agents' Nodes carry a label of this run, and every Workload selects it, so other suites'
 // nodes and pods are left alone. The tests run in order and share one setup: each leaves the
@@ -9,17 +10,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { adminKubeConfig, kubectl, stateDir, uniqueName, waitFor } from '../support/cluster.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines } from '../support/machines.js';
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, joinedAgent, runAgent, stopAgent, writeAgentConfig, type AgentOffer, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
+import { BUSYBOX, engineOf, joinedAgent, runAgent, stopAgent, writeAgentConfig, type AgentOffer, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
 const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
-const docker = new Docker();
 
 const run = uniqueName('e2e-wl');
 const namespace = run;
@@ -65,10 +66,17 @@ async function podsOf(name: string): Promise<k8s.V1Pod[]> {
   return (await core.listNamespacedPod({ namespace, labelSelector: `lattice.dev/workload=${name}` })).items;
 }
 
-/** Running app containers (sandboxes left out) of this run's pods, from the Docker engine. */
-async function appContainers(): Promise<Docker.ContainerInfo[]> {
-  return docker.listContainers({ filters: { label: [`lattice.dev/pod-namespace=${namespace}`, 'lattice.dev/container=app'] } });
+/** Containers of this run's pods on both providers' engines (`all`: stopped ones and sandboxes too). */
+async function namespaceContainers(filters: { all?: boolean; labels?: string[] } = {}): Promise<Docker.ContainerInfo[]> {
+  const label = [`lattice.dev/pod-namespace=${namespace}`, ...(filters.labels ?? [])];
+  return (await Promise.all([alpha, beta].map((a) => engineOf(a).listContainers({ all: filters.all, filters: { label } })))).flat();
 }
+
+/** Running app containers (sandboxes left out) of this run's pods. */
+const appContainers = () => namespaceContainers({ labels: ['lattice.dev/container=app'] });
+
+/** The engine a container of this run is on: its node's. */
+const engineWith = (c: Docker.ContainerInfo): Docker => engineOf(c.Labels['lattice.dev/node'] === alpha.name ? alpha : beta);
 
 /** The running app containers of a Workload's active pods; each pod must have exactly one. */
 async function containersOf(name: string): Promise<Docker.ContainerInfo[]> {
@@ -109,11 +117,15 @@ async function watchFrom<T extends k8s.KubernetesObject>(
 // ---------------------------------------------------------------------------------------------
 // The operator replicas and the agents.
 
+/** Where the agents dial: the gateway on the cluster's public address, the one the machines reach. */
+const gatewayAddress = () => `${PUBLIC_ADDRESS}:${grpcPort}`;
+
 function startOperator(identity: string): OperatorProcess {
   const op = OperatorProcess.start({
     identity,
     namespace: gatewayNamespace,
     watchNamespace: namespace,
+    grpcHost: PUBLIC_ADDRESS,
     grpcPort,
     kubeletPort,
     providerLossTimeoutSeconds: PROVIDER_LOSS_SECONDS,
@@ -142,6 +154,9 @@ beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   [grpcPort, kubeletPort] = [await freePort(), await freePort()];
+  // The providers' machines, and the cluster's public address the gateway listens on for them.
+  await ensureInternet();
+  const machines = await Promise.all([createMachine(), createMachine()]);
 
   // The first replica leads and starts the gateway; the second waits as a standby.
   const first = startOperator('operator-a');
@@ -149,9 +164,8 @@ beforeAll(async () => {
   startOperator('operator-b');
 
   const token = await createJoinToken(gatewayNamespace, 2);
-  const gateway = `127.0.0.1:${grpcPort}`;
-  for (const agent of [alpha, beta]) {
-    Object.assign(agent, await joinedAgent(agent.name, gateway, token, offer('1')));
+  for (const [i, agent] of [alpha, beta].entries()) {
+    Object.assign(agent, await joinedAgent(agent.name, gatewayAddress(), token, offer('1'), { machine: machines[i] }));
     runAgent(agent);
   }
   await Promise.all(operators.map((op) => op.ready()));
@@ -167,6 +181,7 @@ afterAll(async () => {
   await Promise.all(operators.map((op) => op.stop('SIGTERM')));
   await Promise.all([alpha, beta].map((a) => stopAgent(a)));
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [alpha, beta] });
+  await removeAllMachines();
 }, 120_000);
 
 // ---------------------------------------------------------------------------------------------
@@ -238,7 +253,7 @@ describe('a Workload on two real providers', () => {
     // Every replica runs the new command; the old containers are gone.
     await waitFor('exactly the new containers', async () => (await containersOf('web')).length === 3 && containersMatchPods(), { timeoutMs: 60_000 });
     for (const c of await containersOf('web')) {
-      const { Config } = await docker.getContainer(c.Id).inspect();
+      const { Config } = await engineWith(c).getContainer(c.Id).inspect();
       expect([Config.Entrypoint ?? [], Config.Cmd ?? []].flat().join(' ')).toContain('echo v2');
     }
   });
@@ -258,7 +273,7 @@ describe('a Workload on two real providers', () => {
 });
 
 describe('an HTTP Workload', () => {
-  test('answers on its port at the pod IP, and reports where it is reachable', async () => {
+  test('answers on its port at the pod IP on its machine, by its Service name from the other, and reports where it is reachable', async () => {
     const html = 'hello from lattice';
     await applyWorkload('hello', {
       command: ['sh', '-c', `trap 'exit 0' TERM; mkdir -p /www && echo '${html}' > /www/index.html && httpd -f -p 8080 -h /www & wait`],
@@ -272,9 +287,15 @@ describe('an HTTP Workload', () => {
     const [pod] = (await podsOf('hello')).filter(isActive);
     const podIP = pod!.status?.podIP;
     expect(podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    const response = await fetch(`http://${podIP}:8080/`, { signal: AbortSignal.timeout(5_000) });
-    expect(response.status).toBe(200);
-    expect(await response.text()).toBe(`${html}\n`);
+    // Asked from replicas of web (busybox), one on each machine: the pod IP is an address on its
+    // own machine's namespace network; from the other machine the Service's name leads to it.
+    const webPods = (await podsOf('web')).filter((p) => isActive(p) && isReady(p));
+    const sameMachine = webPods.find((p) => p.spec?.nodeName === pod!.spec?.nodeName);
+    const otherMachine = webPods.find((p) => p.spec?.nodeName !== pod!.spec?.nodeName);
+    // (This busybox's wget crashes with its own -T: the timeout applet bounds it.)
+    const get = (from: k8s.V1Pod, url: string) => kubectl(['exec', '-n', namespace, from.metadata!.name!, '--', 'timeout', '5', 'wget', '-qO-', url]);
+    expect(await get(sameMachine!, `http://${podIP}:8080/`)).toBe(`${html}\n`);
+    expect(await waitFor('hello answering by its Service name from the other machine', () => get(otherMachine!, 'http://hello:8080/'))).toBe(`${html}\n`);
 
     const service = await core.readNamespacedService({ name: 'hello', namespace });
     expect(service.spec?.ports).toEqual([expect.objectContaining({ name: 'http', port: 8080, targetPort: 'http' })]);
@@ -290,7 +311,7 @@ describe('capacity', () => {
     expect(waiting.status?.phase).toBe('Pending');
 
     // The provider raises its offer in its config file; the agent reloads it live.
-    await writeAgentConfig(alpha.stateDir, offer('2'), `127.0.0.1:${grpcPort}`);
+    await writeAgentConfig(alpha.stateDir, offer('2'), gatewayAddress());
     await waitFor('alpha to offer 2 CPUs', async () => (await core.readNode({ name: alpha.name })).status?.allocatable?.cpu === '2');
     const placed = await waitForStatus('big', 'Ready', readyWith(1));
     expect(placed.status?.nodes).toEqual([alpha.name]);
@@ -398,7 +419,7 @@ describe('deleting', () => {
     const left = await waitFor(
       'no container of the namespace left, sandboxes included',
       async () => {
-        const all = await docker.listContainers({ all: true, filters: { label: [`lattice.dev/pod-namespace=${namespace}`] } });
+        const all = await namespaceContainers({ all: true });
         return all.length === 0 ? all : undefined;
       },
       { timeoutMs: 60_000 },

@@ -10,11 +10,12 @@
 //
 // From a machine the cluster is reachable only at PUBLIC_ADDRESS (what binds there on the host);
 // the host's loopback and other addresses refuse, other machines and the host cannot reach it.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { repoRoot, stateDir } from './cluster.js';
+import { spawnCaptured, type CapturedProcess } from './processes.js';
 
 /** The cluster's public address: on a link of the host that leads nowhere, the only host address a machine reaches. */
 export const PUBLIC_ADDRESS = '198.18.0.1';
@@ -29,13 +30,7 @@ export interface ExecResult {
   stderr: string;
 }
 
-export interface MachineProcess {
-  child: ChildProcess;
-  /** Everything it printed so far, stdout and stderr interleaved. */
-  output: string[];
-  /** Resolves with its exit code once it exited and all it printed is in output. */
-  done: Promise<number>;
-}
+export type MachineProcess = CapturedProcess;
 
 export interface Machine {
   name: string;
@@ -160,22 +155,16 @@ export async function removeAllMachines(): Promise<void> {
 /**
  * Starts a long-running process inside the machine's network namespace (the Lattice agent, a
  * server), from the repository root, with HOME in the machine's directory and DOCKER_HOST on its
- * engine unless env says otherwise. Its output is captured as providers.ts's runCli does.
- * The agent reads its engine from its config (`dockerSocket: machine.dockerSocket`).
+ * engine unless env says otherwise.
  */
 export function spawnInMachine(machine: Machine, command: string, args: string[], env: NodeJS.ProcessEnv = {}): MachineProcess {
   // `ip netns exec` execs the command: child.pid and child.kill() are the command's own.
-  const child = spawn('ip', ['netns', 'exec', machine.netns, command, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, HOME: machine.home, DOCKER_HOST: `unix://${machine.dockerSocket}`, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnCaptured('ip', ['netns', 'exec', machine.netns, command, ...args], {
+    ...process.env,
+    HOME: machine.home,
+    DOCKER_HOST: `unix://${machine.dockerSocket}`,
+    ...env,
   });
-  const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  // 'close', not 'exit': only then has everything it printed been read into output.
-  const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  return { child, output, done };
 }
 
 export type ConnectResult = 'connected' | 'refused' | 'timeout' | `failed: ${string}`;

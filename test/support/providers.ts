@@ -1,16 +1,21 @@
 // Real provider agents for the end-to-end suites: the `lattice-agent` CLI, run as child
-// processes against the real Docker engine, joined to a gateway with real join tokens.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// processes, joined to a gateway with real join tokens: on this host's Docker engine, or on a
+// provider machine of its own (machines.ts), as a provider elsewhere runs it.
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { stringify as toYaml } from 'yaml';
 import { adminKubeConfig, kubectl, repoRoot, waitFor } from './cluster.js';
+import { spawnInMachine, type Machine } from './machines.js';
 import { freePort } from './operator.js';
+import { spawnCaptured, type CapturedProcess } from './processes.js';
 
 const AGENT_CLI = path.join(repoRoot, 'agent/src/cli.ts');
+/** The agent's registry relay port when its config names none (agent/src/config.ts). */
+const DEFAULT_RELAY_PORT = 15001;
 export const REGISTRY = process.env.LATTICE_REGISTRY ?? '127.0.0.1:5001';
 export const BUSYBOX = `${REGISTRY}/lattice/busybox:1`;
 
@@ -21,7 +26,12 @@ export interface AgentProcess {
   output: string[];
   /** Where its engine reaches the cluster registry, through the agent (registryRelayPort), host:port. */
   registryRelay?: string;
+  /** The provider machine it runs on; none: this host, sharing its engine with the suites. */
+  machine?: Machine;
 }
+
+/** The Docker engine the agent drives. */
+export const engineOf = (agent: AgentProcess): Docker => agent.machine?.docker ?? docker;
 
 /** The name the agent's engine holds an image of the cluster registry by: through its relay. */
 export function onProvider(agent: AgentProcess, image: string): string {
@@ -38,22 +48,12 @@ export interface AgentCli {
 // One node process with tsx's loader (not the tsx wrapper, which would outlive a SIGKILL).
 const SOURCE_CLI: AgentCli = { command: process.execPath, args: ['--import', 'tsx', AGENT_CLI] };
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cli: AgentCli = SOURCE_CLI): { child: ChildProcess; output: string[]; done: Promise<number> } {
-  const child = spawn(cli.command, [...cli.args, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  // 'close', not 'exit': only then has everything it printed been read into output.
-  const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
-  return { child, output, done };
+function runCli(args: string[], cli: AgentCli = SOURCE_CLI, machine?: Machine): CapturedProcess {
+  const command = [...cli.args, ...args];
+  return machine ? spawnInMachine(machine, cli.command, command) : spawnCaptured(cli.command, command, process.env);
 }
 
-/** `lattice-agent join`; resolves with its exit code and everything it printed. */
-export async function joinAgent(options: { gateway: string; token: string; name: string; stateDir: string; extra?: string[]; cli?: AgentCli }) {
+export async function joinAgent(options: { gateway: string; token: string; name: string; stateDir: string; extra?: string[]; cli?: AgentCli; machine?: Machine }) {
   const { output, done } = runCli(
     [
       'join',
@@ -67,8 +67,8 @@ export async function joinAgent(options: { gateway: string; token: string; name:
       options.stateDir,
       ...(options.extra ?? []),
     ],
-    {},
     options.cli,
+    options.machine,
   );
   const code = await done;
   return { code, output: output.join('') };
@@ -80,7 +80,7 @@ export async function newStateDir(name: string): Promise<string> {
 
 /** Starts `lattice-agent run` for a joined state directory. */
 export function runAgent(agent: AgentProcess, cli?: AgentCli): void {
-  const { child, output } = runCli(['run', '--state-dir', agent.stateDir], {}, cli);
+  const { child, output } = runCli(['run', '--state-dir', agent.stateDir], cli, agent.machine);
   agent.child = child;
   agent.output = output;
 }
@@ -95,9 +95,9 @@ export async function stopAgent(agent: AgentProcess, signal: NodeJS.Signals = 'S
 
 const docker = new Docker();
 
-/** The containers the agent runs for a node (sandboxes included), by the labels it sets. */
-export async function nodeContainers(nodeName: string): Promise<Docker.ContainerInfo[]> {
-  return docker.listContainers({ all: true, filters: { label: [`lattice.dev/node=${nodeName}`] } });
+/** The containers the agent runs for a node (sandboxes included), by the labels it sets, on `engine`. */
+export async function nodeContainers(nodeName: string, engine = docker): Promise<Docker.ContainerInfo[]> {
+  return engine.listContainers({ all: true, filters: { label: [`lattice.dev/node=${nodeName}`] } });
 }
 
 /**
@@ -142,12 +142,18 @@ export async function writeAgentConfig(stateDir: string, offer: AgentOffer, gate
   await writeFile(path.join(stateDir, 'config.yaml'), toYaml(config), { mode: 0o600 });
 }
 
-/** A new state directory with this offer, joined to the gateway with the token: ready for runAgent. */
-export async function joinedAgent(name: string, gateway: string, token: string, offer: AgentOffer, cli?: AgentCli): Promise<AgentProcess> {
-  // A relay port of its own: several agents share this machine.
-  const relayPort = await freePort();
-  const agent: AgentProcess = { name, stateDir: await newStateDir(name), output: [], registryRelay: `127.0.0.1:${relayPort}` };
-  await writeAgentConfig(agent.stateDir, offer, undefined, relayPort);
+/**
+ * A new state directory with this offer, joined to the gateway with the token: ready for runAgent.
+ * On a machine, the agent's state is in its home and its relay on the default port, as a user's;
+ * here agents share the host, and each takes a relay port of its own.
+ */
+export async function joinedAgent(name: string, gateway: string, token: string, offer: AgentOffer, options: { cli?: AgentCli; machine?: Machine } = {}): Promise<AgentProcess> {
+  const { cli, machine } = options;
+  const relayPort = machine ? DEFAULT_RELAY_PORT : await freePort();
+  const stateDir = machine ? path.join(machine.home, `.lattice-agent-${name}`) : await newStateDir(name);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const agent: AgentProcess = { name, stateDir, output: [], registryRelay: `127.0.0.1:${relayPort}`, machine };
+  await writeAgentConfig(agent.stateDir, offer, undefined, machine ? undefined : relayPort);
   const joined = await joinAgent({
     gateway,
     token,
@@ -155,6 +161,7 @@ export async function joinedAgent(name: string, gateway: string, token: string, 
     stateDir: agent.stateDir,
     extra: ['--cpu', offer.cpu, '--memory', offer.memory, '--max-pods', String(offer.maxPods)],
     cli,
+    machine,
   });
   if (joined.code !== 0) throw new Error(`lattice-agent join ${name} failed (${joined.code}): ${joined.output}`);
   return agent;
