@@ -226,6 +226,9 @@ export class PodDispatcher implements PodResolver {
 
   private async writeStatus(nodeName: string, status: PodStatus): Promise<void> {
     const pod = this.ownPod(nodeName, status.uid);
+    // An agent's last word on a pod whose deletion is already finished (no pod of that uid is
+    // left anywhere): nothing to write, and nothing foreign about it.
+    if (!pod && status.deleted && !this.pods.list().some((p) => p.metadata?.uid === status.uid)) return;
     if (!pod) {
       this.metrics.refusedMessages.inc({ reason: 'foreignPod' });
       this.log.warn({ node: nodeName, uid: status.uid }, 'agent reported status for a pod not bound to its node; ignored');
