@@ -25,6 +25,7 @@ import { launchChromium, namespaceEditor, signInAndOpen } from '../support/conso
 import { CRDS, OPERATOR_SA, SYSTEM, expectNoInstall, leftovers, systemGone, uninstallArgs } from '../support/install.js';
 import { KUBELET_NODE_LABEL, ensureKubeletNodes, kubeletNodesPossible, removeKubeletNodes } from '../support/kubelet-nodes.js';
 import { createMachine, ensureInternet, removeAllMachines, spawnInMachine, type Machine, type MachineProcess } from '../support/machines.js';
+import { spawnCaptured, type CapturedProcess } from '../support/processes.js';
 import { condition, workloadReader } from '../support/workloads.js';
 
 const OVERLAY = 'test/install';
@@ -82,14 +83,8 @@ async function webPod(): Promise<k8s.V1Pod> {
   });
 }
 
-/** Starts `kubectl ARGS` and collects its output until stopped. */
-function kubectlProcess(args: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output };
-}
+/** Starts `kubectl ARGS`, its output captured until it is stopped. */
+const kubectlProcess = (args: string[]): CapturedProcess => spawnCaptured(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], process.env);
 
 async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -225,8 +220,8 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     const logs = kubectlProcess(['logs', '-f', '-n', namespace, pod]);
     try {
       // Lines written after it started arrive on the open stream.
-      const first = await waitFor('a tick in kubectl logs -f', () => /tick (\d+)/.exec(logs.output())?.[1]);
-      await waitFor('a later tick on the same stream', () => logs.output().includes(`tick ${Number(first) + 2}\n`), { timeoutMs: 20_000 });
+      const first = await waitFor('a tick in kubectl logs -f', () => /tick (\d+)/.exec(logs.output.join(''))?.[1]);
+      await waitFor('a later tick on the same stream', () => logs.output.join('').includes(`tick ${Number(first) + 2}\n`), { timeoutMs: 20_000 });
     } finally {
       await stopProcess(logs.child);
     }
@@ -279,7 +274,7 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     const forward = kubectlProcess(['port-forward', '-n', SYSTEM, 'service/lattice-console', ':80']);
     const browser = await launchChromium();
     try {
-      const port = await waitFor('kubectl port-forward listening', () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(forward.output())?.[1]);
+      const port = await waitFor('kubectl port-forward listening', () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(forward.output.join(''))?.[1]);
       const page = await browser.newPage();
       await signInAndOpen(page, `http://localhost:${port}`, token, namespace);
       await page.getByRole('article', { name: 'web', exact: true }).waitFor({ timeout: 30_000 });
@@ -298,15 +293,10 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     try {
       const suite = parse(await readFile(path.join(repoRoot, 'test/kuttl/kuttl-install.yaml'), 'utf8')) as { testDirs: string[] };
       await writeFile(path.join(dir, 'kuttl-test.yaml'), toYaml({ ...suite, testDirs: suite.testDirs.map((d) => path.join(repoRoot, d)) }));
-      const kuttl = spawn(path.join(binDir, 'kubectl-kuttl'), ['test', '--config', 'kuttl-test.yaml'], {
-        cwd: dir,
-        env: { ...process.env, PATH: `${binDir}:${process.env.PATH}`, KUBECONFIG: kubeconfigPath, KUTTL_PROVIDER_DOCKER_HOST: `unix://${machine.dockerSocket}` },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      kuttl.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      kuttl.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const code = await new Promise<number | null>((resolve) => kuttl.on('close', resolve));
+      const env = { ...process.env, PATH: `${binDir}:${process.env.PATH}`, KUBECONFIG: kubeconfigPath, KUTTL_PROVIDER_DOCKER_HOST: `unix://${machine.dockerSocket}` };
+      const kuttl = spawnCaptured(path.join(binDir, 'kubectl-kuttl'), ['test', '--config', 'kuttl-test.yaml'], env, dir);
+      const code = await kuttl.done;
+      const output = kuttl.output.join('');
       await writeFile(path.join(stateDir, 'logs', 'install-cluster-kuttl.log'), output);
       const results = output.split('\n').filter((line) => /--- (PASS|FAIL): kuttl\/harness\//.test(line)).map((line) => line.trim().replace(/ \(.*\)$/, ''));
       expect([code, results.sort()]).toEqual([

@@ -10,9 +10,9 @@ export interface CapturedProcess {
   done: Promise<number>;
 }
 
-/** Starts `command` from the repository root, its output captured. */
-export function spawnCaptured(command: string, args: string[], env: NodeJS.ProcessEnv): CapturedProcess {
-  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `command` in `cwd` (the repository root unless said), its output captured. */
+export function spawnCaptured(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): CapturedProcess {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
