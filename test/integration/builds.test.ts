@@ -1,17 +1,19 @@
-// Builds from Git, end to end, as a user lives them: Git repositories served over HTTPS (and ssh) on the
-// namespace bridge's address (git http-backend; see git-server.ts for why there), the real operator (the Workload controller makes each build a
-// Job), one real provider agent that runs the build with the real Docker engine and pushes to
-// the local registry, then the replicas run the built image by digest and answer HTTP.
+// Builds from Git, end to end, as a user lives them: Git repositories served over HTTPS (and ssh)
+// by a Git host on the internet (git http-backend on the cluster's public address), the real
+// operator (the Workload controller makes each build a Job), one real provider agent on a machine
+// of its own behind NAT (hack/machines) that runs the build with its own Docker engine and pushes
+// through its gateway connection to the cluster registry; then the replicas run the built image by
+// digest and answer HTTP.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import Docker from 'dockerode';
 import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { condition, workloadReader, type StoredWorkload } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, REGISTRY, joinedAgent, onProvider, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
+import { REGISTRY, engineOf, joinedAgent, onProvider, runAgent, stopAgent, type AgentProcess, removeSuiteLeftovers } from '../support/providers.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines, spawnInMachine, type Machine } from '../support/machines.js';
 import { createGitCa, namespaceBridgeAddress, startGitServer, type GitCa, type GitServer } from '../support/git-server.js';
 import { startSshGitServer, type SshGitServer } from '../support/ssh-git-server.js';
 import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
@@ -19,17 +21,19 @@ import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const batch = kc.makeApiClient(k8s.BatchV1Api);
-const docker = new Docker();
 
 const run = uniqueName('builds');
 const namespace = run;
 const gatewayNamespace = `${run}-gw`;
+// What a Dockerfile names, as a user writes it: the machine's engine pulls it from its Docker Hub mirror.
+const BUSYBOX = 'busybox:1.36';
 const RUN_LABEL = 'provider.lattice.dev/builds-run';
 const CREDENTIALS = { username: 'deploy', password: 'tok3n-never-logged' };
 const { getWorkload, waitForStatus } = workloadReader(kc, namespace, { timeoutMs: 150_000, intervalMs: 500 });
 
 const agent: AgentProcess = { name: `${run}-p`, stateDir: '', output: [] };
 let operator: OperatorProcess;
+let machine: Machine;
 let git: GitServer;
 let ca: GitCa;
 
@@ -52,17 +56,19 @@ async function applyWorkload(name: string, source: Record<string, unknown>, buil
   await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
 }
 
-/** What the Workload's ready replica answers on `port`, at its pod IP (a Docker network address this host reaches). */
+/** What the Workload's ready replica answers on `port`, at its pod IP: a Docker network address of the provider's machine, asked from there. */
 async function answer(name: string, port: number): Promise<string> {
   const pods = (await core.listNamespacedPod({ namespace, labelSelector: `lattice.dev/workload=${name}` })).items;
   const pod = pods.find((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   if (!pod?.status?.podIP) throw new Error(`no ready replica of ${name}`);
-  return (await fetch(`http://${pod.status.podIP}:${port}/`, { signal: AbortSignal.timeout(3000) })).text();
+  const result = await machine.exec(['curl', '-sS', '--max-time', '3', `http://${pod.status.podIP}:${port}/`]);
+  if (result.code !== 0) throw new Error(`curl of ${name}'s replica on ${machine.name} failed (${result.code}): ${result.stderr}`);
+  return result.stdout;
 }
 
-/** The provider's copies of the Workload's build images (the agent shares this machine's engine), newest first. */
+/** The provider's copies of the Workload's build images, newest first. */
 const localImages = async (name: string) =>
-  (await docker.listImages({ filters: { reference: [onProvider(agent, `${REGISTRY}/builds/${namespace}/${name}`)] } })).sort((a, b) => b.Created - a.Created).map((i) => i.Id);
+  (await engineOf(agent).listImages({ filters: { reference: [onProvider(agent, `${REGISTRY}/builds/${namespace}/${name}`)] } })).sort((a, b) => b.Created - a.Created).map((i) => i.Id);
 
 const buildJobs = async (name: string) =>
   (await batch.listNamespacedJob({ namespace, labelSelector: `lattice.dev/build-of=${name}` })).items.sort(
@@ -100,19 +106,24 @@ beforeAll(async () => {
   // The agent (a child process) trusts the Git server's CA, as a provider trusts a company CA.
   ca = await createGitCa();
   process.env.GIT_SSL_CAINFO = ca.caFile;
+  // The provider's machine, and the cluster's public address the gateway and the Git host listen on.
+  await ensureInternet();
+  machine = await createMachine();
+  git = await startGitServer(CREDENTIALS, { host: PUBLIC_ADDRESS, ca });
 
   const [grpcPort, kubeletPort] = [await freePort(), await freePort()];
   operator = OperatorProcess.start({
     identity: 'operator',
     namespace: gatewayNamespace,
     watchNamespace: namespace,
+    grpcHost: PUBLIC_ADDRESS,
     grpcPort,
     kubeletPort,
     extra: ['--build-cpu', '400m', '--build-memory', '512Mi', '--build-timeout-seconds', '300'],
   });
   await operator.gatewayListening();
   const token = await createJoinToken(gatewayNamespace, 1);
-  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, token, { cpu: '2', memory: '3Gi', maxPods: 30, labels: { [RUN_LABEL]: run } }));
+  Object.assign(agent, await joinedAgent(agent.name, `${PUBLIC_ADDRESS}:${grpcPort}`, token, { cpu: '2', memory: '3Gi', maxPods: 30, labels: { [RUN_LABEL]: run } }, { machine }));
   runAgent(agent);
   await operator.ready();
   await waitFor(
@@ -124,9 +135,6 @@ beforeAll(async () => {
     },
     { timeoutMs: 60_000 },
   );
-  // Builds fetch from a container on the namespace's network: the server listens where only that
-  // network may reach this machine (see git-server.ts).
-  git = await startGitServer(CREDENTIALS, { host: await namespaceBridgeAddress(namespace, agent.name), ca });
 }, 180_000);
 
 afterAll(async () => {
@@ -134,9 +142,7 @@ afterAll(async () => {
   await operator?.stop('SIGTERM');
   await stopAgent(agent).catch(() => undefined);
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
-  for (const image of await docker.listImages({ filters: { reference: [onProvider(agent, `${REGISTRY}/builds/${namespace}/*`)] } })) {
-    await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
-  }
+  await removeAllMachines();
   await git?.close();
   if (ca) await rm(path.dirname(ca.caFile), { recursive: true, force: true });
   delete process.env.GIT_SSL_CAINFO;
@@ -192,7 +198,7 @@ describe('a Workload built from Git', () => {
     // Each built image as the provider's Docker has it; a process left as PID 1 would ignore
     // SIGTERM and be killed when the grace ran out (exit code 137).
     for (const name of ['node', 'python', 'static']) {
-      const container = await docker.createContainer({ Image: onProvider(agent, buildOf(await getWorkload(name))!.image!) });
+      const container = await engineOf(agent).createContainer({ Image: onProvider(agent, buildOf(await getWorkload(name))!.image!) });
       try {
         await container.start();
         await container.stop({ t: 20 });
@@ -278,19 +284,23 @@ describe('a Workload built from Git', () => {
     expect((await buildJobs('later')).length).toBe(1);
   }, 240_000);
 
-  test("a build cannot fetch from the provider's own services: the host's Git server listening on every address is refused", async () => {
+  test("a build cannot fetch from the provider's own services: a server on the provider's machine listening on every address is refused", async () => {
     // As a provider's own service listens: on every address of the machine, so also on the
-    // namespace bridge's address the build dials. Only a socket bound to that very address is let through.
-    const own = await startGitServer(CREDENTIALS, { host: new URL(git.url).hostname, listen: '0.0.0.0', ca });
+    // namespace bridge's address a build container would dial.
+    const bridge = await namespaceBridgeAddress(namespace, agent.name, engineOf(agent));
+    const port = 18080;
+    const own = spawnInMachine(machine, process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('the provider own')).listen(${port}, '0.0.0.0')`]);
     try {
-      await own.commit('host-app', staticSite(`the provider's own ${run}`));
-      await applyWorkload('hostgit', { url: `${own.url}/host-app.git` }, { strategy: 'static' }, 8080);
+      // It answers on the machine itself: what refuses the build is the isolation, not a missing server
+      // (plain HTTP: the build's https fetch is refused before TLS begins).
+      await waitFor('the provider\'s own server', async () => (await machine.exec(['curl', '-fsS', '--max-time', '2', `http://${bridge}:${port}/`])).stdout === 'the provider own');
+      await applyWorkload('hostgit', { url: `https://${bridge}:${port}/host-app.git` }, { strategy: 'static' }, 8080);
       await waitForStatus('hostgit', 'build failed', (wl) => condition(wl, 'Built')?.reason === 'BuildFailed');
       const message = condition(await getWorkload('hostgit'), 'Built')!.message;
       expect(message).toMatch(/Failed to connect|Connection refused/);
       expect(message).toContain("reachable from the provider's pod network");
     } finally {
-      await own.close();
+      own.child.kill('SIGKILL');
     }
   }, 180_000);
 
@@ -311,7 +321,7 @@ describe('a Workload built from Git', () => {
     expect(kept.length).toBe(3);
     expect(kept).not.toContain(first[0]);
     // The newest is the one the Workload names.
-    const newest = (await docker.getImage(kept[0]!).inspect()).RepoDigests;
+    const newest = (await engineOf(agent).getImage(kept[0]!).inspect()).RepoDigests;
     expect(newest).toContain(onProvider(agent, buildOf(await getWorkload('images'))!.image!));
   }, 180_000);
 

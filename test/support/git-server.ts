@@ -4,12 +4,12 @@
 // HTTP basic auth.
 //
 // Where it listens: an agent fetches a build's source from a container on the namespace's network,
-// which the isolation rules (agent/src/runtime/isolation.ts) keep off this machine: loopback, the
-// LAN and every address of the host are refused. The one exception is a socket bound to that very
-// namespace bridge's own address (the agent's Service listeners use it), reachable from that
-// bridge only. So a suite serves its repositories on its namespace bridge's address
-// (namespaceBridgeAddress), for its own namespace, and no rule is loosened for it: in production a
-// build reaches only what a pod of its namespace reaches.
+// which the isolation rules (agent/src/runtime/isolation.ts) keep off the provider's machine:
+// loopback, the LAN and every address of the machine are refused. The suites' providers are
+// machines of the bed (machines.ts), so the server listens on the cluster's public address, as a
+// Git host on the internet. An agent on this host's own engine (the build benchmark) reaches one
+// socket of this host: one bound to its namespace bridge's own address (namespaceBridgeAddress),
+// as the agent's Service listeners are, and no rule is loosened for it.
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
@@ -42,11 +42,12 @@ const GIT_ENV = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 't@example.net', GI
 const git = (cwd: string, ...args: string[]) => run('git', args, { cwd, env: { ...process.env, ...GIT_ENV } }).then((r) => r.stdout.trim());
 
 /**
- * The address of `namespace`'s Docker bridge on the provider `node`, where a build's fetch can reach
- * a server of this host. The bridge exists while a pod of the namespace runs there, so a pod that
- * only sleeps is placed first, and kept (until the namespace goes) so the address stays.
+ * The address of `namespace`'s Docker bridge on the provider `node` (whose engine is `engine`), where
+ * a build's fetch can reach a server of that machine bound to it. The bridge exists while a pod of the
+ * namespace runs there, so a pod that only sleeps is placed first, and kept (until the namespace
+ * goes) so the address stays.
  */
-export async function namespaceBridgeAddress(namespace: string, node: string): Promise<string> {
+export async function namespaceBridgeAddress(namespace: string, node: string, engine = new Docker()): Promise<string> {
   const core = adminKubeConfig().makeApiClient(k8s.CoreV1Api);
   await core.createNamespacedPod({
     namespace,
@@ -58,7 +59,7 @@ export async function namespaceBridgeAddress(namespace: string, node: string): P
   await waitFor('the namespace network, made for a pod', async () => (await core.readNamespacedPod({ namespace, name: 'keep-network' })).status?.phase === 'Running', {
     timeoutMs: 60_000,
   });
-  const networks = await new Docker().listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
+  const networks = await engine.listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } });
   const gateway = networks[0]?.IPAM?.Config?.[0]?.Gateway;
   if (!gateway) throw new Error(`the network of namespace ${namespace} has no gateway address`);
   return gateway;
@@ -81,11 +82,11 @@ export async function createGitCa(): Promise<GitCa> {
 
 /**
  * A Git server for clients that dial `host` (an address of this machine), with a certificate of
- * `ca`; it listens on `listen` (default: `host` only; 0.0.0.0 as most services of a machine do).
+ * `ca`, listening on that address only.
  */
 export async function startGitServer(
   credentials: { username: string; password: string },
-  options: { host?: string; listen?: string; ca?: GitCa } = {},
+  options: { host?: string; ca?: GitCa } = {},
 ): Promise<GitServer> {
   const host = options.host ?? '127.0.0.1';
   const root = await mkdtemp(path.join(tmpdir(), 'lattice-git-'));
@@ -146,7 +147,7 @@ export async function startGitServer(
     });
     cgi.on('close', () => res.end());
   });
-  await new Promise<void>((resolve) => server.listen(0, options.listen ?? host, resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
 
   return {
