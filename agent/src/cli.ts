@@ -90,6 +90,8 @@ async function runCommand(flags: CommonFlags): Promise<void> {
   const file = configFile(flags);
   let config = await loadConfig(file, overrides(flags));
   const log = pino({ level: config.logLevel, base: { component: 'agent' } });
+  // A promise a callback let go of is a bug to log; the pods this machine runs keep running.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection (a bug in Lattice); carrying on'));
   const identity = await loadIdentity(flags.stateDir);
   const docker = new Docker({ socketPath: config.dockerSocket });
   const version = await docker.version().catch((err: Error) => {

@@ -297,6 +297,10 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
 
 const options = parseOptions();
 const log = pino({ name: COMPONENT, level: options.logLevel });
+// A promise a callback let go of (an informer handler, a write not awaited) is a bug to log, as Go
+// code logs an ignored error: not a reason to stop serving every other tenant and provider, which
+// is what Node does by default, and what a tenant's malformed object could then trigger at will.
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection (a bug in Lattice); carrying on'));
 try {
   await main(options, log);
   process.exit(0);

@@ -11,6 +11,7 @@ import type { EventRecorder} from '../kube/events.js';
 import { podTarget } from '../kube/events.js';
 import { informer, type Cache } from '../kube/informer.js';
 import type { GatewayMetrics } from './metrics.js';
+import { pullCredentials } from './pull-credentials.js';
 import { PodNotReady, PodRefused, toAgentPod, toKubernetesStatus, type PodResolver } from './pod-translation.js';
 import { recordTailnetAddress } from './tailnet.js';
 import { LOCAL_STORAGE_CLASS, localVolumeName } from './local-volumes.js';
@@ -140,6 +141,10 @@ export class PodDispatcher implements PodResolver {
     if (!translated || sent.get(uid) === translated.revision) return;
     sent.set(uid, translated.revision);
     sink.send({ msg: 'podUpsert', podUpsert: translated });
+    // Once per revision sent: the kubelet's warning, and the pull goes on without those Secrets.
+    for (const problem of pullCredentials(pod, this).problems) {
+      void this.events.record(podTarget(pod), 'Warning', 'FailedToRetrieveImagePullSecret', `${problem}; pulling without it may not succeed`);
+    }
     this.metrics.podsPerNode.set({ node: nodeName }, sent.size);
   }
 

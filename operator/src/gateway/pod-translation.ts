@@ -17,6 +17,7 @@ import type {
   Volume,
 } from '@lattice/protocol';
 import { parseQuantity } from '@lattice/crds';
+import { pullCredentials } from './pull-credentials.js';
 import { tailnetExposure } from './tailnet.js';
 
 /** What the translation reads from the cluster; the gateway backs it with informer caches. */
@@ -240,21 +241,6 @@ function volume(pod: k8s.V1Pod, v: k8s.V1Volume, r: PodResolver): Volume | undef
   throw new PodRefused(`volume "${v.name}": only emptyDir, secret, configMap and persistentVolumeClaim volumes are supported on Lattice providers`);
 }
 
-function registryAuths(pod: k8s.V1Pod, r: PodResolver): Pod['registryAuths'] {
-  const auths: Pod['registryAuths'] = [];
-  for (const ref of pod.spec!.imagePullSecrets ?? []) {
-    const s = r.secret(pod.metadata!.namespace!, ref.name!);
-    const json = s?.data?.['.dockerconfigjson'];
-    if (!json) continue;
-    const parsed = JSON.parse(decode(json).toString()) as { auths?: Record<string, { username?: string; password?: string; auth?: string }> };
-    for (const [server, a] of Object.entries(parsed.auths ?? {})) {
-      const [user, pass] = a.auth ? decode(a.auth).toString().split(/:(.*)/s) : [a.username, a.password];
-      auths.push({ server, username: user ?? '', password: pass ?? '' });
-    }
-  }
-  return auths;
-}
-
 /** The runtime-level pod to send to the node; throws PodRefused or PodNotReady. */
 export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
   const refused = refusalReason(pod);
@@ -272,7 +258,7 @@ export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
     restartPolicy: (spec.restartPolicy as Pod['restartPolicy']) ?? 'Always',
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
     volumes,
-    registryAuths: registryAuths(pod, r),
+    registryAuths: pullCredentials(pod, r).auths,
     hostname: spec.hostname ?? pod.metadata!.name!,
     tailnet: tailnetExposure(pod, r),
   };
