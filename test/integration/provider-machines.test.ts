@@ -16,6 +16,7 @@ import { adminKubeConfig, kubectl, secretData, stateDir, uniqueName, waitFor } f
 import { createGitCa, startGitServer, type GitCa, type GitServer } from '../support/git-server.js';
 import { PUBLIC_ADDRESS, connectFrom, createMachine, ensureInternet, removeAllMachines, spawnInMachine, type Machine, type MachineProcess } from '../support/machines.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
+import { startPrivateRegistry, type PrivateRegistry } from '../support/private-registry.js';
 import { REGISTRY, removeSuiteLeftovers } from '../support/providers.js';
 import { condition, workloadReader } from '../support/workloads.js';
 
@@ -64,7 +65,7 @@ function get(url: string): Promise<{ status: number; body: string }> {
 }
 
 /** A web server: busybox's httpd answering with its pod's name, on `machine` or on either. */
-async function applyWeb(name: string, image: string, placement: Machine | { replicas: number }): Promise<void> {
+async function applyWeb(name: string, image: string, placement: Machine | { replicas: number }, extra: Record<string, unknown> = {}): Promise<void> {
   const pinned = 'name' in placement;
   const manifest = {
     apiVersion: 'lattice.dev/v1alpha1',
@@ -77,6 +78,7 @@ async function applyWeb(name: string, image: string, placement: Machine | { repl
       resources: { cpu: '50m', memory: '32Mi' },
       ...(pinned ? {} : { replicas: placement.replicas }),
       placement: pinned ? { providerSelector: { [MACHINE_LABEL]: placement.name } } : { providerSelector: { [BED_LABEL]: namespace }, spreadAcrossProviders: true },
+      ...extra,
     },
   };
   await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
@@ -88,6 +90,13 @@ async function psql(instance: string, sql: string): Promise<string> {
   const script = `PGPASSWORD="$1" psql -h 127.0.0.1 -p "$2" -U "$3" -d "$4" -v ON_ERROR_STOP=1 -qAtc "$5"`;
   const out = await kubectl(['exec', '-n', namespace, `${instance}-0`, '--', 'sh', '-c', script, 'psql', c.password!, c.port!, c.username!, c.dbname!, sql]);
   return out.trim();
+}
+
+/** Waits out a pull's or push's progress stream; its errors are in the stream, not thrown. */
+async function followed(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
+  const events = await new Promise<{ error?: string }[]>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => (err ? reject(err) : resolve(out))));
+  const failed = events.find((e) => e.error);
+  if (failed) throw new Error(failed.error);
 }
 
 async function nodeReady(name: string): Promise<boolean> {
@@ -233,6 +242,54 @@ describe('across machines', () => {
     });
     expect(answer).toMatch(/hello from hub-/);
   });
+});
+
+describe('a Workload whose image is in a private registry on the internet', () => {
+  const credentials = { username: 'acme-deploy', password: 'pr1vate-never-logged' };
+  let registry: PrivateRegistry;
+  let image: string;
+
+  beforeAll(async () => {
+    registry = await startPrivateRegistry(credentials);
+    // The tenant's image, pushed by one machine's engine and then removed there: the other pulls it.
+    image = `${registry.address}/acme/web:1`;
+    const pusher = agentOf(0).machine.docker;
+    await followed(pusher, await pusher.pull('busybox:1.36'));
+    await pusher.getImage('busybox:1.36').tag({ repo: `${registry.address}/acme/web`, tag: '1' });
+    await followed(pusher, await pusher.getImage(image).push({ authconfig: { ...credentials, serveraddress: registry.address } }));
+    await pusher.getImage(image).remove();
+  }, 120_000);
+  afterAll(async () => registry?.close());
+
+  const podOf = async (name: string) => (await core.listNamespacedPod({ namespace, labelSelector: `lattice.dev/workload=${name}` })).items.find((p) => !p.metadata?.deletionTimestamp);
+
+  test('is refused without pull credentials, saying so, and runs with a docker-registry Secret; a broken Secret beside it is named and breaks nothing', async () => {
+    const machine = agentOf(1).machine;
+    await applyWeb('private', image, machine);
+    const waiting = await waitFor('the pull refused for want of credentials', async () => {
+      const state = (await podOf('private'))?.status?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'ErrImagePull' || state?.reason === 'ImagePullBackOff' ? state : undefined;
+    });
+    expect(waiting.message).toMatch(/no basic auth credentials|unauthorized|authentication required/i);
+
+    // As a user does: kubectl's docker-registry Secret; and, listed first, one whose JSON is broken.
+    await kubectl(['create', 'secret', 'docker-registry', 'regcred', '-n', namespace, `--docker-server=${registry.address}`, `--docker-username=${credentials.username}`, `--docker-password=${credentials.password}`]);
+    await kubectl(['create', 'secret', 'generic', 'broken', '-n', namespace, '--from-literal=.dockerconfigjson={"auths": {']);
+    await applyWeb('private', image, machine, { imagePullSecrets: [{ name: 'broken' }, { name: 'regcred' }] });
+    await waitForStatus('private', 'Ready', (w) => condition(w, 'Ready')?.status === 'True');
+    const pod = (await podOf('private'))!;
+    expect(pod.spec?.nodeName).toBe(agentOf(1).node);
+    expect(await kubectl(['exec', '-n', namespace, pod.metadata!.name!, '--', 'cat', '/tmp/www/index.html'])).toBe(`hello from ${pod.metadata!.name}\n`);
+
+    // The broken one is named on the pod, as the kubelet names it, and the operator is still up.
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod.metadata!.name},reason=FailedToRetrieveImagePullSecret` });
+    expect(events.items.map((e) => e.message)).toContainEqual(expect.stringContaining('Secret "broken" has a .dockerconfigjson that is not JSON'));
+    expect(operator.child.exitCode).toBeNull();
+    // The password went to the engine, and to no log.
+    expect(operator.output.join('\n')).not.toContain(credentials.password);
+    for (const p of providers) expect(p.agent!.output.join('')).not.toContain(credentials.password);
+    await kubectl(['delete', 'workload', 'private', '-n', namespace]);
+  }, 240_000);
 });
 
 describe('a Workload built from Git', () => {

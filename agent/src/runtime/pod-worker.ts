@@ -483,8 +483,9 @@ export class PodWorker {
     this.emit('Warning', 'Failed', `Failed to pull image "${image}": ${err.message}`);
     this.startFailed(rec, { reason: 'ErrImagePull', message: err.message }, { reason: 'Failed', message: 'Error: ErrImagePull' });
     this.report();
-    // The kubelet's next sync finds the pull in back-off: that is what the pod shows until the retry.
-    rec.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
+    // The kubelet's next sync finds the pull in back-off: that is what the pod shows until the retry,
+    // with the last pull's error, as the kubelet has said since 1.30.
+    rec.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${err.message}` };
     this.emit('Normal', 'BackOff', `Back-off pulling image "${image}"`);
   }
 
