@@ -1,16 +1,16 @@
-// `expose: tailnet`, end to end and all on loopback: a real coordination server (headscale, built by
-// hack/build-tools, sqlite, its embedded DERP relay on 127.0.0.1), the real operator and a real
-// provider agent running the Workload, and a consumer's device: a real tailscaled in userspace
-// networking mode joined to the same tailnet, reaching the Workload's port through its SOCKS5
-// proxy, at the address the Workload's status shows.
+// `expose: tailnet`, end to end across machines: a real coordination server on the internet
+// (headscale, built by hack/build-tools, sqlite, its embedded DERP relay, on the cluster's public
+// address), the real operator and a real provider agent on a machine of its own behind NAT running
+// the Workload, and a consumer's device on another such machine (another home): a real tailscaled
+// in userspace networking mode joined to the same tailnet, reaching the Workload's port through its
+// SOCKS5 proxy, at the address the Workload's status shows.
 //
-// Both tailnet nodes relay through the loopback DERP server over plain HTTP (the TS_* knobs below,
-// the ones Tailscale's own integration tests use) instead of finding direct paths over the
-// machine's other addresses, and probe nothing outside the machine (no port mapping on the LAN's
-// router, the captive-portal check against headscale, never Tailscale's own control server).
+// Both tailnet nodes relay through the DERP server over plain HTTP (the TS_* knobs below, the ones
+// Tailscale's own integration tests use) instead of finding direct paths (the machines' NAT lets
+// no connection in, as many homes' do), and probe nothing else (no port mapping on the router, the
+// captive-portal check against headscale, never Tailscale's own control server).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,8 @@ import * as k8s from '@kubernetes/client-node';
 import { adminKubeConfig, binDir, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
 import { condition, workloadReader } from '../support/workloads.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines, spawnInMachine, type Machine, type MachineProcess } from '../support/machines.js';
+import { BUSYBOX, joinedAgent, removeSuiteLeftovers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
 const run = promisify(execFile);
 const kc = adminKubeConfig();
@@ -32,10 +33,14 @@ const agent: AgentProcess = { name: `${namespace}-node`, stateDir: '', output: [
 let operator: OperatorProcess;
 let workDir: string;
 let headscale: ChildProcess;
-let consumer: ChildProcess;
 let headscaleUrl: string;
-let headscalePort: number;
-let socksPort: number;
+/** The provider's machine, and the consumer's device with its tailscaled. */
+let provider: Machine;
+let device: Machine;
+let consumer: MachineProcess;
+const SOCKS_PORT = 1080;
+/** Where a service of the provider's own listens, on every address of its machine. */
+const OWN_PORT = 18081;
 const logs: string[] = [];
 
 // The agent (and the lattice-tailnet nodes it starts) and the consumer's tailscaled inherit these.
@@ -68,12 +73,12 @@ async function headscaleCli(...args: string[]): Promise<string> {
 }
 
 async function startHeadscale(): Promise<void> {
-  headscalePort = await freePort();
-  headscaleUrl = `http://127.0.0.1:${headscalePort}`;
+  const headscalePort = await freePort();
+  headscaleUrl = `http://${PUBLIC_ADDRESS}:${headscalePort}`;
   const [metricsPort, grpcPort, stunPort] = [await freePort(), await freePort(), await freePort()];
   const config = {
     server_url: headscaleUrl,
-    listen_addr: `127.0.0.1:${headscalePort}`,
+    listen_addr: `${PUBLIC_ADDRESS}:${headscalePort}`,
     metrics_listen_addr: `127.0.0.1:${metricsPort}`,
     grpc_listen_addr: `127.0.0.1:${grpcPort}`,
     noise: { private_key_path: path.join(workDir, 'noise.key') },
@@ -82,12 +87,12 @@ async function startHeadscale(): Promise<void> {
       server: {
         enabled: true,
         region_id: 999,
-        region_code: 'loopback',
-        region_name: 'Loopback DERP',
-        stun_listen_addr: `127.0.0.1:${stunPort}`,
+        region_code: 'internet',
+        region_name: 'The bed internet DERP',
+        stun_listen_addr: `${PUBLIC_ADDRESS}:${stunPort}`,
         private_key_path: path.join(workDir, 'derp.key'),
         automatically_add_embedded_derp_region: true,
-        ipv4: '127.0.0.1',
+        ipv4: PUBLIC_ADDRESS,
       },
       urls: [],
       paths: [],
@@ -117,61 +122,37 @@ async function authKey(): Promise<string> {
   return key;
 }
 
-/** The consumer's device: tailscaled without root or TUN, with a SOCKS5 proxy into the tailnet. */
+/** The consumer's device: tailscaled without root or TUN, with a SOCKS5 proxy into the tailnet on the device's loopback. */
 async function startConsumer(key: string): Promise<void> {
-  socksPort = await freePort();
-  const socket = path.join(workDir, 'consumer.sock');
-  consumer = startLogged('tailscaled', path.join(binDir, 'tailscaled'), [
+  const socket = path.join(device.dir, 'tailscaled.sock');
+  consumer = spawnInMachine(device, path.join(binDir, 'tailscaled'), [
     '--tun=userspace-networking',
-    `--statedir=${path.join(workDir, 'consumer')}`,
+    `--statedir=${path.join(device.dir, 'tailscale')}`,
     `--socket=${socket}`,
     '--port=0',
-    `--socks5-server=127.0.0.1:${socksPort}`,
+    `--socks5-server=127.0.0.1:${SOCKS_PORT}`,
     '--no-logs-no-support',
   ]);
   const tailscale = path.join(binDir, 'tailscale');
-  await waitFor('consumer tailscaled answering', () => run(tailscale, [`--socket=${socket}`, 'status', '--json']).then(() => true), { timeoutMs: 30_000 });
-  await run(tailscale, [`--socket=${socket}`, 'up', `--login-server=${headscaleUrl}`, `--authkey=${key}`, '--hostname=consumer', '--timeout=60s'], {
-    env: { ...process.env, ...tailnetEnv() },
-  });
+  await waitFor('consumer tailscaled answering', async () => (await device.exec([tailscale, `--socket=${socket}`, 'status', '--json'])).code === 0, { timeoutMs: 30_000 });
+  const up = await device.exec([tailscale, `--socket=${socket}`, 'up', `--login-server=${headscaleUrl}`, `--authkey=${key}`, '--hostname=consumer', '--timeout=60s'], { timeoutMs: 90_000 });
+  if (up.code !== 0) throw new Error(`tailscale up on the consumer's device failed (${up.code}): ${up.stderr}`);
 }
 
 /**
- * Opens host:port through the consumer's SOCKS5 proxy, sends `request` and resolves with all it
- * got back; rejects with the SOCKS reply code when the tailnet refuses the connection.
+ * What http://host:port/ answers on the consumer's device, through its tailscaled's SOCKS5 proxy;
+ * rejects with curl's error when the tailnet refuses the connection.
  */
-function throughTailnet(host: string, port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port: socksPort, timeout: 15_000 });
-    let stage: 'greeting' | 'connect' | 'data' = 'greeting';
-    const received: Buffer[] = [];
-    let pending = Buffer.alloc(0);
-    socket.on('connect', () => socket.write(Buffer.from([5, 1, 0])));
-    socket.on('data', (chunk: Buffer) => {
-      if (stage === 'data') return received.push(chunk);
-      pending = Buffer.concat([pending, chunk]);
-      if (stage === 'greeting' && pending.length >= 2) {
-        pending = pending.subarray(2);
-        stage = 'connect';
-        const address = Buffer.from(host.split('.').map(Number));
-        const portBytes = Buffer.from([port >> 8, port & 0xff]);
-        socket.write(Buffer.concat([Buffer.from([5, 1, 0, 1]), address, portBytes]));
-      }
-      if (stage === 'connect' && pending.length >= 10) {
-        if (pending[1] !== 0) return reject(new Error(`the tailnet refused ${host}:${port} (SOCKS5 reply ${pending[1]})`)), socket.destroy();
-        stage = 'data';
-        if (pending.length > 10) received.push(pending.subarray(10));
-        socket.write(request);
-      }
-    });
-    socket.on('end', () => resolve(Buffer.concat(received).toString()));
-    socket.on('error', reject);
-    socket.on('timeout', () => (socket.destroy(), reject(new Error(`${host}:${port} through the tailnet timed out`))));
-  });
+async function throughTailnet(host: string, port: number): Promise<string> {
+  const result = await device.exec(['curl', '-sS', '--max-time', '15', '--socks5', `127.0.0.1:${SOCKS_PORT}`, `http://${host}:${port}/`], { timeoutMs: 30_000 });
+  if (result.code !== 0) throw new Error(`curl through the tailnet to ${host}:${port} failed (${result.code}): ${result.stderr.trim()}`);
+  return result.stdout;
 }
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'lattice-tailnet-'));
+  await ensureInternet();
+  [provider, device] = await Promise.all([createMachine(), createMachine()]);
   await startHeadscale();
   Object.assign(process.env, tailnetEnv(), { PATH: `${binDir}${path.delimiter}${process.env.PATH}` });
   const key = await authKey();
@@ -180,10 +161,13 @@ beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
   await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'tailnet' }, stringData: { loginServer: headscaleUrl, authKey: key } } });
   const grpcPort = await freePort();
-  operator = OperatorProcess.start({ identity: 'operator', namespace: gatewayNamespace, watchNamespace: namespace, grpcPort, kubeletPort: await freePort() });
+  operator = OperatorProcess.start({ identity: 'operator', namespace: gatewayNamespace, watchNamespace: namespace, grpcHost: PUBLIC_ADDRESS, grpcPort, kubeletPort: await freePort() });
   await operator.gatewayListening();
   const token = await createJoinToken(gatewayNamespace, 1);
-  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, token, { cpu: '1', memory: '1Gi', maxPods: 10, labels: { [RUN_LABEL]: namespace } }));
+  Object.assign(
+    agent,
+    await joinedAgent(agent.name, `${PUBLIC_ADDRESS}:${grpcPort}`, token, { cpu: '1', memory: '1Gi', maxPods: 10, labels: { [RUN_LABEL]: namespace } }, { machine: provider }),
+  );
   runAgent(agent);
   await operator.ready();
   await waitFor(`node ${agent.name} schedulable`, async () => {
@@ -195,18 +179,15 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await writeFile(path.join(repoRoot, '.lattice', 'logs', 'tailnet.log'), [...logs, ...agent.output, ...(operator?.output ?? [])].join('\n')).catch(() => undefined);
-  await kubectl(['delete', 'workloads', '--all', '-n', namespace, '--wait=false']).catch(() => undefined);
+  const consumerLog = consumer ? [`[tailscaled] ${consumer.output.join('')}`] : [];
+  await writeFile(path.join(repoRoot, '.lattice', 'logs', 'tailnet.log'), [...logs, ...consumerLog, ...agent.output, ...(operator?.output ?? [])].join('\n')).catch(() => undefined);
   await kubectl(['delete', 'pods', '--all', '-n', namespace, '--grace-period=1', '--wait=true', '--timeout=30s']).catch(() => undefined);
   await operator?.stop();
   await stopAgent(agent);
-  await stop(consumer);
+  await stop(consumer?.child);
   await stop(headscale);
-  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await core.deleteNamespace({ name: gatewayNamespace }).catch(() => undefined);
-  await core.deleteNode({ name: agent.name }).catch(() => undefined);
-  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
-  await removeNamespaceNetworks([namespace]);
+  await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: [agent] });
+  await removeAllMachines();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 }, 120_000);
 
@@ -248,13 +229,19 @@ describe('a Workload port with expose: tailnet', () => {
     expect(endpoints.internal).toBe(`tcp://web.${namespace}.svc:9090`);
     const address = /^tcp:\/\/([\d.]+):8080$/.exec(endpoints.web!)![1]!;
 
-    const response = await waitFor('the port through the tailnet', () => throughTailnet(address, 8080, 'GET / HTTP/1.0\r\n\r\n'), { timeoutMs: 60_000, intervalMs: 1000 });
-    expect(response).toMatch(/^HTTP\/1\.[01] 200[^]*hello from the tailnet\n$/);
+    const response = await waitFor('the port through the tailnet', () => throughTailnet(address, 8080), { timeoutMs: 60_000, intervalMs: 1000 });
+    expect(response).toBe('hello from the tailnet\n');
 
-    // A port that is not exposed, and the provider's own loopback services (headscale listens on
-    // 127.0.0.1 of the same machine here), are refused: the tailnet node answers only its ports.
-    await expect(throughTailnet(address, 9090, '')).rejects.toThrow(/refused/);
-    await expect(throughTailnet(address, headscalePort, 'GET /health HTTP/1.0\r\n\r\n')).rejects.toThrow(/refused/);
+    // A port that is not exposed, and the provider's own services (one listening on every address
+    // of its machine, loopback too), are refused: the tailnet node answers only its ports.
+    await expect(throughTailnet(address, 9090)).rejects.toThrow(/SOCKS5/);
+    const own = spawnInMachine(provider, process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('the provider own')).listen(${OWN_PORT})`]);
+    try {
+      await waitFor("the provider's own server", async () => (await provider.exec(['curl', '-fsS', '--max-time', '2', `http://127.0.0.1:${OWN_PORT}/`])).stdout === 'the provider own');
+      await expect(throughTailnet(address, OWN_PORT)).rejects.toThrow(/SOCKS5/);
+    } finally {
+      own.child.kill('SIGKILL');
+    }
 
     const pod = (await core.listNamespacedPod({ namespace, labelSelector: 'lattice.dev/workload=web' })).items[0]!;
     expect(pod.metadata?.annotations?.['lattice.dev/tailnet-address']).toBe(address);
@@ -274,7 +261,8 @@ describe('a Workload port with expose: tailnet', () => {
   test('shows up in the agent metrics', async () => {
     const admin = /"admin":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(agent.output.join(''))?.[1];
     expect(admin).toBeDefined();
-    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    // The admin API listens on the provider machine's loopback.
+    const metrics = (await provider.exec(['curl', '-fsS', '--max-time', '5', `${admin}/metrics`])).stdout;
     expect(metrics).toMatch(/^lattice_agent_tailnet_up 1$/m);
   });
 
@@ -283,6 +271,6 @@ describe('a Workload port with expose: tailnet', () => {
     const address = /^tcp:\/\/([\d.]+):8080$/.exec(before)![1]!;
     await kubectl(['patch', 'workload', 'web', '-n', namespace, '--type', 'merge', '-p', JSON.stringify({ spec: { replicas: 0 } })]);
     await waitForStatus('web', 'the cluster address again', (w) => (w.status?.endpoints ?? []).some((e) => e.port === 'web' && e.url === `tcp://web.${namespace}.svc:8080`));
-    await waitFor('the tailnet node gone', () => throughTailnet(address, 8080, 'GET / HTTP/1.0\r\n\r\n').then(() => false, () => true), { timeoutMs: 30_000, intervalMs: 1000 });
+    await waitFor('the tailnet node gone', () => throughTailnet(address, 8080).then(() => false, () => true), { timeoutMs: 30_000, intervalMs: 1000 });
   });
 });
