@@ -1,38 +1,37 @@
-// A pod is a stranger's code on a provider's machine: it reaches the pods of its own namespace, and
-// nothing of another namespace, of the machine itself or of the networks around it. Every case is
-// probed from inside a real pod (busybox nc with short timeouts) run by a real agent, and
-// each has a positive control: the same probe, or the same address from where it is allowed,
-// succeeds, so a refusal means isolation and not a broken probe.
-//
-// Only loopback and the Docker bridges of this machine are ever probed. The operator's admin port
-// listens on every address (its default) and its kubelet port on Docker's default bridge (a
-// gateway on a provider's machine would be reachable there too), so they are there to be refused.
+// A pod is a stranger's code on a provider's machine: it reaches the pods of its own namespace and
+// the internet, and nothing of another namespace, of the machine itself or of the networks around
+// it. The provider is a machine of the bed (hack/machines: its own network namespace behind NAT,
+// its own Docker engine), its agent joined to a gateway on the cluster's public address. Every case
+// is probed from inside a real pod (busybox nc with short timeouts) run by that agent, and each has
+// a positive control: the same probe, or the same address from where it is allowed, succeeds, so a
+// refusal means isolation and not a broken probe.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
+import { PUBLIC_ADDRESS, connectFrom, createMachine, ensureInternet, removeAllMachines, spawnInMachine, type Machine, type MachineProcess } from '../support/machines.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
-import { BUSYBOX, cleanupNodes, joinedAgent, removeNamespaceNetworks, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
+import { BUSYBOX, joinedAgent, onProvider, removeSuiteLeftovers, runAgent, stopAgent, type AgentProcess } from '../support/providers.js';
 
 const run = promisify(execFile);
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
-const docker = new Docker();
 
 const id = uniqueName('iso');
 const nsA = `${id}-a`;
 const nsB = `${id}-b`;
 const gatewayNamespace = `${id}-gw`;
 const agent: AgentProcess = { name: `${id}-node`, stateDir: '', output: [] };
+/** Where a service of the provider's own listens, on every address of its machine. */
+const OWN_PORT = 18082;
+let machine: Machine;
 let operator: OperatorProcess;
-let kubeletPort: number;
-let adminPort: number;
-/** The host's address on Docker's default bridge, where the kubelet port listens. */
-let dockerBridge: string;
-let hostServer: net.Server;
-let hostPort: number;
+let ownServer: MachineProcess;
+/** A server on the internet (the cluster's public address), which pods may reach. */
+let internet: net.Server;
+let internetPort: number;
 let outsider: Docker.Container;
 
 /** A pod bound straight to the agent's node (no Workload: any namespace's pods reach its agent). */
@@ -60,15 +59,15 @@ async function runningPod(namespace: string, name: string): Promise<{ ip: string
   return waitFor(`pod ${namespace}/${name} running`, async () => {
     const pod = await core.readNamespacedPod({ name, namespace });
     if (pod.status?.phase !== 'Running' || !pod.status.podIP) return false;
-    const [container] = await docker.listContainers({ filters: { label: [`lattice.dev/pod-uid=${pod.metadata!.uid}`, 'lattice.dev/container=main'] } });
+    const [container] = await machine.docker.listContainers({ filters: { label: [`lattice.dev/pod-uid=${pod.metadata!.uid}`, 'lattice.dev/container=main'] } });
     return container ? { ip: pod.status.podIP, container: container.Id } : false;
   }, { timeoutMs: 90_000 });
 }
 
-/** Runs a shell command in a container; resolves with its exit code and output. */
+/** Runs a shell command in a container of the machine's engine; resolves with its exit code and output. */
 async function inPod(container: string, command: string): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run('docker', ['exec', container, 'sh', '-c', command], { timeout: 15_000 });
+    const { stdout, stderr } = await run('docker', ['-H', `unix://${machine.dockerSocket}`, 'exec', container, 'sh', '-c', command], { timeout: 15_000 });
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -87,44 +86,16 @@ const httpGet = (container: string, host: string, port: number, path = '/') =>
   inPod(container, `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} ${port}`);
 const tcpConnect = (container: string, host: string, port: number) => inPod(container, `nc -w 3 ${host} ${port} </dev/null`);
 
-/** The gateway address of a namespace's bridge: the host, as its pods see it. */
+/** The gateway address of a namespace's bridge: the machine, as its pods see it. */
 async function bridgeGateway(namespace: string): Promise<{ gateway: string; bridge: string }> {
-  const [network] = (await docker.listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } })) as Docker.NetworkInspectInfo[];
-  const info = (await docker.getNetwork(network!.Id).inspect()) as Docker.NetworkInspectInfo;
+  const [network] = (await machine.docker.listNetworks({ filters: { label: [`lattice.dev/namespace=${namespace}`] } })) as Docker.NetworkInspectInfo[];
+  const info = (await machine.docker.getNetwork(network!.Id).inspect()) as Docker.NetworkInspectInfo;
   return { gateway: info.IPAM!.Config![0]!.Gateway!, bridge: info.Options?.['com.docker.network.bridge.name'] ?? '' };
 }
 
-/** A TCP connection from the host (this test process) to host:port, answering or not. */
-function hostConnects(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port, timeout: 3000 }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false)).on('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
-/** What host:port answers to an HTTP/1.0 GET from the host (busybox httpd closes each connection). */
-function hostGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = net.connect({ host, port, timeout: 3000 }, () => socket.write('GET / HTTP/1.0\r\n\r\n'));
-    socket.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve(Buffer.concat(chunks).toString()));
-    socket.on('error', reject).on('timeout', () => (socket.destroy(), reject(new Error(`${host}:${port} timed out`))));
-  });
-}
-
-/**
- * The host's address on Docker's default bridge. Docker 20.10 leaves the gateway out of the
- * bridge's IPAM config when it kept the network from an earlier start: then it is docker0's own.
- */
-async function bridgeAddress(): Promise<string> {
-  const info = (await docker.getNetwork('bridge').inspect()) as Docker.NetworkInspectInfo;
-  const name = info.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
-  const address = info.IPAM?.Config?.[0]?.Gateway ?? /inet (\S+)\//.exec((await run('ip', ['-4', '-o', 'addr', 'show', 'dev', name])).stdout)?.[1];
-  if (!address) throw new Error(`Docker's default bridge ${name} has no IPv4 address`);
-  return address;
+/** What http://host:port/ answers when asked from the machine itself (not from a pod). */
+async function machineGet(host: string, port: number): Promise<string> {
+  return (await machine.exec(['curl', '-sS', '--max-time', '3', `http://${host}:${port}/`])).stdout;
 }
 
 let a: { ip: string; container: string };
@@ -133,34 +104,23 @@ let bClient: { ip: string; container: string };
 
 beforeAll(async () => {
   for (const name of [nsA, nsB, gatewayNamespace]) await core.createNamespace({ body: { metadata: { name } } });
+  await ensureInternet();
+  machine = await createMachine();
   const grpcPort = await freePort();
-  dockerBridge = await bridgeAddress();
-  kubeletPort = await freePort();
-  adminPort = await freePort();
-  operator = OperatorProcess.start({
-    identity: 'operator',
-    namespace: gatewayNamespace,
-    watchNamespace: nsA,
-    grpcPort,
-    kubeletPort,
-    extra: ['--health-address', '0.0.0.0', '--metrics-port', String(adminPort), '--kubelet-address', dockerBridge],
-  });
-  // The helper reads the port from a log line naming 127.0.0.1; this one serves on every address.
-  operator.metricsPort = adminPort;
+  operator = OperatorProcess.start({ identity: 'operator', namespace: gatewayNamespace, watchNamespace: nsA, grpcHost: PUBLIC_ADDRESS, grpcPort, kubeletPort: await freePort() });
   await operator.gatewayListening();
-  Object.assign(agent, await joinedAgent(agent.name, `127.0.0.1:${grpcPort}`, await createJoinToken(gatewayNamespace, 1), { cpu: '1', memory: '1Gi', maxPods: 10 }));
+  const token = await createJoinToken(gatewayNamespace, 1);
+  Object.assign(agent, await joinedAgent(agent.name, `${PUBLIC_ADDRESS}:${grpcPort}`, token, { cpu: '1', memory: '1Gi', maxPods: 10 }, { machine }));
   runAgent(agent);
   await operator.ready();
   await waitFor(`node ${agent.name} Ready`, async () => (await core.readNode({ name: agent.name }).catch(() => undefined))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), { timeoutMs: 60_000 });
 
-  // Something of the machine itself, listening on every address.
-  // A probe that times out (nc -w) resets its connection: that is no error of this server's.
-  hostServer = net.createServer((socket) => socket.on('error', () => undefined).end('host\n'));
-  hostPort = await freePort();
-  await new Promise<void>((resolve) => hostServer.listen(hostPort, '0.0.0.0', resolve));
-  // Something on another network of the machine: a container on Docker's default bridge.
-  outsider = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', SERVE('outsider')], Labels: { 'lattice.dev/test': id } });
-  await outsider.start();
+  // Something of the machine itself, listening on every address (a probe that times out resets its connection).
+  ownServer = spawnInMachine(machine, process.execPath, ['-e', `require('node:net').createServer((s) => s.on('error', () => {}).end('own\\n')).listen(${OWN_PORT})`]);
+  // A server on the internet.
+  internet = net.createServer((socket) => socket.on('error', () => undefined).end('internet\n'));
+  internetPort = await freePort();
+  await new Promise<void>((resolve) => internet.listen(internetPort, PUBLIC_ADDRESS, resolve));
 
   await createPod(nsA, 'server', SERVE('pod-a'));
   // A Service of namespace A in front of it (its pods reach it by name, through their agent).
@@ -171,18 +131,20 @@ beforeAll(async () => {
   await createPod(nsA, 'client', IDLE);
   await createPod(nsB, 'client', IDLE);
   [a, aClient, bClient] = await Promise.all([runningPod(nsA, 'server'), runningPod(nsA, 'client'), runningPod(nsB, 'client')]);
+  // Something on another network of the machine: a container on its engine's default bridge, of
+  // the image the agent pulled for the pods.
+  outsider = await machine.docker.createContainer({ Image: onProvider(agent, BUSYBOX), Cmd: ['sh', '-c', SERVE('outsider')], Labels: { 'lattice.dev/test': id } });
+  await outsider.start();
 }, 240_000);
 
 afterAll(async () => {
-  hostServer?.close();
-  await outsider?.remove({ force: true }).catch(() => undefined);
+  internet?.close();
+  ownServer?.child.kill('SIGKILL');
   for (const ns of [nsA, nsB]) await kubectl(['delete', 'pods', '--all', '-n', ns, '--grace-period=1', '--wait=true', '--timeout=30s']).catch(() => undefined);
   await operator?.stop();
   await stopAgent(agent);
-  for (const ns of [nsA, nsB, gatewayNamespace]) await core.deleteNamespace({ name: ns }).catch(() => undefined);
-  await core.deleteNode({ name: agent.name }).catch(() => undefined);
-  await cleanupNodes([agent.name], [agent.stateDir].filter(Boolean));
-  await removeNamespaceNetworks([nsA, nsB]);
+  await removeSuiteLeftovers({ namespaces: [nsA, nsB], gatewayNamespace, agents: [agent] });
+  await removeAllMachines();
 }, 120_000);
 
 describe('a pod on a provider', () => {
@@ -220,13 +182,13 @@ describe('a pod on a provider', () => {
     expectBlocked(await httpGet(bClient.container, serviceAddress!, 8080));
   });
 
-  test("cannot reach the machine itself: its bridge's gateway address, nor the host's address on another bridge", async () => {
+  test("cannot reach the machine itself: its bridges' gateway addresses, nor its own address", async () => {
     const { gateway } = await bridgeGateway(nsB);
     const { gateway: otherBridge } = await bridgeGateway(nsA);
     // Positive control: the service answers on those addresses from the machine itself.
-    expect(await hostConnects(gateway, hostPort)).toBe(true);
-    expect(await hostConnects(otherBridge, hostPort)).toBe(true);
-    for (const address of [gateway, otherBridge]) expectBlocked(await tcpConnect(bClient.container, address, hostPort));
+    await waitFor("the machine's own server", async () => (await connectFrom(machine, machine.address, OWN_PORT)) === 'connected');
+    for (const address of [gateway, otherBridge, machine.address]) expect([address, await connectFrom(machine, address, OWN_PORT)]).toEqual([address, 'connected']);
+    for (const address of [gateway, otherBridge, machine.address]) expectBlocked(await tcpConnect(bClient.container, address, OWN_PORT));
   });
 
   test('cannot reach another network of the machine (a private range)', async () => {
@@ -234,16 +196,12 @@ describe('a pod on a provider', () => {
     const ip = info.NetworkSettings.Networks.bridge!.IPAddress;
     expect(ip).toMatch(/^172\./);
     // Positive control: the container answers from the machine.
-    expect(await hostGet(ip, 8080)).toMatch(/outsider\n$/);
+    expect(await waitFor('the outsider answering the machine', async () => (await machineGet(ip, 8080)).endsWith('outsider\n') || undefined)).toBe(true);
     expectBlocked(await httpGet(bClient.container, ip, 8080));
   });
 
-  test("cannot reach the gateway's admin and kubelet ports", async () => {
-    const { gateway } = await bridgeGateway(nsB);
-    // Positive control: both answer on that address from the machine.
-    expect((await fetch(`http://${gateway}:${adminPort}/readyz`)).ok).toBe(true);
-    expect(await hostConnects(dockerBridge, kubeletPort)).toBe(true);
-    expectBlocked(await httpGet(bClient.container, gateway, adminPort, '/readyz'));
-    expectBlocked(await tcpConnect(bClient.container, dockerBridge, kubeletPort));
+  test('reaches the internet, through its machine\'s NAT', async () => {
+    const probe = await tcpConnect(bClient.container, PUBLIC_ADDRESS, internetPort);
+    expect(probe).toEqual({ code: 0, output: 'internet\n' });
   });
 });
