@@ -1,13 +1,16 @@
 // The agent as the packaged desktop app ships it: one executable (a Node single-executable
 // application of agent/src/cli.ts, built by `npm run build:agent -w desktop`), run the way the app
-// runs it from its resources. It joins a real gateway, its Node turns Ready, and a pod scheduled on
-// it runs in Docker: the bundle carries everything it needs (agent.proto included), and no addon.
+// runs it from its resources, on a provider machine of the bed (its own network namespace behind
+// NAT, its own Docker engine). It joins a real gateway at the cluster's public address, its Node
+// turns Ready, and a pod scheduled on it runs in the machine's Docker: the bundle carries
+// everything it needs (agent.proto included), and no addon.
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { builtAgentExecutable } from '../support/agent-executable.js';
 import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
+import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines, type Machine } from '../support/machines.js';
 import { OperatorProcess, createJoinToken, freePort } from '../support/operator.js';
 import { BUSYBOX, joinedAgent, removeSuiteLeftovers, runAgent, stopAgent, type AgentCli, type AgentProcess } from '../support/providers.js';
 
@@ -21,14 +24,17 @@ let operator: OperatorProcess;
 let gateway: string;
 let agent: AgentProcess | undefined;
 let agentExecutable: AgentCli;
+let machine: Machine;
 
 beforeAll(async () => {
   agentExecutable = await builtAgentExecutable();
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
+  await ensureInternet();
+  machine = await createMachine();
   const grpcPort = await freePort();
-  gateway = `127.0.0.1:${grpcPort}`;
-  operator = OperatorProcess.start({ identity: 'exe-operator', namespace: gatewayNamespace, watchNamespace: namespace, grpcPort, kubeletPort: await freePort() });
+  gateway = `${PUBLIC_ADDRESS}:${grpcPort}`;
+  operator = OperatorProcess.start({ identity: 'exe-operator', namespace: gatewayNamespace, watchNamespace: namespace, grpcHost: PUBLIC_ADDRESS, grpcPort, kubeletPort: await freePort() });
   await operator.gatewayListening();
 }, 120_000);
 
@@ -36,6 +42,7 @@ afterAll(async () => {
   if (agent) await stopAgent(agent);
   await operator?.stop();
   await removeSuiteLeftovers({ namespaces: [namespace], gatewayNamespace, agents: agent ? [agent] : [] });
+  await removeAllMachines();
 }, 120_000);
 
 describe('the agent executable the desktop app ships', () => {
@@ -50,9 +57,9 @@ describe('the agent executable the desktop app ships', () => {
     expect(stderr).toBe('');
   });
 
-  test('joins a real gateway, its Node turns Ready, and a pod scheduled there runs', async () => {
+  test("joins a real gateway from another machine, its Node turns Ready, and a pod scheduled there runs in that machine's Docker", async () => {
     const token = await createJoinToken(gatewayNamespace);
-    agent = await joinedAgent(nodeName, gateway, token, { cpu: '1', memory: '1Gi', maxPods: 5 }, { cli: agentExecutable });
+    agent = await joinedAgent(nodeName, gateway, token, { cpu: '1', memory: '1Gi', maxPods: 5 }, { cli: agentExecutable, machine });
     runAgent(agent, agentExecutable);
     await waitFor(
       'the Node Ready',
@@ -82,5 +89,7 @@ describe('the agent executable the desktop app ships', () => {
     );
     const logs = await kubectl(['logs', '-n', namespace, 'hello']);
     expect(logs).toMatch(/hello from the agent executable/);
+    const containers = await machine.docker.listContainers({ filters: { label: [`lattice.dev/node=${nodeName}`, 'lattice.dev/container=main'] } });
+    expect(containers).toHaveLength(1);
   });
 });
