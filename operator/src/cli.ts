@@ -2,6 +2,8 @@
 // lattice: the cluster operator's command line for provider nodes.
 //
 //   lattice token create [--ttl 1h] [--uses 1] [--description TEXT]   a join token for a provider
+//   lattice token list                                                the tokens, never their secrets
+//   lattice token revoke ID                                           refuse a token from now on
 //   lattice node revoke NAME                                          refuse a node from now on
 //   lattice build [NAMESPACE/]WORKLOAD                                 build the newest commit of its ref
 //
@@ -11,7 +13,7 @@ import { GROUP, VERSION } from '@lattice/crds';
 import { Command, InvalidArgumentError } from 'commander';
 import { REBUILD_ANNOTATION } from './build/job.js';
 import { loadOrCreateCertificateAuthority } from './gateway/ca-store.js';
-import { JoinTokens } from './gateway/join-tokens.js';
+import { JoinTokens, parseJoinToken } from './gateway/join-tokens.js';
 import { revokeNode } from './gateway/node-identities.js';
 import { certificateFingerprint } from './gateway/pki.js';
 import { isNotFound } from './kube/errors.js';
@@ -63,10 +65,39 @@ token
     console.error(`valid until ${created.expiration.toISOString()} for ${created.usageLimit} join(s)`);
   });
 
+token
+  .command('list')
+  .description('list the join tokens (their ids, not their secrets): expiry, uses and description')
+  .action(async () => {
+    const { kubeconfig, namespace } = program.opts<{ kubeconfig?: string; namespace: string }>();
+    const tokens = await new JoinTokens(kubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api), namespace).list();
+    const now = new Date();
+    const rows = tokens.map((t) => {
+      const state = new Date(t.expiration) <= now ? 'expired' : t.uses >= t.usageLimit ? 'used up' : 'valid';
+      return [t.id, state, t.expiration, `${t.uses}/${t.usageLimit}`, t.description ?? ''];
+    });
+    const table = [['ID', 'STATE', 'EXPIRES', 'USES', 'DESCRIPTION'], ...rows];
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+    for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd());
+  });
+token
+  .command('revoke <id>')
+  .description('refuse a join token from now on (the ID that `lattice token list` shows, or the whole token)')
+  .action(async (id: string) => {
+    const { kubeconfig, namespace } = program.opts<{ kubeconfig?: string; namespace: string }>();
+    const tokenId = parseJoinToken(id)?.id ?? id;
+    if (!(await new JoinTokens(kubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api), namespace).revoke(tokenId))) {
+      console.error(`lattice: no join token has the id "${tokenId}"`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`join token "${tokenId}" revoked`);
+  });
+
 const node = program.command('node').description('provider nodes');
 node
   .command('revoke <name>')
-  .description("refuse a node's certificate from now on and remove it from the cluster")
+  .description("refuse a node's certificate from now on, remove it from the cluster, and keep its name from being joined again")
   .action(async (name: string) => {
     const { kubeconfig, namespace } = program.opts<{ kubeconfig?: string; namespace: string }>();
     const core = kubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
@@ -75,7 +106,7 @@ node
       if (!isNotFound(err)) throw err;
     });
     if (!revoked) {
-      console.error(`lattice: no joined node is called "${name}"`);
+      console.error(`lattice: no joined node is called "${name}" (or it was revoked already)`);
       process.exitCode = 1;
       return;
     }

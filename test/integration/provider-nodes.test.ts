@@ -12,8 +12,9 @@ import { Registry } from 'prom-client';
 import { GatewayMessageSchema, PROTOCOL_VERSION, gatewayClient } from '@lattice/protocol';
 import { loadIdentity } from '../../agent/src/identity.js';
 import { GatewayOptionsSchema, startGateway, type RunningGateway } from '../../operator/src/gateway/index.js';
+import { parseJoinToken } from '../../operator/src/gateway/join-tokens.js';
 import { revokeNode } from '../../operator/src/gateway/node-identities.js';
-import { adminKubeConfig, kubectl, uniqueName, waitFor } from '../support/cluster.js';
+import { adminKubeConfig, kubeconfigPath, kubectl, repoRoot, uniqueName, waitFor } from '../support/cluster.js';
 import { freePort } from '../support/operator.js';
 import {
   BUSYBOX,
@@ -163,6 +164,43 @@ describe('joining', () => {
     const second = await joinAgent({ gateway: gatewayAddress, token, name: uniqueName('twice'), stateDir: await newStateDir('twice') });
     expect(second.code).not.toBe(0);
     expect(second.output).toMatch(/already used 1 time/);
+  });
+
+  test('a join under the name of a Node Lattice does not run is refused, the Node is untouched, and the token is not used up', async () => {
+    // A kubelet's Node, as a real cluster has: its pods (and their Secrets) are not a provider's to take.
+    const name = uniqueName('kubelet');
+    await core.createNode({ body: { metadata: { name, labels: { 'kubernetes.io/hostname': name } } } });
+    try {
+      const { token } = await running.gateway.createJoinToken(600, 1);
+      const refused = await joinAgent({ gateway: gatewayAddress, token, name, stateDir: await newStateDir('foreign') });
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain(`a Node named "${name}" exists in the cluster and is not a Lattice provider`);
+      const node = await core.readNode({ name });
+      expect(node.metadata?.labels).toEqual({ 'kubernetes.io/hostname': name });
+      expect(node.spec?.taints).toBeUndefined();
+      // Its one use is still there.
+      const joined = await joinAgent({ gateway: gatewayAddress, token, name: uniqueName('after'), stateDir: await newStateDir('after') });
+      expect(joined.code).toBe(0);
+    } finally {
+      await core.deleteNode({ name }).catch(() => undefined);
+    }
+  });
+
+  test('lattice token list shows a token without its secret; lattice token revoke refuses it from then on', async () => {
+    const cli = async (...args: string[]) =>
+      (await run(process.execPath, ['--import', 'tsx', 'operator/src/cli.ts', '--kubeconfig', kubeconfigPath, '-n', gatewayNamespace, ...args], { cwd: repoRoot })).stdout;
+    const token = (await cli('token', 'create', '--uses', '2', '--description', 'for the list')).trim();
+    const { id, secret } = parseJoinToken(token)!;
+    const listed = await cli('token', 'list');
+    expect(listed).toMatch(/^ID\s+STATE\s+EXPIRES\s+USES\s+DESCRIPTION$/m);
+    expect(listed).toMatch(new RegExp(`^${id}\\s+valid\\s+\\S+\\s+0/2\\s+for the list$`, 'm'));
+    expect(listed).not.toContain(secret);
+
+    expect(await cli('token', 'revoke', id)).toContain(`join token "${id}" revoked`);
+    expect(await cli('token', 'list')).not.toContain(id);
+    const refused = await joinAgent({ gateway: gatewayAddress, token, name: uniqueName('revoked'), stateDir: await newStateDir('revoked') });
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toMatch(/unknown or was revoked/);
   });
 });
 
@@ -470,5 +508,13 @@ describe('revocation', () => {
     await waitForExit(beta);
     expect(beta.output.join('')).toMatch(/revoked/);
     await waitFor('the Node to be removed', async () => (await core.readNode({ name: beta.name }).catch(() => undefined)) === undefined);
+  });
+
+  test('a revoked name is not given out again, so no later join inherits what was bound to it', async () => {
+    const { token } = await running.gateway.createJoinToken(600, 1);
+    const again = await joinAgent({ gateway: gatewayAddress, token, name: beta.name, stateDir: await newStateDir('again') });
+    expect(again.code).not.toBe(0);
+    expect(again.output).toMatch(new RegExp(`the node name "${beta.name}" was revoked at \\S+ and is not given out again`));
+    expect(await core.readNode({ name: beta.name }).catch(() => undefined)).toBeUndefined();
   });
 });

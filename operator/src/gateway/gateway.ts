@@ -269,8 +269,10 @@ export class Gateway {
       return callback({ code: grpc.status.INVALID_ARGUMENT, details: `"${nodeName}" is not a valid node name: use lower-case letters, digits and '-', at most 63 characters` });
     }
     try {
-      await this.tokens.consume(token);
+      // All that can refuse the join is asked before the token is used up.
+      await this.identities.checkAvailable(nodeName);
       const issued = await signNodeCertificate(this.ca!, csrPem, nodeName);
+      await this.tokens.consume(token);
       await this.identities.record(nodeName, issued.serialNumber, issued.notAfter);
       this.metrics.joins.inc({ outcome: 'joined' });
       this.log.info({ node: nodeName }, 'provider joined');

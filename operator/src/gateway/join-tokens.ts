@@ -43,6 +43,17 @@ const StoredToken = z.object({
   description: z.string().optional(),
 });
 
+/** A token as `lattice token list` shows it: never its secret. */
+export interface ListedToken {
+  id: string;
+  expiration: string;
+  uses: number;
+  usageLimit: number;
+  description?: string;
+}
+
+const decoded = (secret: k8s.V1Secret) => Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+
 export interface CreatedToken {
   token: string;
   id: string;
@@ -77,6 +88,31 @@ export class JoinTokens {
     return { token: `lt1.${id}.${secret}.${options.caFingerprint}`, id, expiration, usageLimit: options.usageLimit };
   }
 
+  /** The tokens there are, expired and used-up ones too, oldest first. */
+  async list(): Promise<ListedToken[]> {
+    const secrets = await this.core.listNamespacedSecret({ namespace: this.namespace, fieldSelector: `type=${JOIN_TOKEN_SECRET_TYPE}` });
+    return secrets.items
+      .filter((s) => s.metadata?.name?.startsWith(PREFIX))
+      .sort((a, b) => String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)))
+      .flatMap((s) => {
+        const data = StoredToken.safeParse(decoded(s));
+        if (!data.success) return [];
+        const { expiration, uses, description } = data.data;
+        return [{ id: s.metadata!.name!.slice(PREFIX.length), expiration, uses, usageLimit: data.data['usage-limit'], ...(description ? { description } : {}) }];
+      });
+  }
+
+  /** Revokes a token: no join is accepted with it from now on. False when there is none of that id. */
+  async revoke(id: string): Promise<boolean> {
+    try {
+      await this.core.deleteNamespacedSecret({ name: PREFIX + id, namespace: this.namespace });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
   /** Checks the token and counts one use, or throws JoinRefused saying why. */
   async consume(token: string, now = new Date()): Promise<void> {
     const parsed = parseJoinToken(token);
@@ -89,9 +125,7 @@ export class JoinTokens {
         if (isNotFound(err)) throw new JoinRefused('the join token is unknown or was revoked: ask the cluster operator for a new one');
         throw err;
       }
-      const data = StoredToken.safeParse(
-        Object.fromEntries(Object.entries(stored.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])),
-      );
+      const data = StoredToken.safeParse(decoded(stored));
       if (stored.type !== JOIN_TOKEN_SECRET_TYPE || !data.success) {
         throw new JoinRefused('the join token is unknown or was revoked: ask the cluster operator for a new one');
       }

@@ -1,14 +1,21 @@
-// Which certificate is the valid identity of each provider node.
+// Which certificate is the valid identity of each provider node, and which node names are taken.
 //
 // Every join records the issued certificate's serial in a Secret `lattice-node-<name>`. A
 // connection is accepted only when its client certificate's serial is the recorded one, so
-// revoking a node (deleting that Secret: `lattice node revoke NAME`) refuses its certificate at
-// once, and an informer tells the gateway to drop the node's live stream.
+// revoking a node (`lattice node revoke NAME`) refuses its certificate at once, and an informer
+// tells the gateway to drop the node's live stream.
+//
+// A node name is owned, as the Node authorizer has it for kubelets: a join may not take the name
+// of a Node Lattice does not run (a kubelet's, with its pods and their Secrets), nor of a provider
+// that joined already. Revoking leaves the Secret as a tombstone (the serial gone, the time of the
+// revocation kept), so the next join under that name does not inherit the pods still bound there,
+// or a database's volume affinity: an admin frees the name by deleting the tombstone.
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import { informer, type Cache } from '../kube/informer.js';
 import { JoinRefused } from './join-tokens.js';
+import { PROVIDER_LABEL } from './virtual-node.js';
 
 export const NODE_IDENTITY_LABEL = 'lattice.dev/node-identity';
 const PREFIX = 'lattice-node-';
@@ -32,9 +39,13 @@ export class NodeIdentities {
       log,
       { labelSelector: NODE_IDENTITY_LABEL },
     );
-    this.informer.on('delete', (secret) => {
+    const revoked = (secret: k8s.V1Secret) => {
       const node = secret.metadata?.labels?.[NODE_IDENTITY_LABEL];
       if (node) onRevoked(node);
+    };
+    this.informer.on('delete', revoked);
+    this.informer.on('update', (secret) => {
+      if (secret.data?.[REVOKED_AT]) revoked(secret);
     });
   }
 
@@ -44,6 +55,25 @@ export class NodeIdentities {
 
   async stop(): Promise<void> {
     await this.informer.stop();
+  }
+
+  /**
+   * Throws JoinRefused when `nodeName` is not free to join under: held by a provider, revoked, or
+   * the name of a Node Lattice does not run. Asked before a join uses up its token.
+   */
+  async checkAvailable(nodeName: string): Promise<void> {
+    const secret = await this.core.readNamespacedSecret({ name: identitySecretName(nodeName), namespace: this.namespace }).catch((err) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (secret) throw nameTaken(nodeName, secret, this.namespace);
+    const node = await this.core.readNode({ name: nodeName }).catch((err) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (node && node.metadata?.labels?.[PROVIDER_LABEL] !== 'true') {
+      throw new JoinRefused(`a Node named "${nodeName}" exists in the cluster and is not a Lattice provider: pick another --name`);
+    }
   }
 
   /** Records a new node's certificate; refuses a name another provider already holds. */
@@ -62,9 +92,8 @@ export class NodeIdentities {
       });
     } catch (err) {
       if (isAlreadyExists(err)) {
-        throw new JoinRefused(
-          `the node name "${nodeName}" belongs to a provider that already joined: pick another --name, or revoke it first (lattice node revoke ${nodeName})`,
-        );
+        const secret = await this.core.readNamespacedSecret({ name: identitySecretName(nodeName), namespace: this.namespace }).catch(() => undefined);
+        throw nameTaken(nodeName, secret, this.namespace);
       }
       throw err;
     }
@@ -87,6 +116,19 @@ export class NodeIdentities {
 
 }
 
+const REVOKED_AT = 'revoked-at';
+
+function nameTaken(nodeName: string, secret: k8s.V1Secret | undefined, namespace: string): JoinRefused {
+  const revokedAt = secret?.data?.[REVOKED_AT];
+  if (revokedAt) {
+    return new JoinRefused(
+      `the node name "${nodeName}" was revoked at ${Buffer.from(revokedAt, 'base64').toString()} and is not given out again: pick another --name ` +
+        `(a cluster admin frees it, once its pods are gone, with: kubectl delete secret ${identitySecretName(nodeName)} -n ${namespace})`,
+    );
+  }
+  return new JoinRefused(`the node name "${nodeName}" belongs to a provider that already joined: pick another --name, or revoke it first (lattice node revoke ${nodeName})`);
+}
+
 function matches(secret: k8s.V1Secret | undefined, serialNumber: string): boolean {
   const serial = secret?.data?.serial;
   return serial !== undefined && sameSerial(Buffer.from(serial, 'base64').toString(), serialNumber);
@@ -102,13 +144,24 @@ export function sameSerial(a: string, b: string): boolean {
   return canonical(a) === canonical(b);
 }
 
-/** Revokes a node: its certificate is refused from now on. False when it was not joined. */
+/**
+ * Revokes a node: its certificate is refused from now on, and its name is tombstoned. False when no
+ * node of that name is joined (or it was revoked already).
+ */
 export async function revokeNode(core: k8s.CoreV1Api, namespace: string, nodeName: string): Promise<boolean> {
+  let secret: k8s.V1Secret;
   try {
-    await core.deleteNamespacedSecret({ name: identitySecretName(nodeName), namespace });
-    return true;
+    secret = await core.readNamespacedSecret({ name: identitySecretName(nodeName), namespace });
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
   }
+  if (secret.data?.[REVOKED_AT]) return false;
+  // A replace at the version read: a join recorded meanwhile is not revoked unseen (a conflict).
+  await core.replaceNamespacedSecret({
+    name: identitySecretName(nodeName),
+    namespace,
+    body: { ...secret, data: { [REVOKED_AT]: Buffer.from(new Date().toISOString()).toString('base64') } },
+  });
+  return true;
 }
