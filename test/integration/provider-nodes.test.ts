@@ -274,6 +274,41 @@ describe('pods', () => {
     expect((await nodeContainers(beta.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'privileged')).toEqual([]);
   });
 
+  test('a DaemonSet that tolerates every taint gets its pod refused on a provider, with the reason, and nothing run', async () => {
+    // A log shipper as clusters have them: every taint tolerated, a Secret mounted.
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'shipper-key' }, stringData: { key: 'cluster-wide-shipping-key' } } });
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    await apps.createNamespacedDaemonSet({
+      namespace,
+      body: {
+        metadata: { name: 'shipper' },
+        spec: {
+          selector: { matchLabels: { app: 'shipper' } },
+          template: {
+            metadata: { labels: { app: 'shipper' } },
+            spec: {
+              nodeSelector: { 'kubernetes.io/hostname': alpha.name },
+              tolerations: [{ operator: 'Exists' }],
+              volumes: [{ name: 'key', secret: { secretName: 'shipper-key' } }],
+              containers: [{ name: 'ship', image: BUSYBOX, command: ['sleep', '3600'], volumeMounts: [{ name: 'key', mountPath: '/key' }] }],
+            },
+          },
+        },
+      },
+    });
+    try {
+      const pod = await waitFor('the DaemonSet pod refused', async () => {
+        const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app=shipper' });
+        return pods.items.find((p) => p.status?.phase === 'Failed');
+      });
+      expect(pod.spec?.nodeName).toBe(alpha.name);
+      expect(pod.status).toMatchObject({ reason: 'ProviderRefused', message: expect.stringContaining('tolerates the lattice.dev/provider taint by its key') });
+      expect((await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-name']?.startsWith('shipper-'))).toEqual([]);
+    } finally {
+      await apps.deleteNamespacedDaemonSet({ namespace, name: 'shipper' });
+    }
+  });
+
   test('data on a lattice-local volume survives the pod and stays on its provider', async () => {
     await core.createNamespacedPersistentVolumeClaim({
       namespace,

@@ -33,8 +33,20 @@ export class PodRefused extends Error {}
 /** The pod references something not there yet (a Secret, an unbound claim): retry later. */
 export class PodNotReady extends Error {}
 
+/** Kubernetes' own namespaces: what runs there is the cluster's, never a stranger's machine's. */
+const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
+const PROVIDER_TAINT_KEY = 'lattice.dev/provider';
+
 export function refusalReason(pod: k8s.V1Pod): string | undefined {
   const spec = pod.spec!;
+  const namespace = pod.metadata?.namespace ?? '';
+  if (SYSTEM_NAMESPACES.has(namespace)) return `pods of ${namespace} do not run on Lattice providers: they are the cluster's own, and a provider is a stranger's machine`;
+  // A DaemonSet that tolerates every taint (a log shipper, a node agent) lands on each Node the
+  // scheduler knows: only one that names the provider taint is meant for providers' machines.
+  const daemonSet = pod.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.controller);
+  if (daemonSet && !spec.tolerations?.some((t) => t.key === PROVIDER_TAINT_KEY)) {
+    return `a DaemonSet's pod is run on Lattice providers only when it tolerates the ${PROVIDER_TAINT_KEY} taint by its key, not by tolerating every taint`;
+  }
   if (spec.hostNetwork) return 'spec.hostNetwork is not allowed on Lattice providers';
   if (spec.hostPID) return 'spec.hostPID is not allowed on Lattice providers';
   if (spec.hostIPC) return 'spec.hostIPC is not allowed on Lattice providers';
