@@ -1,11 +1,12 @@
 // The agent's local admin API, on loopback only: health for supervisors, metrics, and the status
 // the desktop app shows (status, the pods bound here, earnings). It exposes nothing a local user
-// could not already see.
+// could not already see, and answers no web page that rebinds a name of its own to loopback.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { offerOf, type AgentConfig } from './config.js';
 import type { GatewayConnection } from './connection.js';
+import { refusedNonLoopback } from './loopback-host.js';
 
 export interface AdminServer {
   port: number;
@@ -20,6 +21,7 @@ export async function startAdminServer(options: {
   registry: Registry;
 }): Promise<AdminServer> {
   const server = http.createServer((req, res) => {
+    if (refusedNonLoopback(req, res)) return;
     const json = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));

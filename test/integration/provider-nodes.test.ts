@@ -2,6 +2,7 @@
 // gateway through real join tokens; the real kube-scheduler binds pods to their Nodes; the real
 // Docker engine runs them; kubectl sees status, logs and exec through the gateway's kubelet API.
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -510,6 +511,25 @@ describe('hostile peers', () => {
     const after = await core.readNamespacedPod({ namespace, name: 'web' });
     expect(after.status?.phase).toBe('Running');
     expect(after.status?.reason).not.toBe('Rogue');
+  });
+});
+
+describe('a web page on the provider', () => {
+  test("cannot read the agent's admin API or registry relay by rebinding a name to loopback", async () => {
+    // What a browser sends after DNS rebinding: the page's own name in Host, to 127.0.0.1.
+    const get = (address: string, path: string, host?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const [hostname, port] = address.split(':');
+        http.get({ host: hostname, port: Number(port), path, headers: host ? { host } : {} }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject);
+      });
+    const admin = /"admin":"http:\/\/(127\.0\.0\.1:\d+)"/.exec(alpha.output.join(''))?.[1];
+    expect(admin).toBeDefined();
+    const relay = relays.get(alpha.name)!;
+    // Positive control: as the desktop app and the engine ask, they answer.
+    expect(await get(admin!, '/pods')).toBe(200);
+    expect(await get(relay, '/v2/')).toBe(200);
+    expect(await get(admin!, '/pods', 'rebound.example')).toBe(421);
+    expect(await get(relay, '/v2/', `rebound.example:${relay.split(':')[1]}`)).toBe(421);
   });
 });
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { RegistryFrameSchema, bodyFrames } from '@lattice/protocol';
+import { refusedNonLoopback } from '../loopback-host.js';
 
 /** Opens one Registry call (GatewayClient.Registry on the agent's channel). */
 export type OpenRegistryCall = () => grpc.ClientDuplexStream<unknown, unknown>;
@@ -20,7 +21,11 @@ export class RegistryRelay {
     private readonly open: OpenRegistryCall,
     private readonly log: Logger,
   ) {
-    this.server = http.createServer((req, res) => this.relay(req, res));
+    // The engine asks for 127.0.0.1:port; a web page rebinding a name to loopback would read the
+    // images this node may read (tenants' builds among them).
+    this.server = http.createServer((req, res) => {
+      if (!refusedNonLoopback(req, res)) this.relay(req, res);
+    });
   }
 
   /**
