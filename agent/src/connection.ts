@@ -7,6 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   GatewayMessageSchema,
+  AGENT_FEATURES,
+  MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   gatewayClient,
   type AgentMessage,
@@ -95,6 +97,8 @@ export class GatewayConnection extends EventEmitter {
   state: ConnectionState = 'disconnected';
   /** The pods bound to this node, for the admin API. */
   readonly pods = new LocalPods();
+  /** The parts of a podSync received so far on this connection (see FEATURES.chunkedPodSync). */
+  private syncParts: Pod[] = [];
   /** What this node has earned, as the gateway last metered it. */
   earnings?: Earnings;
   /** How the cluster registry's images are named here, once the gateway named that registry. */
@@ -137,6 +141,8 @@ export class GatewayConnection extends EventEmitter {
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
     return this.client;
   }
@@ -241,7 +247,11 @@ export class GatewayConnection extends EventEmitter {
       this.setState('disconnected');
       this.retry();
     });
-    call.write({ msg: 'hello', hello: { protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, offer: this.options.offer(), system: this.options.system } });
+    this.syncParts = [];
+    call.write({
+      msg: 'hello',
+      hello: { protocolVersion: PROTOCOL_VERSION, agentVersion: this.options.agentVersion, offer: this.options.offer(), system: this.options.system, features: AGENT_FEATURES },
+    });
   }
 
   private welcomed(welcome: Welcome): void {
@@ -274,7 +284,11 @@ export class GatewayConnection extends EventEmitter {
       case 'welcome':
         return;
       case 'podSync': {
-        const pods = msg.podSync.pods.map((p) => this.local(p));
+        // The set is whole at its last part; a part before it is only kept.
+        this.syncParts.push(...msg.podSync.pods);
+        if (msg.podSync.more) return;
+        const pods = this.syncParts.map((p) => this.local(p));
+        this.syncParts = [];
         this.pods.sync(pods);
         await runtime.sync(pods);
         // Whatever changed while we were away: report the last known status of every pod.

@@ -42,6 +42,13 @@ export interface GatewayClient extends grpc.Client {
   Registry(options?: grpc.CallOptions): grpc.ClientDuplexStream<unknown, unknown>;
 }
 
+const connect = (definition['lattice.agent.v1.Gateway'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>).Connect!;
+
+/** The bytes a GatewayMessage takes on the wire, as grpc-js will encode it. */
+export function encodedSize(message: unknown): number {
+  return connect.responseSerialize(message).length;
+}
+
 export function gatewayClient(address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): GatewayClient {
   return new GatewayService(address, credentials, options) as unknown as GatewayClient;
 }

@@ -42,6 +42,7 @@ export const HelloSchema = z.object({
   agentVersion: shortText,
   offer: OfferSchema,
   system: SystemInfoSchema.nullish(),
+  features: z.array(shortText).max(32).default([]),
 });
 
 export const JoinRequestSchema = z.object({
@@ -269,7 +270,7 @@ export const WelcomeSchema = z.object({
   clusterRegistry: registryHost,
   images: PlatformImagesSchema.nullish(),
 });
-export const PodSyncSchema = z.object({ pods: z.array(PodSchema).max(1000) });
+export const PodSyncSchema = z.object({ pods: z.array(PodSchema).max(1000), more: z.boolean().default(false) });
 
 const finite = z.number().finite().min(0);
 export const EarningsDaySchema = z.object({

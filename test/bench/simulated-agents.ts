@@ -82,6 +82,8 @@ export class SimulatedAgent {
           protocolVersion: PROTOCOL_VERSION,
           agentVersion: 'simulated',
           offer: this.offer,
+          // Takes every podSync whole, as an agent older than the feature does.
+          features: [],
           system: {
             os: 'simulated',
             architecture: 'amd64',

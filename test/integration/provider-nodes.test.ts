@@ -2,6 +2,7 @@
 // gateway through real join tokens; the real kube-scheduler binds pods to their Nodes; the real
 // Docker engine runs them; kubectl sees status, logs and exec through the gateway's kubelet API.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { promisify } from 'node:util';
@@ -401,6 +402,47 @@ describe('the cluster registry, relayed by the gateway', () => {
   });
 });
 
+describe('pods with big Secrets', () => {
+  // A Secret holds at most 1 MiB: a pod mounting two is about 2 MiB on the wire, three of them more
+  // than grpc-js's 4 MiB default, and more than one podSync part.
+  const big = (i: number) => `big-${i}`;
+  const withSecrets = (count: number, from = 0): Partial<k8s.V1PodSpec> => ({
+    volumes: Array.from({ length: count }, (_, i) => ({ name: `s${i}`, secret: { secretName: big(from + i) } })),
+    containers: [
+      {
+        name: 'app',
+        image: BUSYBOX,
+        command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"],
+        volumeMounts: Array.from({ length: count }, (_, i) => ({ name: `s${i}`, mountPath: `/s${i}` })),
+      },
+    ],
+  });
+
+  beforeAll(async () => {
+    for (let i = 0; i < 9; i++) {
+      await core.createNamespacedSecret({ namespace, body: { metadata: { name: big(i) }, data: { blob: randomBytes(1000 * 1024).toString('base64') } } });
+    }
+  });
+
+  test('pods whose Secrets come to more than one message run (the restart below takes them in parts)', async () => {
+    for (let p = 0; p < 3; p++) await podOn(alpha.name, `big-pod-${p}`, withSecrets(2, 2 * p));
+    for (let p = 0; p < 3; p++) await runningPod(`big-pod-${p}`);
+    const pod = (await nodeContainers(alpha.name)).find((c) => c.Labels['lattice.dev/pod-name'] === 'big-pod-2' && c.Labels['lattice.dev/container'] === 'app')!;
+    const { stdout } = await run('docker', ['exec', pod.Id, 'sh', '-c', 'wc -c < /s0/blob; wc -c < /s1/blob']);
+    expect(stdout.split('\n').filter(Boolean).map(Number)).toEqual([1000 * 1024, 1000 * 1024]);
+  });
+
+  test('a pod whose Secrets come to more than a provider is sent is refused, saying how big, and the node serves on', async () => {
+    await podOn(alpha.name, 'too-big', withSecrets(9));
+    const pod = await waitFor('the pod refused', async () => {
+      const p = await core.readNamespacedPod({ namespace, name: 'too-big' });
+      return p.status?.phase === 'Failed' ? p : undefined;
+    });
+    expect(pod.status).toMatchObject({ reason: 'ProviderRefused', message: expect.stringMatching(/comes to 8\.\d MiB; a provider is sent at most 8\.0 MiB per pod/) });
+    expect(await readyNode(alpha.name)).toBeDefined();
+  });
+});
+
 describe('agent loss and restart', () => {
   test('a killed agent makes its Node NotReady within the grace while its containers keep running', async () => {
     await runningPod('web');
@@ -423,6 +465,9 @@ describe('agent loss and restart', () => {
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     const after = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
     expect(after).toEqual(before);
+    // All of the sync arrived (the big pods' containers are among those kept), and the stream took it.
+    expect(after.length).toBeGreaterThanOrEqual(4);
+    expect(alpha.output.join('')).not.toMatch(/RESOURCE_EXHAUSTED|larger than max/);
   });
 });
 
@@ -446,8 +491,9 @@ describe('gateway restart', () => {
     const dials = () => alpha.output.join('').split('"msg":"reconnecting to the gateway"').length - 1;
     const before = dials();
     await waitFor('the agent to have dialled a dead gateway 6 times', () => dials() - before >= 6, { timeoutMs: 60_000 });
-    const up = Date.now();
     running = await startGateway(kc, gatewayOptions({ grpcAddress: `127.0.0.1:${port}` }), pino({ level: 'warn' }), new Registry());
+    // It answers once started: its caches are filled first (a second here, with the big Secrets above).
+    const up = Date.now();
     await waitFor('alpha reconnected', () => running.gateway.connection(alpha.name) !== undefined, { timeoutMs: 60_000, intervalMs: 100 });
     const reconnectedIn = Date.now() - up;
     console.log(`reconnected ${reconnectedIn} ms after the gateway answered again`);

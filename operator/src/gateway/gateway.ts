@@ -11,6 +11,7 @@ import {
   AgentMessageSchema,
   GatewayService,
   JoinRequestSchema,
+  MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   type AgentMessage,
   type GatewayMessage,
@@ -98,7 +99,13 @@ export class Gateway {
   // A provider whose link is cut sends no FIN: a ping every 2 s, unanswered for 3 s, finds it gone
   // within 5 s, so its Node is NotReady within 5 s plus the disconnect grace. (An HTTP/2 PING is
   // 17 bytes: every 2 s costs nothing worth saving for a thousand agents.)
-  private readonly server = new grpc.Server({ 'grpc.keepalive_time_ms': 2_000, 'grpc.keepalive_timeout_ms': 3_000, 'grpc.keepalive_permit_without_calls': 1 });
+  private readonly server = new grpc.Server({
+    'grpc.keepalive_time_ms': 2_000,
+    'grpc.keepalive_timeout_ms': 3_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
   private readonly sessions = new Map<string, AgentSession>();
   private readonly nodes = new Map<string, { node: VirtualNode; offer: Offer; closedSince?: Date; lostTimer?: NodeJS.Timeout; connectedOnce: boolean }>();
   private readonly identities: NodeIdentities;
@@ -404,7 +411,7 @@ export class Gateway {
       entry.node.stopTimers();
       return;
     }
-    this.dispatcher.attach(session.nodeName, session);
+    this.dispatcher.attach(session.nodeName, session, hello.features);
     this.serviceRelay.attach(session.nodeName, { mux: session.mux, send: (msg) => session.send(msg) });
     this.volumes.reclaimPending(session.nodeName);
     void this.meter.connected(session.nodeName).catch((err) => log.warn({ err }, 'reading the usage ledger failed'));

@@ -5,11 +5,10 @@
 // alone. What an agent reports is accepted only for pods bound to that agent's node.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { GatewayMessage, Pod, PodEvent, PodStatus } from '@lattice/protocol';
+import { FEATURES, MAX_POD_BYTES, POD_SYNC_PART_BYTES, PodSchema, encodedSize, type GatewayMessage, type Pod, type PodEvent, type PodStatus } from '@lattice/protocol';
 import { isNotFound } from '../kube/errors.js';
-import type { EventRecorder} from '../kube/events.js';
-import { podTarget } from '../kube/events.js';
-import { informer, type Cache } from '../kube/informer.js';
+import { podTarget, type EventRecorder } from '../kube/events.js';
+import { informer, waitForCacheSync, type Cache } from '../kube/informer.js';
 import type { GatewayMetrics } from './metrics.js';
 import { pullCredentials } from './pull-credentials.js';
 import { PodNotReady, PodRefused, toAgentPod, toKubernetesStatus, type PodResolver } from './pod-translation.js';
@@ -17,6 +16,8 @@ import { recordTailnetAddress } from './tailnet.js';
 import { LOCAL_STORAGE_CLASS, localVolumeName } from './local-volumes.js';
 
 /** What the dispatcher needs of a connected agent. */
+const mebibytes = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
 export interface NodeSink {
   send(msg: GatewayMessage): boolean;
 }
@@ -27,6 +28,7 @@ export class PodDispatcher implements PodResolver {
   private readonly configMaps: Cache<k8s.V1ConfigMap>;
   private readonly claims: Cache<k8s.V1PersistentVolumeClaim>;
   private readonly sinks = new Map<string, NodeSink>();
+  private readonly stopped = new AbortController();
   /** Per node: pod uid -> revision last sent, so an unchanged pod is not sent again. */
   private readonly sent = new Map<string, Map<string, string>>();
   /** Pods waiting for something they reference (uid -> namespace). */
@@ -57,12 +59,16 @@ export class PodDispatcher implements PodResolver {
     }
   }
 
+  /** Resolves once every cache holds a snapshot: not when a first list failed (informer.ts). */
   async start(): Promise<void> {
     await Promise.all([this.secrets.start(), this.configMaps.start(), this.claims.start()]);
     await this.pods.start();
+    // A podSync from a cache that has not listed yet would tell every agent to remove all it runs.
+    await waitForCacheSync([this.secrets, this.configMaps, this.claims, this.pods], this.stopped.signal);
   }
 
   async stop(): Promise<void> {
+    this.stopped.abort();
     await Promise.all([this.pods.stop(), this.secrets.stop(), this.configMaps.stop(), this.claims.stop()]);
   }
 
@@ -97,21 +103,32 @@ export class PodDispatcher implements PodResolver {
     return this.pods.list().filter((p) => p.spec?.nodeName === nodeName);
   }
 
-  /** A node's agent connected: send it the complete set of pods it must run. */
-  attach(nodeName: string, sink: NodeSink): void {
+  /**
+   * A node's agent connected: send it the complete set of pods it must run, in parts of at most
+   * POD_SYNC_PART_BYTES if it takes parts (`features`, from its Hello), else in one message.
+   */
+  attach(nodeName: string, sink: NodeSink, features: readonly string[] = []): void {
     this.sinks.set(nodeName, sink);
     const sent = new Map<string, string>();
     this.sent.set(nodeName, sent);
-    const pods: Pod[] = [];
+    const parts: Pod[][] = [[]];
+    let partBytes = 0;
+    const inParts = features.includes(FEATURES.chunkedPodSync);
     for (const pod of this.podsOf(nodeName)) {
       if (pod.metadata?.deletionTimestamp) continue; // sent as deletes below, once synced
       const translated = this.translate(pod);
-      if (translated) {
-        pods.push(translated);
-        sent.set(translated.uid, translated.revision);
+      if (!translated) continue;
+      const bytes = encodedSize({ msg: 'podUpsert', podUpsert: translated });
+      if (inParts && partBytes > 0 && partBytes + bytes > POD_SYNC_PART_BYTES) {
+        parts.push([]);
+        partBytes = 0;
       }
+      parts.at(-1)!.push(translated);
+      partBytes += bytes;
+      sent.set(translated.uid, translated.revision);
     }
-    sink.send({ msg: 'podSync', podSync: { pods } });
+    parts.forEach((pods, i) => sink.send({ msg: 'podSync', podSync: { pods, more: i < parts.length - 1 } }));
+    const pods = parts.flat();
     for (const pod of this.podsOf(nodeName).filter((p) => p.metadata?.deletionTimestamp)) this.podChanged(pod);
     this.metrics.podsPerNode.set({ node: nodeName }, pods.length);
   }
@@ -165,6 +182,19 @@ export class PodDispatcher implements PodResolver {
     try {
       const translated = toAgentPod(pod, this);
       this.blocked.delete(uid);
+      // What the agent would refuse (and with it the whole podSync it came in) is refused here, once.
+      const valid = PodSchema.safeParse(translated);
+      if (!valid.success) {
+        const issue = valid.error.issues[0]!;
+        throw new PodRefused(`the pod cannot be run on a Lattice provider: ${issue.path.join('.')}: ${issue.message}`);
+      }
+      // Bigger would not fit a message the agent takes: said once, not retried on every connect.
+      const bytes = encodedSize({ msg: 'podUpsert', podUpsert: translated });
+      if (bytes > MAX_POD_BYTES) {
+        throw new PodRefused(
+          `the pod with the Secrets and ConfigMaps it uses comes to ${mebibytes(bytes)} MiB; a provider is sent at most ${mebibytes(MAX_POD_BYTES)} MiB per pod`,
+        );
+      }
       return translated;
     } catch (err) {
       if (err instanceof PodNotReady) {

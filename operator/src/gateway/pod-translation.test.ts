@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import { refusalReason } from './pod-translation.js';
+import { refusalReason, toAgentPod, type PodResolver } from './pod-translation.js';
 
 const pod = (namespace: string, spec: Partial<k8s.V1PodSpec> = {}, owner?: string): k8s.V1Pod => ({
   metadata: { name: 'p', namespace, uid: 'u1', ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner, name: 'o', uid: 'o1', controller: true }] } : {}) },
@@ -25,5 +25,16 @@ describe('refusalReason', () => {
   test("leaves a tenant's pods alone, bound by the scheduler or by nodeName", () => {
     expect(refusalReason(pod('shop', { tolerations: [provider] }, 'ReplicaSet'))).toBeUndefined();
     expect(refusalReason(pod('shop', { nodeName: 'provider-1' }))).toBeUndefined();
+  });
+});
+
+describe('toAgentPod', () => {
+  const none: PodResolver = { secret: () => undefined, configMap: () => undefined, localVolume: () => undefined };
+
+  test('gives a pod whose name is longer than a hostname the name cut to 63 characters, as the kubelet does', () => {
+    const long = `${'a'.repeat(62)}-${'b'.repeat(40)}`;
+    const translated = toAgentPod({ ...pod('shop'), metadata: { name: long, namespace: 'shop', uid: 'u1' } }, none);
+    expect(translated.name).toBe(long);
+    expect(translated.hostname).toBe('a'.repeat(62));
   });
 });

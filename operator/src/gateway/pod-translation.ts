@@ -253,6 +253,11 @@ function volume(pod: k8s.V1Pod, v: k8s.V1Volume, r: PodResolver): Volume | undef
   throw new PodRefused(`volume "${v.name}": only emptyDir, secret, configMap and persistentVolumeClaim volumes are supported on Lattice providers`);
 }
 
+/** A pod name is up to 253 characters, a hostname 63: cut as the kubelet cuts it, no '-' or '.' left at the end. */
+function podHostname(name: string): string {
+  return name.length <= 63 ? name : name.slice(0, 63).replace(/[-.]+$/, '');
+}
+
 /** The runtime-level pod to send to the node; throws PodRefused or PodNotReady. */
 export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
   const refused = refusalReason(pod);
@@ -271,7 +276,7 @@ export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
     volumes,
     registryAuths: pullCredentials(pod, r).auths,
-    hostname: spec.hostname ?? pod.metadata!.name!,
+    hostname: podHostname(spec.hostname ?? pod.metadata!.name!),
     tailnet: tailnetExposure(pod, r),
   };
   // The revision changes whenever anything the containers see changes (a rotated Secret too).
