@@ -15,9 +15,9 @@ import { PodNotReady, PodRefused, toAgentPod, toKubernetesStatus, type PodResolv
 import { recordTailnetAddress } from './tailnet.js';
 import { LOCAL_STORAGE_CLASS, localVolumeName } from './local-volumes.js';
 
-/** What the dispatcher needs of a connected agent. */
 const mebibytes = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
+/** What the dispatcher needs of a connected agent. */
 export interface NodeSink {
   send(msg: GatewayMessage): boolean;
 }
@@ -128,9 +128,8 @@ export class PodDispatcher implements PodResolver {
       sent.set(translated.uid, translated.revision);
     }
     parts.forEach((pods, i) => sink.send({ msg: 'podSync', podSync: { pods, more: i < parts.length - 1 } }));
-    const pods = parts.flat();
     for (const pod of this.podsOf(nodeName).filter((p) => p.metadata?.deletionTimestamp)) this.podChanged(pod);
-    this.metrics.podsPerNode.set({ node: nodeName }, pods.length);
+    this.metrics.podsPerNode.set({ node: nodeName }, sent.size);
   }
 
   detach(nodeName: string, sink: NodeSink): void {
