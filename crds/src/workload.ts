@@ -295,7 +295,20 @@ const statefulSetName: NameRule<Workload> = {
   check: (wl) => (wl.metadata.name ?? '').length <= MAX_STATEFULSET_NAME_LENGTH || !wl.spec.volumes?.length,
 };
 
-export const WORKLOAD_NAME_RULES = [serviceName, statefulSetName] as const;
+/**
+ * A public HTTP port is reached at https://<name>--<namespace>.<domain>: the first '--' splits the
+ * host name, so one in the Workload's name would let two Workloads share a URL. The apiserver
+ * checks it on create (a rule reading the stored object's ports costs more than CEL allows); the
+ * controller on every write, so a public HTTP port added later is refused there.
+ */
+const publicUrlName: NameRule<Workload> = {
+  rule: "oldSelf.hasValue() || !self.metadata.name.contains('--') || !has(self.spec.ports) || !self.spec.ports.exists(p, p.expose == 'public' && p.protocol == 'HTTP')",
+  ...NAME_RULE,
+  message: "a Workload with a public HTTP port must not have '--' in its name: its URL is https://<name>--<namespace>.<domain>, where the first '--' ends the name",
+  check: (wl) => !(wl.metadata.name ?? '').includes('--') || !wl.spec.ports?.some((p) => p.expose === 'public' && p.protocol === 'HTTP'),
+};
+
+export const WORKLOAD_NAME_RULES = [serviceName, statefulSetName, publicUrlName] as const;
 
 export const workloadKind: KindDefinition = {
   kind: 'Workload',

@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     // HTTP: the public URL (at 127.0.0.1 with its host name) against the container's IP.
     const podIp = (name: string) =>
       waitFor(`${name}'s IP`, async () => (await core.listNamespacedPod({ namespace, labelSelector: name })).items.find((p) => p.status?.podIP)?.status?.podIP, { timeoutMs: 30_000 });
-    const publicTarget: Target = { url: `https://127.0.0.1:${ingressPort}/`, host: `web-${namespace}.${BASE_DOMAIN}` };
+    const publicTarget: Target = { url: `https://127.0.0.1:${ingressPort}/`, host: `web--${namespace}.${BASE_DOMAIN}` };
     const directTarget: Target = { url: `http://${await podIp('lattice.dev/workload=web')}:8080/` };
     const viaGateway = await latencies(publicTarget, REQUESTS);
     const direct = await latencies(directTarget, REQUESTS);

@@ -36,7 +36,7 @@ let ingressPort: number;
 const TICKER = `trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 1; done`;
 /** The same ticker behind a web page on :8080 (busybox httpd goes to the background by itself). */
 const WEB_TICKER = `mkdir -p /tmp/www && echo 'hello from web' > /tmp/www/index.html && httpd -p 8080 -h /tmp/www && ${TICKER}`;
-/** Public URLs are https://<name>-<namespace>.lattice.localhost:<port>: Chromium sends *.localhost to loopback. */
+/** Public URLs are https://<name>--<namespace>.lattice.localhost:<port>: Chromium sends *.localhost to loopback. */
 const BASE_DOMAIN = 'lattice.localhost';
 
 /** The signed-in user: a namespace editor who may also read the providers. */
@@ -171,7 +171,7 @@ test('deploys a container-image app; its card goes to running, with its replicas
   expect(await card('web').textContent()).toContain(`Ready1 of 1Nodes${agent.name}`);
   // Running means its public URL answered; the card links it, and the link opens the app. (The
   // certificate is from Lattice's own CA, which this browser profile does not know.)
-  const url = `https://web-${namespace}.${BASE_DOMAIN}:${ingressPort}`;
+  const url = `https://web--${namespace}.${BASE_DOMAIN}:${ingressPort}`;
   expect(await card('web').getByRole('link', { name: url }).getAttribute('href')).toBe(url);
   await screenshot('dashboard');
   const visitor = await browser.newContext({ ignoreHTTPSErrors: true });

@@ -169,11 +169,14 @@ describe('a name the children cannot be named after', () => {
   const named = (name: string, manifest: ReturnType<typeof meta>) => ({ ...manifest, metadata: { name } });
   const serviceName = "metadata: Invalid value: a Workload's name must be a DNS label of at most 63 characters (lowercase letters, digits and '-', starting with a letter and ending with a letter or digit, no dots): it names the Workload's Service";
   const statefulSetName = "metadata: Invalid value: a Workload with spec.volumes must have a name of at most 52 characters: its replicas are a StatefulSet's pods";
+  const publicUrlName = "metadata: Invalid value: a Workload with a public HTTP port must not have '--' in its name: its URL is https://<name>--<namespace>.<domain>";
+  const publicHttp = { name: 'http', port: 8080, expose: 'public' };
 
   test.each([
     ['a Workload named my.app', named('my.app', workload({})), serviceName],
     ['a Workload with a name of 64 characters', named('w'.repeat(64), workload({})), serviceName],
     ['a Workload with volumes and a name of 53 characters', named('v'.repeat(53), workload({ volumes })), statefulSetName],
+    ['a Workload with a public HTTP port named web--acme', named('web--acme', workload({ ports: [publicHttp] })), publicUrlName],
     [
       'a PostgresInstance with a name of 53 characters',
       named('p'.repeat(53), postgres({})),
@@ -196,6 +199,7 @@ describe('a name the children cannot be named after', () => {
   test.each([
     ['a Workload', named('w'.repeat(63), workload({}))],
     ['a Workload with volumes', named('v'.repeat(52), workload({ volumes }))],
+    ["a Workload with '--' in its name and no public HTTP port", named('worker--2', workload({ ports: [{ name: 'db', port: 5432, protocol: 'TCP', expose: 'public' }] }))],
     ['a PostgresInstance', named('p'.repeat(52), postgres({}))],
     ['a CronWorkload (dots allowed: its Jobs are named after it, not its Services)', named(`${'c.'.repeat(24)}cc`, cron({}))],
   ])('of the longest length allowed is accepted: %s', async (_what, manifest) => {

@@ -5,7 +5,7 @@
 // CA, a WebSocket client (the `ws` package), and `psql` through a public PostgreSQL port. Nothing
 // reaches a container but through the agent's tunnel: the provider opens no port.
 //
-// Public host names are <workload>-<namespace>.<base domain>; the clients resolve every name to
+// Public host names are <workload>--<namespace>.<base domain>; the clients resolve every name to
 // 127.0.0.1 (a custom lookup), as a wildcard DNS record would.
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -203,7 +203,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('a public HTTP Workload', () => {
-  const url = () => `https://web-${namespace}.${BASE_DOMAIN}:${ingressPort}`;
+  const url = () => `https://web--${namespace}.${BASE_DOMAIN}:${ingressPort}`;
 
   beforeAll(async () => {
     await applyWorkload('web', {
@@ -229,7 +229,7 @@ describe('a public HTTP Workload', () => {
   test('answers a plain HTTPS request, with a certificate from the Lattice CA', async () => {
     const answer = await get(`${url()}/hello?x=1`, { method: 'POST', body: 'x'.repeat(100_000) });
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ hello: 'lattice', host: `web-${namespace}.${BASE_DOMAIN}:${ingressPort}`, proto: 'https', method: 'POST', url: '/hello?x=1', received: 100_000 });
+    expect(JSON.parse(answer.body)).toEqual({ hello: 'lattice', host: `web--${namespace}.${BASE_DOMAIN}:${ingressPort}`, proto: 'https', method: 'POST', url: '/hello?x=1', received: 100_000 });
   });
 
   test('streams a response: each chunk arrives as the application writes it', async () => {
@@ -331,7 +331,7 @@ describe('a public HTTP Workload', () => {
   });
 
   test('an unknown host is a 404 page saying what URLs look like', async () => {
-    const answer = await get(`https://nothing-${namespace}.${BASE_DOMAIN}:${ingressPort}/`);
+    const answer = await get(`https://nothing--${namespace}.${BASE_DOMAIN}:${ingressPort}/`);
     expect(answer.status).toBe(404);
     expect(answer.headers['x-lattice-ingress']).toBe('no-route');
     expect(answer.body).toContain(`https://&lt;workload&gt;-&lt;namespace&gt;.${BASE_DOMAIN}`);
@@ -369,7 +369,7 @@ describe('kubectl port-forward', () => {
     expect(output).not.toMatch(/error/i);
     // The client going away mid-session leaves the gateway serving.
     await new Promise((resolve) => child.once('exit', resolve));
-    expect((await get(`https://web-${namespace}.${BASE_DOMAIN}:${ingressPort}/after`)).status).toBe(200);
+    expect((await get(`https://web--${namespace}.${BASE_DOMAIN}:${ingressPort}/after`)).status).toBe(200);
   });
 });
 
@@ -380,9 +380,9 @@ describe('a public Workload whose application does not answer', () => {
     const wl = await waitForStatus('mute', 'the replica ready but the URL not answering', (w) => condition(w, 'Ready')?.reason === 'PublicURLNotAnswering');
     expect(wl.status?.readyReplicas).toBe(1);
     expect(condition(wl, 'Ready')).toMatchObject({ status: 'False' });
-    expect(condition(wl, 'Ready')?.message).toContain(`https://mute-${namespace}.${BASE_DOMAIN}:${ingressPort}`);
+    expect(condition(wl, 'Ready')?.message).toContain(`https://mute--${namespace}.${BASE_DOMAIN}:${ingressPort}`);
     // A user gets a clear answer, not a hang.
-    const answer = await get(`https://mute-${namespace}.${BASE_DOMAIN}:${ingressPort}/`);
+    const answer = await get(`https://mute--${namespace}.${BASE_DOMAIN}:${ingressPort}/`);
     expect(answer.status).toBe(502);
     expect(answer.body).toContain('could not be reached');
   });

@@ -200,7 +200,7 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     };
     await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
     const wl = await waitForStatus('web', 'Ready', (w) => condition(w, 'Ready')?.status === 'True');
-    const url = `https://web-${namespace}.${BASE_DOMAIN}:${INGRESS_NODE_PORT}`;
+    const url = `https://web--${namespace}.${BASE_DOMAIN}:${INGRESS_NODE_PORT}`;
     expect(wl.status?.endpoints).toEqual([{ port: 'http', url }]);
     const pod = await webPod();
     expect(pod.spec?.nodeName).toBe(node);

@@ -38,13 +38,14 @@ export async function kubectl(args: string[], options: { input?: string } = {}):
 }
 
 /**
- * Applies Lattice's CRDs as config/crd has them now, and waits until the apiserver serves them:
- * every suite's operator watches the three kinds (see global-setup.mjs, which runs it first).
+ * Applies Lattice's CRDs and admission policies as config/ has them now, and waits until the
+ * apiserver serves the kinds: every suite's operator watches them (see global-setup.mjs, which
+ * runs it first).
  */
 export async function installCrds(): Promise<void> {
-  // -k, not -f: the directory also holds its kustomization.yaml. --force-conflicts: these CRDs are
+  // -k, not -f: each directory also holds its kustomization.yaml. --force-conflicts: these are
   // the current ones even if someone else applied older ones.
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, 'config/crd')]);
+  for (const dir of ['config/crd', 'config/admission']) await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, dir)]);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...KINDS.map((k) => `crd/${crdName(k)}`)]);
 }
 

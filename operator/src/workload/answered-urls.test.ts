@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { AnsweredUrls } from './answered-urls.js';
 
 const pod = (uid: string): k8s.V1Pod => ({ metadata: { uid } });
-const URL = 'https://web-shop.lattice.localhost';
+const URL = 'https://web--shop.lattice.localhost';
 
 describe('answered public URLs', () => {
   test('an answer holds for the same URL and the same ready pods, in any order', () => {
@@ -18,7 +18,7 @@ describe('answered public URLs', () => {
     urls.record('shop/web', URL, [pod('a'), pod('b')], true);
     expect(urls.has('shop/web', URL, [pod('a'), pod('c')])).toBe(false);
     expect(urls.has('shop/web', URL, [pod('a')])).toBe(false);
-    expect(urls.has('shop/web', 'https://web-shop.example.com', [pod('a'), pod('b')])).toBe(false);
+    expect(urls.has('shop/web', 'https://web--shop.example.com', [pod('a'), pod('b')])).toBe(false);
   });
 
   test('a failed check or a deleted Workload forgets the answer', () => {

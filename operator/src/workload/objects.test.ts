@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { workload } from './fixtures.js';
-import { deployment, desiredObjects, endpoints, service, statefulSet } from './objects.js';
+import { deployment, desiredObjects, endpoints, noPublicUrl, publicUrl, service, statefulSet } from './objects.js';
 
 const options = { providerLossTimeoutSeconds: 60 };
 const web = workload({
@@ -184,5 +184,24 @@ describe('service', () => {
       { port: 'http', url: 'http://web.shop.svc:8080' },
       { port: 'metrics', url: 'tcp://web.shop.svc:9100' },
     ]);
+  });
+});
+
+describe('a public HTTP port', () => {
+  const ingress = { baseDomain: 'apps.example', httpsPort: 443, tcpHost: 'apps.example', probeAddress: { host: '127.0.0.1', port: 8443 } };
+  const ports = [{ name: 'http', port: 8080, expose: 'public' }];
+
+  test('is served at https://<name>--<namespace>.<domain>', () => {
+    const wl = workload({ ports });
+    expect(publicUrl(wl, ingress)).toBe('https://web--shop.apps.example');
+    expect(endpoints(wl, ingress)).toEqual([{ port: 'http', url: 'https://web--shop.apps.example' }]);
+    expect(noPublicUrl(wl, ingress)).toBeUndefined();
+  });
+
+  test('gets no URL when name and namespace make more than a DNS label, and says so', () => {
+    const wl = workload({ ports }, { name: 'w'.repeat(50), namespace: 'team-platform-1' });
+    expect(publicUrl(wl, ingress)).toBeUndefined();
+    expect(endpoints(wl, ingress)).toEqual([{ port: 'http', url: `http://${'w'.repeat(50)}.team-platform-1.svc:8080` }]);
+    expect(noPublicUrl(wl, ingress)).toEqual({ reason: 'NoPublicUrl', message: expect.stringContaining('over the 63 of a DNS label') });
   });
 });

@@ -3,7 +3,7 @@
 // Pure functions of the Workload: the reconciler applies them as they are.
 import type * as k8s from '@kubernetes/client-node';
 import type { Workload, WorkloadSpec } from '@lattice/crds';
-import { type PublicEndpoints, publicHttpsUrl, publicPortsAnnotation, tcpPortsOf } from '../gateway/ingress/exposure.js';
+import { type PublicEndpoints, publicHttpsUrl, publicLabelProblem, publicPortsAnnotation, tcpPortsOf } from '../gateway/ingress/exposure.js';
 import { controllerReference } from '../kube/owners.js';
 import { selectorLabels, workloadLabels } from './labels.js';
 import { podTemplate, type PodOptions } from './pod-template.js';
@@ -113,7 +113,7 @@ export function service(wl: Workload): k8s.V1Service | undefined {
 
 /**
  * Where each port is reachable. A public port, when the ingress is on: the first public HTTP port
- * at https://<name>-<namespace>.<base domain>[:port], a public TCP port at the gateway port the
+ * at https://<name>--<namespace>.<base domain>[:port] (when the two fit one DNS label), a public TCP port at the gateway port the
  * ingress allocated (recorded on the Service; until then, and for every other port, the address
  * inside the cluster).
  */
@@ -122,8 +122,9 @@ export function endpoints(wl: Workload, publicEndpoints?: PublicEndpoints, servi
   const host = `${name}.${namespace}.svc`;
   const allocated = service ? tcpPortsOf(service) : {};
   const firstHttp = (wl.spec.ports ?? []).find((p) => p.expose === 'public' && p.protocol === 'HTTP');
+  const httpsUrl = publicEndpoints && firstHttp && publicHttpsUrl(name, namespace, publicEndpoints);
   return (wl.spec.ports ?? []).map((p) => {
-    if (publicEndpoints && p === firstHttp) return { port: p.name, url: publicHttpsUrl(name, namespace, publicEndpoints) };
+    if (httpsUrl && p === firstHttp) return { port: p.name, url: httpsUrl };
     const gatewayPort = allocated[p.name];
     if (publicEndpoints && p.expose === 'public' && p.protocol === 'TCP' && gatewayPort) return { port: p.name, url: `tcp://${publicEndpoints.tcpHost}:${gatewayPort}` };
     return { port: p.name, url: `${p.protocol === 'HTTP' ? 'http' : 'tcp'}://${host}:${p.port}` };
@@ -132,6 +133,13 @@ export function endpoints(wl: Workload, publicEndpoints?: PublicEndpoints, servi
 
 /** The public URL of the Workload's first public HTTP port, when the ingress is on. */
 export function publicUrl(wl: Workload, publicEndpoints?: PublicEndpoints): string | undefined {
-  const http = (wl.spec.ports ?? []).some((p) => p.expose === 'public' && p.protocol === 'HTTP');
-  return publicEndpoints && http ? publicHttpsUrl(wl.metadata.name!, wl.metadata.namespace!, publicEndpoints) : undefined;
+  return publicEndpoints && hasPublicHttp(wl) ? publicHttpsUrl(wl.metadata.name!, wl.metadata.namespace!, publicEndpoints) : undefined;
 }
+
+/** Why a Workload with a public HTTP port gets no URL (its name and namespace make no host name). */
+export function noPublicUrl(wl: Workload, publicEndpoints?: PublicEndpoints): { reason: string; message: string } | undefined {
+  const problem = publicEndpoints && hasPublicHttp(wl) ? publicLabelProblem(wl.metadata.name!, wl.metadata.namespace!) : undefined;
+  return problem ? { reason: 'NoPublicUrl', message: `No public URL: ${problem}.` } : undefined;
+}
+
+const hasPublicHttp = (wl: Workload) => (wl.spec.ports ?? []).some((p) => p.expose === 'public' && p.protocol === 'HTTP');

@@ -30,7 +30,7 @@ import type { Builds } from '../build/builds.js';
 import { awaitingFirstImage, withBuild, type BuildState } from '../build/status.js';
 import { WORKLOADS, type StoredWorkload, type WorkloadCaches } from './caches.js';
 import { nameProblem } from './names.js';
-import { desiredObjects, desiredReplicas, endpoints, publicUrl, type DesiredObjects, type ReplicaSetOwner } from './objects.js';
+import { desiredObjects, desiredReplicas, endpoints, noPublicUrl, publicUrl, type DesiredObjects, type ReplicaSetOwner } from './objects.js';
 import type { PodOptions } from './pod-template.js';
 import { assess, invalid, isPodReady, READY, type Assessment, type Observed } from './status.js';
 
@@ -78,7 +78,7 @@ export class WorkloadReconciler {
     const taken = await this.nameTaken(wl, desired);
     if (taken) return this.report(stored, invalid('NameConflict', taken), log);
     await this.removeUnneeded(wl, desired, log);
-    const refusal = this.keepVolumeClaims(wl, desired.replicas);
+    const refusal = this.keepVolumeClaims(wl, desired.replicas) ?? noPublicUrl(wl, this.publicEndpoints);
 
     const owner = await this.applier.apply(desired.replicas);
     const service = desired.service ? await this.applier.apply(desired.service) : undefined;

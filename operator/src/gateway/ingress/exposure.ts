@@ -7,8 +7,11 @@
 //                                 each public TCP port, as JSON {name: gatewayPort}. On the
 //                                 Service, so a restarted (or another) gateway keeps the port.
 //
-// And the public names: https://<name>-<namespace>.<base domain>[:port] for HTTP,
+// And the public names: https://<name>--<namespace>.<base domain>[:port] for HTTP,
 // tcp://<tcp host>:<allocated port> for TCP.
+//
+// Only the operator may write these (config/admission: a ValidatingAdmissionPolicy), so a tenant
+// who can edit Services in a namespace still cannot publish a port or take another's TCP port.
 import { z } from 'zod';
 
 export const PUBLIC_PORTS_ANNOTATION = 'lattice.dev/public-ports';
@@ -54,12 +57,33 @@ export function publicPortsAnnotation(ports: PublicPort[]): Record<string, strin
   return ports.length ? { [PUBLIC_PORTS_ANNOTATION]: JSON.stringify(ports) } : undefined;
 }
 
-/** The DNS label of a public name: one label, so a wildcard certificate for the base domain covers it. */
-export const publicLabel = (name: string, namespace: string) => `${name}-${namespace}`;
+/**
+ * Between name and namespace in a public host name. A Workload with a public HTTP port may not
+ * hold it in its name (crds/src/workload.ts), so the first one splits the label: one label is one
+ * Workload's, however many dashes either name holds (with one dash, `web-acme` in `prod` and
+ * `web` in `acme-prod` would share a URL, and the older would squat the other's).
+ */
+export const PUBLIC_LABEL_SEPARATOR = '--';
+const MAX_DNS_LABEL = 63;
 
-export function publicHttpsUrl(name: string, namespace: string, endpoints: PublicEndpoints): string {
+/** Why a Workload has no public host name, or undefined when it has one. */
+export function publicLabelProblem(name: string, namespace: string): string | undefined {
+  if (name.includes(PUBLIC_LABEL_SEPARATOR)) return `its name holds '${PUBLIC_LABEL_SEPARATOR}', which public host names keep to tell the name from the namespace`;
+  const label = `${name}${PUBLIC_LABEL_SEPARATOR}${namespace}`;
+  if (label.length > MAX_DNS_LABEL) return `${label} has ${label.length} characters, over the ${MAX_DNS_LABEL} of a DNS label: shorten the Workload's name`;
+  if (label.startsWith('xn--')) return `${label} starts with xn--, which DNS keeps for internationalized names`;
+  return undefined;
+}
+
+/** The DNS label of a public name, one label so that a wildcard certificate for the base domain covers it. */
+export function publicLabel(name: string, namespace: string): string | undefined {
+  return publicLabelProblem(name, namespace) ? undefined : `${name}${PUBLIC_LABEL_SEPARATOR}${namespace}`;
+}
+
+export function publicHttpsUrl(name: string, namespace: string, endpoints: PublicEndpoints): string | undefined {
+  const label = publicLabel(name, namespace);
   const port = endpoints.httpsPort === 443 ? '' : `:${endpoints.httpsPort}`;
-  return `https://${publicLabel(name, namespace)}.${endpoints.baseDomain}${port}`;
+  return label && `https://${label}.${endpoints.baseDomain}${port}`;
 }
 
 function parseJson(value: string | undefined): unknown {

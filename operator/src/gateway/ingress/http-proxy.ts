@@ -131,7 +131,7 @@ export class HttpRelay {
       return {
         status: 404,
         reason: 'no-route',
-        message: `No public URL is served at ${host || 'this address'}. Public URLs have the form https://<workload>-<namespace>.${this.deps.baseDomain}, for a Workload with a port that has expose: public.`,
+        message: `No public URL is served at ${host || 'this address'}. Public URLs have the form https://<workload>--<namespace>.${this.deps.baseDomain}, for a Workload with a port that has expose: public.`,
       };
     }
     const pod = this.deps.routes.pick(route);

@@ -47,21 +47,14 @@ export class Routes {
     for (const event of ['add', 'update', 'delete'] as const) this.services.on(event, () => (this.httpRoutes = undefined));
   }
 
-  /**
-   * The route of `<name>-<namespace>` (the first label of the host): the first public HTTP port
-   * of that Service. A dash may sit in both names, so every Service is compared by its label;
-   * two that make the same label (a-b in c, a in b-c) route to the older one.
-   */
+  /** The route of `<name>--<namespace>` (the first label of the host): the Service's first public HTTP port. */
   http(label: string): Route | undefined {
     if (!this.httpRoutes) {
       this.httpRoutes = new Map();
-      const oldestFirst = [...this.services.list()].sort(
-        (a, b) => Date.parse(String(a.metadata?.creationTimestamp)) - Date.parse(String(b.metadata?.creationTimestamp)),
-      );
-      for (const service of oldestFirst) {
+      for (const service of this.services.list()) {
         const key = publicLabel(service.metadata!.name!, service.metadata!.namespace!);
         const port = publicPortsOf(service).find((p) => p.protocol === 'HTTP');
-        if (port && !this.httpRoutes.has(key)) this.httpRoutes.set(key, this.route(service, port.name, port.port));
+        if (key && port) this.httpRoutes.set(key, this.route(service, port.name, port.port));
       }
     }
     return this.httpRoutes.get(label);
