@@ -2,6 +2,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import { createCertificateAuthority, type CertificateAuthority } from './pki.js';
+import { textOf } from '../kube/secret-data.js';
 
 export const CA_SECRET_NAME = 'lattice-gateway-ca';
 
@@ -34,7 +35,7 @@ async function read(core: k8s.CoreV1Api, namespace: string): Promise<Certificate
     const crt = secret.data?.['tls.crt'];
     const key = secret.data?.['tls.key'];
     if (!crt || !key) throw new Error(`Secret ${namespace}/${CA_SECRET_NAME} lacks tls.crt or tls.key`);
-    return { certificatePem: Buffer.from(crt, 'base64').toString(), privateKeyPem: Buffer.from(key, 'base64').toString() };
+    return { certificatePem: textOf(crt), privateKeyPem: textOf(key) };
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

@@ -9,6 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { isConflict, isNotFound } from '../kube/errors.js';
+import { secretText } from '../kube/secret-data.js';
 
 export const JOIN_TOKEN_SECRET_TYPE = 'lattice.dev/join-token';
 const PREFIX = 'lattice-join-';
@@ -52,7 +53,6 @@ export interface ListedToken {
   description?: string;
 }
 
-const decoded = (secret: k8s.V1Secret) => Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 
 export interface CreatedToken {
   token: string;
@@ -95,7 +95,7 @@ export class JoinTokens {
       .filter((s) => s.metadata?.name?.startsWith(PREFIX))
       .sort((a, b) => String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)))
       .flatMap((s) => {
-        const data = StoredToken.safeParse(decoded(s));
+        const data = StoredToken.safeParse(secretText(s));
         if (!data.success) return [];
         const { expiration, uses, description } = data.data;
         return [{ id: s.metadata!.name!.slice(PREFIX.length), expiration, uses, usageLimit: data.data['usage-limit'], ...(description ? { description } : {}) }];
@@ -125,7 +125,7 @@ export class JoinTokens {
         if (isNotFound(err)) throw new JoinRefused('the join token is unknown or was revoked: ask the cluster operator for a new one');
         throw err;
       }
-      const data = StoredToken.safeParse(decoded(stored));
+      const data = StoredToken.safeParse(secretText(stored));
       if (stored.type !== JOIN_TOKEN_SECRET_TYPE || !data.success) {
         throw new JoinRefused('the join token is unknown or was revoked: ask the cluster operator for a new one');
       }

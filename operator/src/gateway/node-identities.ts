@@ -16,6 +16,7 @@ import { isAlreadyExists, isNotFound } from '../kube/errors.js';
 import { informer, type Cache } from '../kube/informer.js';
 import { JoinRefused } from './join-tokens.js';
 import { PROVIDER_LABEL } from './virtual-node.js';
+import { textOf } from '../kube/secret-data.js';
 
 export const NODE_IDENTITY_LABEL = 'lattice.dev/node-identity';
 const PREFIX = 'lattice-node-';
@@ -122,7 +123,7 @@ function nameTaken(nodeName: string, secret: k8s.V1Secret | undefined, namespace
   const revokedAt = secret?.data?.[REVOKED_AT];
   if (revokedAt) {
     return new JoinRefused(
-      `the node name "${nodeName}" was revoked at ${Buffer.from(revokedAt, 'base64').toString()} and is not given out again: pick another --name ` +
+      `the node name "${nodeName}" was revoked at ${textOf(revokedAt)} and is not given out again: pick another --name ` +
         `(a cluster admin frees it, once its pods are gone, with: kubectl delete secret ${identitySecretName(nodeName)} -n ${namespace})`,
     );
   }
@@ -131,7 +132,7 @@ function nameTaken(nodeName: string, secret: k8s.V1Secret | undefined, namespace
 
 function matches(secret: k8s.V1Secret | undefined, serialNumber: string): boolean {
   const serial = secret?.data?.serial;
-  return serial !== undefined && sameSerial(Buffer.from(serial, 'base64').toString(), serialNumber);
+  return serial !== undefined && sameSerial(textOf(serial), serialNumber);
 }
 
 /**

@@ -7,6 +7,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Pod } from '@lattice/protocol';
 import { z } from 'zod';
 import type { PodResolver } from './pod-translation.js';
+import { textOf } from '../kube/secret-data.js';
 
 /** One registry's entry: user and password, or both in `auth` as base64 of user:password. */
 const Entry = z.object({ username: z.string().optional(), password: z.string().optional(), auth: z.string().optional() });
@@ -20,8 +21,6 @@ export interface PullCredentials {
   problems: string[];
 }
 
-const decode = (b64: string) => Buffer.from(b64, 'base64').toString();
-
 function parseEntries(secret: k8s.V1Secret): z.infer<typeof Auths> {
   const json = secret.data?.['.dockerconfigjson'];
   // kubernetes.io/dockercfg, the older form: the auths map itself.
@@ -30,7 +29,7 @@ function parseEntries(secret: k8s.V1Secret): z.infer<typeof Auths> {
   const key = json ? '.dockerconfigjson' : '.dockercfg';
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decode((json ?? legacy)!));
+    parsed = JSON.parse(textOf((json ?? legacy)!));
   } catch {
     throw new Error(`has a ${key} that is not JSON`);
   }
@@ -41,7 +40,7 @@ function parseEntries(secret: k8s.V1Secret): z.infer<typeof Auths> {
 
 function credentialsOf(server: string, entry: z.infer<typeof Entry>): Pod['registryAuths'][number] {
   if (!entry.auth) return { server, username: entry.username ?? '', password: entry.password ?? '' };
-  const decoded = decode(entry.auth);
+  const decoded = textOf(entry.auth);
   const colon = decoded.indexOf(':');
   if (colon < 0) throw new Error(`has an auth for ${server} that is not base64 of user:password`);
   return { server, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

@@ -8,6 +8,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Pod } from '@lattice/protocol';
 import { PodNotReady, PodRefused, type PodResolver } from './pod-translation.js';
+import { textOf } from '../kube/secret-data.js';
 
 /** The Secret with the tailnet's loginServer and authKey (the Workload's spec.tailnet.authKeySecretRef). */
 export const TAILNET_SECRET_ANNOTATION = 'lattice.dev/tailnet-secret';
@@ -31,7 +32,7 @@ export function tailnetExposure(pod: k8s.V1Pod, r: PodResolver): Pod['tailnet'] 
   const value = (key: string) => {
     const data = secret.data?.[key];
     if (!data) throw new PodNotReady(`tailnet: Secret "${secretName}" has no key "${key}" yet`);
-    return Buffer.from(data, 'base64').toString().trim();
+    return textOf(data).trim();
   };
   const loginServer = value('loginServer');
   if (!/^https?:\/\/[^\s/]+/.test(loginServer)) {

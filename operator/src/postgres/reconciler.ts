@@ -32,12 +32,11 @@ import { CONTAINER_NAME, VERSION_LABEL, connectionSecret, service, statefulSet, 
 import { APPLY_SETTINGS_SCRIPT, INVALID_SETTINGS_EXIT, rejectionMessage } from './scripts.js';
 import { commandLineSettings, desiredSettings, managedParameterProblem, renderConf, splitSettings, type Settings } from './settings.js';
 import { READY, assess, failed, isReady, waiting, type Assessment, type SettingsVerdict } from './status.js';
+import { textOf } from '../kube/secret-data.js';
 
 /** How soon settings are checked again when the running server could not be reached. */
 const UNREACHABLE_RETRY_MS = 5_000;
 const EXEC_TIMEOUT_MS = 30_000;
-
-const decode = (b64: string) => Buffer.from(b64, 'base64').toString();
 
 export class PostgresReconciler {
   constructor(
@@ -125,13 +124,13 @@ export class PostgresReconciler {
           missing: `spec.passwordSecretRef names key ${ref.key} of Secret ${ref.name}, which ${secret ? 'has no such key' : 'does not exist'}. Create it, or remove spec.passwordSecretRef to have a password generated.`,
         };
       }
-      return { source: { secretName: ref.name, key: ref.key }, value: decode(value) };
+      return { source: { secretName: ref.name, key: ref.key }, value: textOf(value) };
     }
     const secretName = connectionSecretName(name);
     // Read from the API, not a cache: a cache that has not seen the Secret yet would make a second password.
     const existing = await this.applier.read<k8s.V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace } });
     const kept = existing && isControlledBy(existing, pg.metadata.uid) ? existing.data?.password : undefined;
-    return { source: { secretName, key: 'password' }, value: kept ? decode(kept) : generatePassword() };
+    return { source: { secretName, key: 'password' }, value: kept ? textOf(kept) : generatePassword() };
   }
 
   /** Checks every desired setting in the running server and applies the reloadable ones. */
