@@ -1,5 +1,8 @@
-import type { Container } from '@lattice/protocol';
-import { ContainerConfigError, type PreparedVolume, containerMounts, podStateDir, resolveInside } from './volumes.js';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Container, Pod } from '@lattice/protocol';
+import { ContainerConfigError, type PreparedVolume, containerMounts, podStateDir, prepareVolumes, resolveInside } from './volumes.js';
 
 const withMounts = (volumeMounts: Container['volumeMounts']) => ({ volumeMounts }) as Container;
 const volumes = new Map<string, PreparedVolume>([
@@ -22,6 +25,28 @@ describe('pod state directory', () => {
     expect(podStateDir('/var/lib/lattice', '0123-abcd')).toBe('/var/lib/lattice/pods/0123-abcd');
     expect(() => podStateDir('/var/lib/lattice', '../../etc')).toThrow(ContainerConfigError);
     expect(() => podStateDir('/var/lib/lattice', '..')).toThrow(ContainerConfigError);
+  });
+});
+
+describe("a pod's Secret files on the provider", () => {
+  let stateDir: string;
+  beforeEach(async () => {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), 'lattice-volumes-'));
+    await chmod(stateDir, 0o755); // as a home directory often is
+  });
+  afterEach(() => rm(stateDir, { recursive: true, force: true }));
+
+  it('are out of reach of the machine\'s other users, and keep the modes the pod asks for', async () => {
+    const pod = {
+      uid: 'u1',
+      volumes: [{ name: 'creds', source: 'files', files: { defaultMode: 0o440, files: [{ path: 'password', content: Buffer.from('s3cret'), mode: 0 }] } }],
+    } as unknown as Pod;
+    // No Docker: a files volume is the agent's own files.
+    const prepared = await prepareVolumes(undefined as never, 'node-a', pod, stateDir);
+    const dir = (prepared.get('creds') as { path: string }).path;
+    expect(await readFile(path.join(dir, 'password'), 'utf8')).toBe('s3cret');
+    expect((await stat(path.join(dir, 'password'))).mode & 0o777).toBe(0o440);
+    expect((await stat(path.join(stateDir, 'pods'))).mode & 0o777).toBe(0o700);
   });
 });
 

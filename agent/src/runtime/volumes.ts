@@ -23,7 +23,20 @@ function pathSegment(name: string, what: string): string {
 
 /** The directory of everything the agent writes for a pod. */
 export function podStateDir(stateDir: string, uid: string): string {
-  return path.join(path.resolve(stateDir), 'pods', pathSegment(uid, 'pod uid'));
+  return path.join(podsDir(stateDir), pathSegment(uid, 'pod uid'));
+}
+
+const podsDir = (stateDir: string) => path.join(path.resolve(stateDir), 'pods');
+
+/**
+ * The pods' directory, for the agent's user alone: it holds tenants' Secrets as files, and the
+ * state directory may be readable by other users of the machine (a home directory often is).
+ * Containers still read their files: Docker bind-mounts each volume's own directory.
+ */
+async function ensurePrivatePodsDir(stateDir: string): Promise<void> {
+  const dir = podsDir(stateDir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700); // made before, or by an older agent, with a wider mode
 }
 
 /** `relative` inside `root`; refuses absolute paths and `..` so a path can never leave the volume. */
@@ -84,6 +97,7 @@ export async function prepareVolumes(docker: Docker, nodeName: string, pod: Pod,
       );
       prepared.set(volume.name, { kind: 'volume', name });
     } else if (volume.source === 'files') {
+      await ensurePrivatePodsDir(stateDir);
       const dir = path.join(podStateDir(stateDir, pod.uid), 'volumes', pathSegment(volume.name, 'volume name'));
       await writeFiles(dir, volume.files ?? { files: [], defaultMode: 0o644 });
       prepared.set(volume.name, { kind: 'bind', path: dir });
