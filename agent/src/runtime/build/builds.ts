@@ -29,10 +29,10 @@ import {
 import { platformImage } from '../images.js';
 import { namespaceNetworkName } from '../naming.js';
 import { BuildLog, printLogScript } from './build-log.js';
-import { BuildConfigError, dockerfileFor } from './dockerfile.js';
+import { BuildConfigError, checkDockerfile, dockerfileFor } from './dockerfile.js';
 import { GitError, type GitCredentials, checkout, secretsOf } from './git.js';
 import { ImageBuildError, buildImage, pruneImages, pushImage } from './image.js';
-import { contextFiles, projectFacts } from './project.js';
+import { contextFiles, projectFacts, readText } from './project.js';
 
 /** The volume holding the log (bind-mounted read-only into the build pod's container). */
 const LOG_VOLUME = 'lattice-build-log';
@@ -225,6 +225,9 @@ export class Builds {
       log.write(dockerfile.content);
     } else {
       log.line(`strategy dockerfile: ${dockerfile.path}`);
+      const text = await readText(path.join(context, dockerfile.path));
+      if (text === undefined) throw new BuildConfigError(`${dockerfile.path} is not a file in the repository (a symlink is not followed)`);
+      checkDockerfile(text, dockerfile.path);
     }
     const tag = `${request.repository}:${commit.slice(0, 12)}`;
     log.line(`building ${tag}`);

@@ -1,5 +1,5 @@
 import { BuildRequestSchema, type BuildRequest } from '@lattice/protocol';
-import { BuildConfigError, dockerfileFor, type ProjectFacts } from './dockerfile.js';
+import { BuildConfigError, checkDockerfile, dockerfileFor, type ProjectFacts } from './dockerfile.js';
 import { procfileWeb } from './project.js';
 
 const request = (strategy: BuildRequest['strategy'], more: Partial<BuildRequest> = {}): BuildRequest =>
@@ -118,4 +118,27 @@ test('the Procfile web line', () => {
   expect(procfileWeb('worker: x\nweb: python app.py\n')).toBe('python app.py');
   expect(procfileWeb('worker: x')).toBeUndefined();
   expect(procfileWeb(undefined)).toBeUndefined();
+});
+
+describe("a repository's own Dockerfile", () => {
+  const check = (text: string) => () => checkDockerfile(text, 'Dockerfile');
+
+  test.each([
+    ['a URL', 'FROM x\nADD https://169.254.169.254/latest/meta-data/ /m\n'],
+    ['a URL after flags', 'FROM x\nADD --chown=1:1 --checksum=sha256:0 HTTP://router.lan/admin /a\n'],
+    ['a URL in JSON form', 'FROM x\nADD ["http://10.0.0.1/secret", "/s"]\n'],
+    ['a URL on a continued line', 'FROM x\nADD a \\\n  ftp://nas.lan/backup /b\n'],
+    ['a Git remote', 'FROM x\nadd git@github.com:org/private.git /src\n'],
+  ])('may not ADD %s: the provider would fetch it on its own network', (_what, text) => {
+    expect(check(text)).toThrow(BuildConfigError);
+    expect(check(text)).toThrow(/fetch it in a RUN step/);
+  });
+
+  test('says on which line', () => {
+    expect(check('FROM x\nRUN true\nADD https://x/y /y\n')).toThrow(/^Dockerfile line 3: ADD https:\/\/x\/y/);
+  });
+
+  test('may ADD and COPY files of the repository, and fetch in RUN steps', () => {
+    expect(check('FROM x\nADD app.tar.gz /app\nADD ["a b", "/c"]\nCOPY --from=build /out /srv\nRUN curl -fsSL https://example.com/x -o /x\n')).not.toThrow();
+  });
 });

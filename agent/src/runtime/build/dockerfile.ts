@@ -2,6 +2,7 @@
 // here from what the project holds, with the defaults a user of Render or Heroku expects. Every
 // default (install, build, start) is replaced by the spec's command when it gives one. Pure: what
 // the project holds is read beforehand (see project.ts), so every rule is unit-tested.
+import { DockerfileParser, type JSONInstruction } from 'dockerfile-ast';
 import type { BuildRequest } from '@lattice/protocol';
 
 /** What a build looks at in the context directory. */
@@ -143,6 +144,29 @@ export function dockerfileFor(request: BuildRequest, facts: ProjectFacts): { pat
       return { path: GENERATED_DOCKERFILE, content: pythonDockerfile(request, facts) };
     case 'static':
       return { path: GENERATED_DOCKERFILE, content: staticDockerfile(request, facts) };
+  }
+}
+
+/** A source Docker would fetch itself: a URL (ADD https://…) or a Git remote (ADD git@…). */
+const REMOTE_SOURCE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i;
+
+/**
+ * Refuses what a repository's own Dockerfile may not do on a provider. `ADD <url>` is fetched by
+ * the provider's Docker engine itself, on the provider's own network (its router, its LAN, its
+ * cloud's metadata service), not in the build's isolated network as RUN steps are.
+ */
+export function checkDockerfile(text: string, file: string): void {
+  for (const instruction of DockerfileParser.parse(text).getInstructions()) {
+    if (instruction.getKeyword() !== 'ADD') continue;
+    const json = (instruction as JSONInstruction).getJSONStrings();
+    const args = json.length ? json.map((s) => s.getJSONValue()) : instruction.getArguments().map((a) => a.getValue());
+    const remote = args.slice(0, -1).find((source) => REMOTE_SOURCE.test(source));
+    if (remote) {
+      throw new BuildConfigError(
+        `${file} line ${instruction.getRange().start.line + 1}: ADD ${remote} would be fetched by the provider's Docker engine on the provider's own network; ` +
+          'fetch it in a RUN step (curl, wget, git clone), which runs in the build\'s network, or commit the file to the repository',
+      );
+    }
   }
 }
 

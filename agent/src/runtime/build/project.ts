@@ -5,7 +5,7 @@ import path from 'node:path';
 import { BuildConfigError, type ProjectFacts } from './dockerfile.js';
 
 /** A regular file's text; never through a symlink, which could point at the provider's own files. */
-async function readText(file: string): Promise<string | undefined> {
+export async function readText(file: string): Promise<string | undefined> {
   try {
     if (!(await lstat(file)).isFile()) return undefined;
     return await readFile(file, 'utf8');
