@@ -150,6 +150,7 @@ const program = new Command('lattice-operator')
   .addOption(flag('--ingress-tcp-host <host>', 'host name or address in tcp:// endpoints and database publicHost (default: the base domain)'))
   .addOption(flag('--ingress-tls-cert <file>', 'PEM certificate for *.<base domain> (default: one issued by the gateway CA)'))
   .addOption(flag('--ingress-tls-key <file>', 'PEM private key of --ingress-tls-cert'))
+  .addOption(flag('--ingress-max-connections-per-client <n>', 'open connections to the ingress allowed from one client address; 0: no cap, for clients behind one NAT or proxy address (default 512)', number))
   .addOption(flag('--postgres-provider-selector <labels>', 'comma-separated key=value labels a provider must carry to run PostgreSQL servers', labels))
   .addOption(flag('--metering-interval-seconds <s>', "how often providers' reserved usage is metered and their earnings sent (default 30)", number))
   .showHelpAfterError();
@@ -264,11 +265,11 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
 
   if (options.gateway) {
     const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds } = options;
-    const { ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey } = options;
+    const { ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient } = options;
     const gatewayOptions = GatewayOptionsSchema.parse({
       namespace: options.namespace,
       watchNamespace: options.watchNamespace,
-      ...{ ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey },
+      ...{ ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient },
       ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds },
       registry: options.registry,
       registryUrl: options.registryUrl,

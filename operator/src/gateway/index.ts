@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { agentImages } from '../platform-images.js';
 import { Gateway } from './gateway.js';
+import { DEFAULT_CAPS } from './ingress/client-limits.js';
 import { Ingress } from './ingress/ingress.js';
 import { parsePortRange } from './ingress/tcp-ports.js';
 import { locatedPod } from './kubelet-api/pods.js';
@@ -28,7 +29,7 @@ export const GatewayOptionsSchema = z.object({
   meteringIntervalSeconds: z.number().min(0.5).max(3600).default(30),
   /** Namespace of the gateway's Secrets (CA, join tokens, node identities). */
   namespace: z.string().min(1).default('lattice-system'),
-  /** Public ingress: served when a base domain is set (public URLs are https://<wl>-<ns>.<base>). */
+  /** Public ingress: served when a base domain is set (public URLs are https://<wl>--<ns>.<base>). */
   ingressBaseDomain: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS name, e.g. apps.example.net')
@@ -43,6 +44,8 @@ export const GatewayOptionsSchema = z.object({
     .default('30000-30099'),
   ingressTlsCert: z.string().min(1).optional(),
   ingressTlsKey: z.string().min(1).optional(),
+  /** Open connections to the ingress allowed from one client address; 0: no cap (clients behind one NAT or proxy). */
+  ingressMaxConnectionsPerClient: z.number().int().min(0).default(DEFAULT_CAPS.perClient),
   /** Serve the public ports of this namespace only (--watch-namespace). */
   watchNamespace: z.string().min(1).optional(),
   /** The cluster's image registry as image names give it (host[:port]), relayed to agents; none: no relay. */
@@ -111,6 +114,7 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
           tlsCertFile: options.ingressTlsCert,
           tlsKeyFile: options.ingressTlsKey,
           namespace: options.watchNamespace,
+          caps: { ...DEFAULT_CAPS, perClient: options.ingressMaxConnectionsPerClient },
         },
         {
           dial: (pod, port) => gateway.dial(pod, port),

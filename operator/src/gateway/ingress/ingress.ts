@@ -3,11 +3,12 @@
 // through the tunnels their providers' agents hold open (no inbound port on any provider).
 import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { issueServingCertificate, type CertificateAuthority } from '../pki.js';
+import { ClientLimits, DEFAULT_CAPS, type ConnectionCaps } from './client-limits.js';
 import { HttpRelay } from './http-proxy.js';
 import { ingressMetrics } from './metrics.js';
 import { Routes, type RouteSource } from './routes.js';
@@ -27,6 +28,8 @@ export interface IngressConfig {
   tlsKeyFile?: string;
   /** Serve the Services of this namespace only (the operator's --watch-namespace). */
   namespace?: string;
+  /** Open connections allowed per client address and in all (client-limits.ts). */
+  caps?: ConnectionCaps;
 }
 
 export interface IngressDeps extends RouteSource {
@@ -39,6 +42,7 @@ export class Ingress {
   private readonly http: HttpRelay;
   private readonly tcp: TcpRelay;
   private readonly allocator: TcpPortAllocator;
+  private readonly limits: ClientLimits;
   private server?: http2.Http2SecureServer;
   private allocating: Promise<void> | undefined;
   private allocateAgain = false;
@@ -51,10 +55,11 @@ export class Ingress {
     registry: Registry,
   ) {
     const metrics = ingressMetrics(registry);
+    this.limits = new ClientLimits(config.caps ?? DEFAULT_CAPS, (reason) => metrics.refused.inc({ reason }));
     const dial = (pod: k8s.V1Pod, port: number) => deps.dial(pod, port);
     this.routes = new Routes(kc, config.namespace, deps, log);
     this.http = new HttpRelay({ routes: this.routes, dial, baseDomain: config.baseDomain, metrics, log });
-    this.tcp = new TcpRelay(config.address, this.routes, dial, metrics, log);
+    this.tcp = new TcpRelay(config.address, this.routes, dial, this.limits, metrics, log);
     this.allocator = new TcpPortAllocator(kc, config.tcpPorts, log);
     const changed = () => {
       this.tcp.sync();
@@ -71,6 +76,8 @@ export class Ingress {
   async start(): Promise<void> {
     const { cert, key } = await this.certificate();
     const server = http2.createSecureServer({ cert, key, allowHTTP1: true });
+    // Each TCP connection, before TLS: over a cap it is closed before costing a handshake.
+    server.on('connection', (socket: Socket) => this.limits.admit(socket));
     server.on('request', (req, res) => this.http.handle(req, res));
     // Emitted for HTTP/1.1 Upgrade requests (the HTTP/1 fallback of allowHTTP1).
     server.on('upgrade', (req, socket, head) => this.http.upgrade(req, socket, head));

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { ClientLimits } from './client-limits.js';
 import { countBytes, type IngressMetrics } from './metrics.js';
 import type { Routes, TcpRoute } from './routes.js';
 import { endAfterFlush, type TunnelSocket } from './tunnel.js';
@@ -16,6 +17,7 @@ export class TcpRelay {
     private readonly address: string,
     private readonly routes: Routes,
     private readonly dial: (pod: k8s.V1Pod, port: number) => TunnelSocket,
+    private readonly limits: ClientLimits,
     private readonly metrics: IngressMetrics,
     private readonly log: Logger,
   ) {}
@@ -50,6 +52,9 @@ export class TcpRelay {
 
   private relay(socket: net.Socket, route: TcpRoute): void {
     socket.on('error', () => undefined);
+    if (!this.limits.admit(socket)) return;
+    // No idle timeout (a pool's idle database connection is normal); keep-alive finds dead peers.
+    socket.setKeepAlive(true, 60_000);
     const pod = this.routes.pick(route);
     if (!pod) {
       this.metrics.refused.inc({ reason: 'no-ready-replica' });
