@@ -574,6 +574,86 @@ describe('hostile peers', () => {
   });
 });
 
+describe('admission', () => {
+  test('a pod bound with spec.nodeName past what the provider offers is rejected as a kubelet rejects it, and never runs', async () => {
+    const created = await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'too-big' },
+        spec: {
+          nodeName: alpha.name, // no scheduler looks at it
+          tolerations: [providerToleration],
+          containers: [{ name: 'app', image: BUSYBOX, command: ['sleep', '3600'], resources: { requests: { cpu: '64', memory: '32Mi' } } }],
+        },
+      },
+    });
+    const pod = await waitFor('the pod rejected', async () => {
+      const p = await core.readNamespacedPod({ namespace, name: 'too-big' });
+      return p.status?.phase === 'Failed' && p;
+    });
+    expect(pod.status?.reason).toBe('OutOfcpu');
+    expect(pod.status?.message).toMatch(/^Pod was rejected: Node didn't have enough resource: cpu, requested: 64000, used: \d+, capacity: 1000$/);
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${created.metadata!.uid},reason=OutOfcpu` });
+    expect(events.items).toHaveLength(1);
+    expect((await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-uid'] === created.metadata!.uid)).toEqual([]);
+    await runningPod('web'); // the pods admitted before keep running
+    await core.deleteNamespacedPod({ namespace, name: 'too-big' });
+  });
+});
+
+describe('a provider that floods and lies', () => {
+  test("writes only within a kubelet's budget, and no address it makes up lands", async () => {
+    const victim = await podOn(beta.name, 'flooded');
+    await runningPod('flooded');
+    const uid = victim.metadata!.uid!;
+    // The real beta agent would take its node back mid-flood; its containers keep running meanwhile.
+    await stopAgent(beta, 'SIGKILL');
+    const identity = await loadIdentity(beta.stateDir);
+    const client = gatewayClient(gatewayAddress, grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certificatePem)));
+    const call = client.Connect();
+    const received: unknown[] = [];
+    call.on('data', (m: unknown) => received.push(m));
+    call.on('error', () => undefined);
+    const offer = (cpuMillis: number) => ({ cpuMillis, memoryBytes: 2 ** 30, maxPods: 10, labels: {} });
+    call.write({ hello: { protocolVersion: PROTOCOL_VERSION, agentVersion: 'rogue', offer: offer(1000) } });
+    await waitFor('the rogue session to get its pod list', () => received.some((m) => GatewayMessageSchema.safeParse(m).data?.msg === 'podSync'));
+
+    // Every write to beta's Node while the flood lasts.
+    let nodeWrites = 0;
+    const watch = await new k8s.Watch(kc).watch('/api/v1/nodes', { fieldSelector: `metadata.name=${beta.name}` }, (phase) => phase === 'MODIFIED' && nodeWrites++, () => undefined);
+    try {
+      for (let i = 0; i < 500; i++) call.write({ podEvent: { podUid: uid, type: 'Warning', reason: 'Flood', message: `flood ${i}` } });
+      for (let i = 0; i < 1000; i++) call.write({ offer: offer(i % 2 ? 1500 : 2500) });
+      call.write({ offer: offer(3000) });
+      call.write({
+        podStatus: { uid, phase: 'Running', reason: 'Rogue', message: 'made up', podIp: '127.0.0.1', tailnetAddress: 'attacker.example', containerStatuses: [], initContainerStatuses: [] },
+      });
+      // The newest offer is the one the Node shows: coalescing lost nothing.
+      await waitFor('the last offer on the Node', async () => (await core.readNode({ name: beta.name })).status?.capacity?.cpu === '3', { timeoutMs: 30_000 });
+      const pod = await waitFor('the made-up status written', async () => {
+        const p = await core.readNamespacedPod({ namespace, name: 'flooded' });
+        return p.status?.reason === 'Rogue' && p;
+      });
+      expect(pod.status?.podIP).not.toBe('127.0.0.1');
+      expect(pod.status?.podIPs ?? []).not.toContainEqual({ ip: '127.0.0.1' });
+      expect(pod.metadata?.annotations?.['lattice.dev/tailnet-address']).toBeUndefined();
+      expect(nodeWrites).toBeLessThan(200); // 1001 offers; each would have been a write
+      const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.uid=${uid},reason=Flood` });
+      expect(events.items.length).toBeGreaterThan(0);
+      expect(events.items.length).toBeLessThanOrEqual(25); // client-go's burst per object, of 500 sent
+    } finally {
+      watch.abort();
+      call.end();
+      client.close();
+    }
+    // The real beta agent comes back and puts the truth back.
+    runAgent(beta);
+    await waitFor('the real beta agent back', () => running.gateway.connection(beta.name) !== undefined && beta.output.join('').includes('connected to the gateway'), { timeoutMs: 30_000 });
+    await runningPod('flooded');
+    await core.deleteNamespacedPod({ namespace, name: 'flooded' });
+  });
+});
+
 describe('a web page on the provider', () => {
   test("cannot read the agent's admin API or registry relay by rebinding a name to loopback", async () => {
     // What a browser sends after DNS rebinding: the page's own name in Host, to 127.0.0.1.

@@ -27,6 +27,8 @@ import { LocalVolumeProvisioner } from './local-volumes.js';
 import { gatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { NodeIdentities } from './node-identities.js';
 import { NODE_ORGANIZATION, NodeCsrError, certificateFingerprint, issueServingCertificate, signNodeCertificate, type CertificateAuthority } from './pki.js';
+import { ProviderBudgets } from './provider-budget.js';
+import { offeredCapacity } from './admission.js';
 import { PodDispatcher } from './pod-dispatcher.js';
 import { RegistryRelay } from './registry-relay.js';
 import { createStreamMetrics } from './kubelet-api/metrics.js';
@@ -107,7 +109,8 @@ export class Gateway {
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
   private readonly sessions = new Map<string, AgentSession>();
-  private readonly nodes = new Map<string, { node: VirtualNode; offer: Offer; closedSince?: Date; lostTimer?: NodeJS.Timeout; connectedOnce: boolean }>();
+  private readonly nodes = new Map<string, NodeEntry>();
+  private readonly budgets = new ProviderBudgets();
   private readonly identities: NodeIdentities;
   private readonly dispatcher: PodDispatcher;
   private readonly volumes: LocalVolumeProvisioner;
@@ -134,7 +137,10 @@ export class Gateway {
     this.events = new EventRecorder(this.core, 'lattice-gateway', log);
     this.tokens = new JoinTokens(this.core, config.namespace);
     this.identities = new NodeIdentities(kc, this.core, config.namespace, (node) => this.revoked(node), log);
-    this.dispatcher = new PodDispatcher(kc, this.core, this.events, this.metrics, config.kubeletEndpoint.address, log.child({ part: 'pods' }));
+    this.dispatcher = new PodDispatcher(kc, this.core, this.events, this.metrics, config.kubeletEndpoint.address, this.budgets, (node) => {
+      const offer = this.nodes.get(node)?.offer;
+      return offer && offeredCapacity(offer);
+    }, log.child({ part: 'pods' }));
     this.serviceRelay = new ServiceRelay(
       kc,
       config.serviceNamespace,
@@ -441,14 +447,8 @@ export class Gateway {
       case 'hello':
         this.metrics.refusedMessages.inc({ reason: 'duplicateHello' });
         return;
-      case 'offer': {
-        const entry = this.nodes.get(node)!;
-        entry.offer = msg.offer;
-        await entry.node.availabilityChanged(this.availabilityOf(entry));
-        await entry.node.offerChanged(msg.offer);
-        log.info({ offer: msg.offer }, 'provider offer changed');
-        return;
-      }
+      case 'offer':
+        return this.offerChanged(node, msg.offer, log);
       case 'podStatus':
         return this.dispatcher.statusReported(node, msg.podStatus);
       case 'podEvent':
@@ -463,6 +463,32 @@ export class Gateway {
         return;
       case 'volumeDeleted':
         return this.volumes.volumeDeleted(node, msg.volumeDeleted.volumeName, msg.volumeDeleted.error);
+    }
+  }
+
+  /**
+   * A new offer: the Node's capacity, labels and taints follow, within the provider's write budget.
+   * Offers that come while one is applied are coalesced: the newest is applied next.
+   */
+  private async offerChanged(node: string, offer: Offer, log: Logger): Promise<void> {
+    const entry = this.nodes.get(node)!;
+    entry.offer = offer;
+    if (entry.applyingOffer) {
+      entry.offerPending = true;
+      return;
+    }
+    entry.applyingOffer = true;
+    try {
+      do {
+        entry.offerPending = false;
+        // Two writes at most: the Node's taints, then its capacity and labels.
+        await this.budgets.of(node).removeTokens(2);
+        await entry.node.availabilityChanged(this.availabilityOf(entry));
+        await entry.node.offerChanged(entry.offer);
+        log.info({ offer: entry.offer }, 'provider offer changed');
+      } while (entry.offerPending);
+    } finally {
+      entry.applyingOffer = false;
     }
   }
 
@@ -491,6 +517,18 @@ export class Gateway {
       entry.node.stopTimers();
       this.nodes.delete(nodeName);
     }
+    this.budgets.forget(nodeName);
     void this.core.deleteNode({ name: nodeName }).catch(() => undefined);
   }
+}
+
+interface NodeEntry {
+  node: VirtualNode;
+  offer: Offer;
+  closedSince?: Date;
+  lostTimer?: NodeJS.Timeout;
+  connectedOnce: boolean;
+  /** An offer is being applied; another came meanwhile (offerChanged). */
+  applyingOffer?: boolean;
+  offerPending?: boolean;
 }

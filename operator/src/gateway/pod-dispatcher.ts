@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 import { FEATURES, MAX_POD_BYTES, POD_SYNC_PART_BYTES, PodSchema, encodedSize, type GatewayMessage, type Pod, type PodEvent, type PodStatus } from '@lattice/protocol';
 import { isNotFound } from '../kube/errors.js';
 import { podTarget, type EventRecorder } from '../kube/events.js';
+import type { ProviderBudgets } from './provider-budget.js';
+import { rejection, type Capacity } from './admission.js';
+import { acceptedTailnetAddress } from './reported-addresses.js';
 import { informer, waitForCacheSync, type Cache } from '../kube/informer.js';
 import type { GatewayMetrics } from './metrics.js';
 import { pullCredentials } from './pull-credentials.js';
@@ -41,6 +44,9 @@ export class PodDispatcher implements PodResolver {
     private readonly events: EventRecorder,
     private readonly metrics: GatewayMetrics,
     private readonly hostIP: string,
+    private readonly budgets: ProviderBudgets,
+    /** What the node's provider offers now; undefined before it said. */
+    private readonly capacityOf: (nodeName: string) => Capacity | undefined,
     private readonly log: Logger,
   ) {
     const scheduled = 'spec.nodeName!=';
@@ -114,11 +120,13 @@ export class PodDispatcher implements PodResolver {
     const parts: Pod[][] = [[]];
     let partBytes = 0;
     const inParts = features.includes(FEATURES.chunkedPodSync);
-    for (const pod of this.podsOf(nodeName)) {
+    // Admitted oldest first, as a restarted kubelet admits its pods.
+    const oldestFirst = this.podsOf(nodeName).sort((a, b) => Date.parse(String(a.metadata?.creationTimestamp)) - Date.parse(String(b.metadata?.creationTimestamp)));
+    for (const pod of oldestFirst) {
       if (pod.metadata?.deletionTimestamp) continue; // sent as deletes below, once synced
-      const translated = this.translate(pod);
-      if (!translated) continue;
-      const bytes = encodedSize({ msg: 'podUpsert', podUpsert: translated });
+      if (!this.admitted(nodeName, pod)) continue;
+      const { pod: translated, bytes } = this.translate(pod) ?? {};
+      if (!translated || bytes === undefined) continue;
       if (inParts && partBytes > 0 && partBytes + bytes > POD_SYNC_PART_BYTES) {
         parts.push([]);
         partBytes = 0;
@@ -153,12 +161,13 @@ export class PodDispatcher implements PodResolver {
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
       if (!sent.has(uid)) return; // finished before we saw it: nothing to run
     }
-    const translated = this.translate(pod);
+    if (!sent.has(uid) && !this.admitted(nodeName, pod)) return;
+    const { pod: translated, pullProblems = [] } = this.translate(pod) ?? {};
     if (!translated || sent.get(uid) === translated.revision) return;
     sent.set(uid, translated.revision);
     sink.send({ msg: 'podUpsert', podUpsert: translated });
     // Once per revision sent: the kubelet's warning, and the pull goes on without those Secrets.
-    for (const problem of pullCredentials(pod, this).problems) {
+    for (const problem of pullProblems) {
       void this.events.record(podTarget(pod), 'Warning', 'FailedToRetrieveImagePullSecret', `${problem}; pulling without it may not succeed`);
     }
     this.metrics.podsPerNode.set({ node: nodeName }, sent.size);
@@ -176,10 +185,12 @@ export class PodDispatcher implements PodResolver {
     this.metrics.podsPerNode.set({ node: nodeName }, sent.size);
   }
 
-  private translate(pod: k8s.V1Pod): Pod | undefined {
+  /** The pod as sent to its agent, its encoded size, and what is wrong with its pull Secrets. */
+  private translate(pod: k8s.V1Pod): { pod: Pod; bytes: number; pullProblems: string[] } | undefined {
     const uid = pod.metadata!.uid!;
     try {
-      const translated = toAgentPod(pod, this);
+      const credentials = pullCredentials(pod, this);
+      const translated = toAgentPod(pod, this, credentials);
       this.blocked.delete(uid);
       // What the agent would refuse (and with it the whole podSync it came in) is refused here, once.
       const valid = PodSchema.safeParse(translated);
@@ -194,7 +205,7 @@ export class PodDispatcher implements PodResolver {
           `the pod with the Secrets and ConfigMaps it uses comes to ${mebibytes(bytes)} MiB; a provider is sent at most ${mebibytes(MAX_POD_BYTES)} MiB per pod`,
         );
       }
-      return translated;
+      return { pod: translated, bytes, pullProblems: credentials.problems };
     } catch (err) {
       if (err instanceof PodNotReady) {
         if (!this.blocked.has(uid)) void this.events.record(podTarget(pod), 'Warning', 'FailedMount', err.message);
@@ -209,14 +220,28 @@ export class PodDispatcher implements PodResolver {
     }
   }
 
-  /** A pod that asks for what a provider must never do: never run it, and say why. */
-  private async refuse(pod: k8s.V1Pod, reason: string): Promise<void> {
+  /**
+   * Whether the pod fits the node beside the pods already sent there (admission.ts); one that does
+   * not is rejected as the kubelet rejects it, once and for good.
+   */
+  private admitted(nodeName: string, pod: k8s.V1Pod): boolean {
+    const capacity = this.capacityOf(nodeName);
+    const sent = this.sent.get(nodeName);
+    if (!capacity || !sent) return true;
+    const admitted = this.podsOf(nodeName).filter((p) => sent.has(p.metadata!.uid!) && p.metadata!.uid !== pod.metadata!.uid);
+    const rejected = rejection(pod, admitted, capacity);
+    if (rejected) void this.refuse(pod, rejected.message, rejected.reason);
+    return !rejected;
+  }
+
+  /** A pod the node must never run (what a provider may not do, or what does not fit): never run it, and say why. */
+  private async refuse(pod: k8s.V1Pod, message: string, reason = 'ProviderRefused'): Promise<void> {
     const uid = pod.metadata!.uid!;
     if (this.refused.has(uid) || pod.status?.phase === 'Failed') return;
     this.refused.add(uid);
-    this.log.info({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, reason }, 'refusing pod');
-    await this.events.record(podTarget(pod), 'Warning', 'ProviderRefused', reason);
-    await this.patchStatus(pod, { phase: 'Failed', reason: 'ProviderRefused', message: reason });
+    this.log.info({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, reason, message }, 'refusing pod');
+    await this.events.record(podTarget(pod), 'Warning', reason, message);
+    await this.patchStatus(pod, { phase: 'Failed', reason, message });
   }
 
   private retryBlocked(namespace: string | undefined): void {
@@ -268,6 +293,15 @@ export class PodDispatcher implements PodResolver {
       this.log.warn({ node: nodeName, uid: status.uid }, 'agent reported status for a pod not bound to its node; ignored');
       return;
     }
+    // Bound there but never sent (refused, not admitted, or waiting on a Secret): nothing runs it.
+    if (!this.sent.get(nodeName)?.has(status.uid)) {
+      this.metrics.refusedMessages.inc({ reason: 'podNotSent' });
+      return;
+    }
+    // The provider's write budget. A newer report that came meanwhile is written instead (next, by
+    // statusReported's loop): over budget, only the newest of a burst is written.
+    await this.budgets.of(nodeName).removeTokens(1);
+    if (this.statusWrites.get(status.uid)?.next) return;
     if (status.deleted) {
       if (!pod.metadata?.deletionTimestamp) return;
       // The containers are gone: finish the deletion the user asked for, as the kubelet does.
@@ -286,7 +320,13 @@ export class PodDispatcher implements PodResolver {
       this.metrics.podStartSeconds.observe((Date.now() - new Date(pod.metadata.creationTimestamp).getTime()) / 1000);
     }
     await this.patchStatus(pod, next);
-    await recordTailnetAddress(this.core, pod, status.tailnetAddress).catch((err) => {
+    const tailnetAddress = status.tailnetAddress ? acceptedTailnetAddress(status.tailnetAddress) : undefined;
+    for (const [what, reported, accepted] of [['pod IP', status.podIp, next.podIP], ['tailnet address', status.tailnetAddress, tailnetAddress]] as const) {
+      if (!reported || accepted) continue;
+      this.metrics.refusedMessages.inc({ reason: 'badAddress' });
+      this.log.warn({ node: nodeName, pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reported }, `agent reported a ${what} it may not give; left out`);
+    }
+    await recordTailnetAddress(this.core, pod, tailnetAddress).catch((err) => {
       if (!isNotFound(err)) throw err;
     });
   }
@@ -295,6 +335,10 @@ export class PodDispatcher implements PodResolver {
     const pod = this.ownPod(nodeName, event.podUid);
     if (!pod) {
       this.metrics.refusedMessages.inc({ reason: 'foreignPod' });
+      return;
+    }
+    if (!this.budgets.of(nodeName).tryRemoveTokens(1)) {
+      this.metrics.refusedMessages.inc({ reason: 'rateLimited' });
       return;
     }
     await this.events.record(podTarget(pod), event.type, event.reason, event.message);

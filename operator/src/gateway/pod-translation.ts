@@ -19,6 +19,8 @@ import type {
 import { parseQuantity } from '@lattice/crds';
 import { pullCredentials } from './pull-credentials.js';
 import { tailnetExposure } from './tailnet.js';
+import { acceptedPodIp } from './reported-addresses.js';
+import { bytesOf, textOf } from '../kube/secret-data.js';
 
 /** What the translation reads from the cluster; the gateway backs it with informer caches. */
 export interface PodResolver {
@@ -63,8 +65,6 @@ export function refusalReason(pod: k8s.V1Pod): string | undefined {
   }
   return undefined;
 }
-
-const decode = (b64: string) => Buffer.from(b64, 'base64');
 
 function cpuMillis(q: string | undefined): number {
   return q === undefined ? 0 : Math.ceil(parseQuantity(q) * 1000);
@@ -122,7 +122,7 @@ function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name:
         if (from.secretRef.optional) continue;
         need(`Secret "${from.secretRef.name}"`);
       }
-      for (const [k, v] of Object.entries(s?.data ?? {})) env.push({ name: (from.prefix ?? '') + k, value: decode(v).toString() });
+      for (const [k, v] of Object.entries(s?.data ?? {})) env.push({ name: (from.prefix ?? '') + k, value: textOf(v) });
     } else if (from.configMapRef) {
       const m = r.configMap(ns, from.configMapRef.name!);
       if (!m) {
@@ -142,7 +142,7 @@ function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name:
         if (ref.secretKeyRef.optional) continue;
         need(`key "${ref.secretKeyRef.key}" of Secret "${ref.secretKeyRef.name}"`);
       }
-      env.push({ name: e.name, value: decode(value!).toString() });
+      env.push({ name: e.name, value: textOf(value!) });
     } else if (ref.configMapKeyRef) {
       const value = r.configMap(ns, ref.configMapKeyRef.name!)?.data?.[ref.configMapKeyRef.key];
       if (value === undefined) {
@@ -224,7 +224,7 @@ function volume(pod: k8s.V1Pod, v: k8s.V1Volume, r: PodResolver): Volume | undef
       if (v.secret.optional) return { name: v.name, source: 'files', files: { files: [], defaultMode: 0o644 } };
       throw new PodNotReady(`volume "${v.name}": Secret "${v.secret.secretName}" does not exist yet`);
     }
-    const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, b]) => [k, decode(b)]));
+    const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, b]) => [k, bytesOf(b)]));
     const mode = v.secret.defaultMode ?? 0o644;
     return { name: v.name, source: 'files', files: { files: filesFrom(data, v.secret.items, mode), defaultMode: mode } };
   }
@@ -236,7 +236,7 @@ function volume(pod: k8s.V1Pod, v: k8s.V1Volume, r: PodResolver): Volume | undef
     }
     const data: Record<string, Buffer> = {
       ...Object.fromEntries(Object.entries(m.data ?? {}).map(([k, s]) => [k, Buffer.from(s)])),
-      ...Object.fromEntries(Object.entries(m.binaryData ?? {}).map(([k, b]) => [k, decode(b)])),
+      ...Object.fromEntries(Object.entries(m.binaryData ?? {}).map(([k, b]) => [k, bytesOf(b)])),
     };
     const mode = v.configMap.defaultMode ?? 0o644;
     return { name: v.name, source: 'files', files: { files: filesFrom(data, v.configMap.items, mode), defaultMode: mode } };
@@ -258,8 +258,11 @@ function podHostname(name: string): string {
   return name.length <= 63 ? name : name.slice(0, 63).replace(/[-.]+$/, '');
 }
 
-/** The runtime-level pod to send to the node; throws PodRefused or PodNotReady. */
-export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
+/**
+ * The runtime-level pod to send to the node; throws PodRefused or PodNotReady. `credentials`, when
+ * the caller also reports their problems, so that they are resolved once.
+ */
+export function toAgentPod(pod: k8s.V1Pod, r: PodResolver, credentials = pullCredentials(pod, r)): Pod {
   const refused = refusalReason(pod);
   if (refused) throw new PodRefused(refused);
   const spec = pod.spec!;
@@ -275,7 +278,7 @@ export function toAgentPod(pod: k8s.V1Pod, r: PodResolver): Pod {
     restartPolicy: (spec.restartPolicy as Pod['restartPolicy']) ?? 'Always',
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
     volumes,
-    registryAuths: pullCredentials(pod, r).auths,
+    registryAuths: credentials.auths,
     hostname: podHostname(spec.hostname ?? pod.metadata!.name!),
     tailnet: tailnetExposure(pod, r),
   };
@@ -342,15 +345,16 @@ export function toKubernetesStatus(reported: PodStatus, pod: k8s.V1Pod, hostIP: 
   const initialized = init.every((s) => s.state.state === 'terminated' && s.state.terminated?.exitCode === 0);
   const containersReady = reported.containerStatuses.length > 0 && reported.containerStatuses.every((s) => s.ready);
   const ready = containersReady && reported.phase === 'Running';
-  const podIPs = reported.podIp ? [{ ip: reported.podIp }] : undefined;
+  // A provider's word for its container's address, if it is a private one (reported-addresses.ts).
+  const podIP = acceptedPodIp(reported.podIp);
   return {
     phase: reported.phase,
     reason: reported.reason || undefined,
     message: reported.message || undefined,
     hostIP,
     hostIPs: [{ ip: hostIP }],
-    podIP: reported.podIp || undefined,
-    podIPs,
+    podIP,
+    podIPs: podIP ? [{ ip: podIP }] : undefined,
     startTime: reported.startTime ? new Date(reported.startTime) : undefined,
     conditions: [
       condition('PodScheduled', true, previous),

@@ -3,8 +3,8 @@
 // chart. Pure functions: the clock and the prices are parameters, so the arithmetic is testable.
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
-import { parseQuantity } from '@lattice/crds';
 import type { Earnings, UsageSample } from '@lattice/protocol';
+import { podRequests } from '../kube/pod-requests.js';
 import type { PriceList } from './pricing.js';
 
 /** Days kept one by one; older ones fold into `earlierMicros`. */
@@ -63,19 +63,6 @@ export interface Reserved {
 
 const GIB = 2 ** 30;
 const DAY_MS = 86_400_000;
-
-/** What one pod reserves, as the scheduler counts it: the larger of its containers' sum and any init container. */
-function podRequests(pod: k8s.V1Pod): { cpuMillis: number; memoryBytes: number } {
-  const of = (c: k8s.V1Container) => ({
-    cpuMillis: c.resources?.requests?.cpu ? Math.round(parseQuantity(c.resources.requests.cpu) * 1000) : 0,
-    memoryBytes: c.resources?.requests?.memory ? Math.round(parseQuantity(c.resources.requests.memory)) : 0,
-  });
-  const containers = (pod.spec?.containers ?? []).map(of);
-  const inits = (pod.spec?.initContainers ?? []).map(of);
-  const sum = (key: 'cpuMillis' | 'memoryBytes') => containers.reduce((n, c) => n + c[key], 0);
-  const max = (key: 'cpuMillis' | 'memoryBytes') => Math.max(sum(key), ...inits.map((c) => c[key]));
-  return { cpuMillis: max('cpuMillis'), memoryBytes: max('memoryBytes') };
-}
 
 /**
  * What the pods bound to a node reserve right now. Only Running pods count: a pod still pulling
