@@ -2,9 +2,14 @@
 // write, and bad manifests are refused at `kubectl apply` with a message that names the field and
 // says what is allowed, before anything is stored.
 import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { objectOpenAPI } from '../../crds/src/crd.js';
+import { GROUP, VERSION } from '../../crds/src/group.js';
 import { KINDS } from '../../crds/src/index.js';
 import { samples } from '../../crds/src/outputs.js';
-import { installCrds, kubectl, repoRoot, uniqueName } from '../support/cluster.js';
+import { badValues, withValue } from '../support/bad-manifests.js';
+import { adminKubeConfig, installCrds, kubectl, repoRoot, uniqueName } from '../support/cluster.js';
 
 const namespace = uniqueName('it-crds');
 
@@ -162,6 +167,35 @@ describe('a bad manifest', () => {
       expect(await kubectl(['get', plural, name, '-n', namespace, '--ignore-not-found', '-o', 'name'])).toBe('');
     },
   );
+});
+
+describe('bad values made from the schema of each kind', () => {
+  const objects = adminKubeConfig().makeApiClient(k8s.CustomObjectsApi);
+  const cases = KINDS.flatMap((kind) => {
+    const valid = samples()
+      .flatMap((s) => parseAllDocuments(s.text).map((d) => d.toJS() as Record<string, unknown> & { kind: string }))
+      .find((o) => o.kind === kind.kind)!;
+    const spec = objectOpenAPI(kind).properties!.spec!;
+    return [...badValues(spec, ['spec'])].map((bad) => ({ kind, manifest: withValue(valid, bad.path, bad.value), ...bad }));
+  });
+
+  test('are at least 200, over every kind', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(200);
+    expect(new Set(cases.map((c) => c.kind.kind))).toEqual(new Set(KINDS.map((k) => k.kind)));
+  });
+
+  test.each(cases.map((c) => [`${c.kind.kind} ${c.field}`, c.why, c] as const))('%s, %s: refused, naming the field', async (_field, _why, c) => {
+    const body = { ...c.manifest, metadata: { name: 'bad-value', namespace } };
+    const error = await objects
+      .createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: c.kind.plural, body, dryRun: 'All', fieldValidation: 'Strict' })
+      .then(
+        () => undefined,
+        (err: { code?: number; body?: string }) => err,
+      );
+    // 422 Invalid; 400 for a field the schema does not declare (strict field validation).
+    expect([400, 422]).toContain(error?.code);
+    expect(error?.body).toContain(c.field);
+  });
 });
 
 describe('a name the children cannot be named after', () => {
