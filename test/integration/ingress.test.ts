@@ -334,7 +334,7 @@ describe('a public HTTP Workload', () => {
     const answer = await get(`https://nothing--${namespace}.${BASE_DOMAIN}:${ingressPort}/`);
     expect(answer.status).toBe(404);
     expect(answer.headers['x-lattice-ingress']).toBe('no-route');
-    expect(answer.body).toContain(`https://&lt;workload&gt;-&lt;namespace&gt;.${BASE_DOMAIN}`);
+    expect(answer.body).toContain(`https://&lt;workload&gt;--&lt;namespace&gt;.${BASE_DOMAIN}`);
   });
 
   test('the metrics count requests, bytes and tunnels of the endpoint', async () => {
