@@ -17,7 +17,7 @@ import type { PlatformImages, PodEvent, PodStatus, Welcome } from '@lattice/prot
 import { startAdminServer } from './admin-server.js';
 import { loadConfig, offerOf, defaultStateDir, type AgentConfig } from './config.js';
 import { GatewayConnection } from './connection.js';
-import { ensureStateDir, loadIdentity } from './identity.js';
+import { ensureStateDir, loadIdentity, saveIdentity } from './identity.js';
 import { join } from './join.js';
 import { RegistryRelay } from './registry/relay.js';
 import { agentMetrics } from './metrics.js';
@@ -135,6 +135,7 @@ async function runCommand(flags: CommonFlags): Promise<void> {
   const registryRelay = await registry.listen(config.registryRelayPort);
   const connection: GatewayConnection = new GatewayConnection({
     identity,
+    saveIdentity: (renewed) => saveIdentity(flags.stateDir, renewed),
     runtime,
     offer: () => offerOf(config),
     system: {

@@ -26,6 +26,7 @@ import {
   type Welcome,
 } from '@lattice/protocol';
 import type { Identity } from './identity.js';
+import { renewIdentity, renewalTimes } from './renewal.js';
 import { LocalPods } from './local-pods.js';
 import { ImageNames } from './registry/image-names.js';
 import type { ServiceAddresses } from './runtime/networks.js';
@@ -71,6 +72,8 @@ const CONNECT_TIMEOUT_MS = 4_000;
 
 export interface ConnectionOptions {
   identity: Identity;
+  /** Keeps a renewed identity (the state directory), before it is used. */
+  saveIdentity: (identity: Identity) => Promise<void>;
   runtime: PodRuntime;
   offer: () => Offer;
   system: SystemInfo;
@@ -92,6 +95,9 @@ export class GatewayConnection extends EventEmitter {
   private retryTimer?: NodeJS.Timeout;
   private readonly statuses = new Map<string, PodStatus>();
   private readonly streams = new Map<string, { abort: AbortController; exec?: ExecSession }>();
+  /** The node's identity now: the one it joined with, then each renewed one. */
+  private identity: Identity;
+  private renewalTimer?: NodeJS.Timeout;
   private readonly tunnels: AgentTunnels;
   private readonly services: ServiceListeners;
   state: ConnectionState = 'disconnected';
@@ -106,6 +112,7 @@ export class GatewayConnection extends EventEmitter {
 
   constructor(private readonly options: ConnectionOptions) {
     super();
+    this.identity = options.identity;
     const transport = {
       send: (msg: AgentMessage) => this.send(msg),
       drained: async () => {
@@ -133,7 +140,7 @@ export class GatewayConnection extends EventEmitter {
    * backoff and CONNECT_TIMEOUT_MS decide when and how the gateway is dialled again.
    */
   private newClient(): GatewayClient {
-    const { identity } = this.options;
+    const { identity } = this;
     this.client?.close();
     const credentials = grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certificatePem));
     this.client = gatewayClient(identity.gateway, credentials, {
@@ -151,6 +158,7 @@ export class GatewayConnection extends EventEmitter {
     this.stopped = true;
     this.services.close();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.renewalTimer);
     this.endStreams();
     this.call?.end();
     this.call?.cancel();
@@ -186,6 +194,37 @@ export class GatewayConnection extends EventEmitter {
   /** The provider changed its offer: the gateway updates the Node without a re-join. */
   offerChanged(): void {
     this.send({ msg: 'offer', offer: this.options.offer() });
+  }
+
+  /** Renews the node certificate when it is due (renewal.ts), while connected. */
+  private scheduleRenewal(): void {
+    clearTimeout(this.renewalTimer);
+    const { due, notAfter } = renewalTimes(this.identity.certificatePem);
+    // setTimeout takes at most ~24.8 days: a later renewal is scheduled again when that one fires.
+    const wait = Math.min(Math.max(due.getTime() - Date.now(), 0), 2 ** 31 - 1);
+    this.renewalTimer = setTimeout(() => {
+      if (Date.now() < due.getTime()) return this.scheduleRenewal();
+      void this.renew(notAfter);
+    }, wait);
+    this.renewalTimer.unref();
+  }
+
+  private async renew(notAfter: Date): Promise<void> {
+    const { log } = this.options;
+    const call = this.call;
+    if (this.state !== 'connected' || !this.client || !call) return; // scheduled again once connected
+    try {
+      const renewed = await renewIdentity(this.client, this.identity);
+      await this.options.saveIdentity(renewed);
+      this.identity = renewed;
+      log.info({ notAfter: renewalTimes(renewed.certificatePem).notAfter }, 'renewed the node certificate: connecting again with it');
+      // The gateway takes the old certificate no more; the next dial uses the new one.
+      if (this.call === call) call.cancel();
+    } catch (err) {
+      log.warn({ err, expires: notAfter }, 'renewing the node certificate failed; trying again in a minute');
+      clearTimeout(this.renewalTimer);
+      this.renewalTimer = setTimeout(() => void this.renew(notAfter), 60_000).unref();
+    }
   }
 
   private setState(state: ConnectionState): void {
@@ -224,6 +263,7 @@ export class GatewayConnection extends EventEmitter {
         this.welcomed(parsed.data.welcome);
         this.setState('connected');
         log.info({ node: parsed.data.welcome.nodeName }, 'connected to the gateway');
+        this.scheduleRenewal();
         return;
       }
       void this.handle(parsed.data).catch((err) => log.error({ err, msg: parsed.data.msg }, 'handling a gateway message failed'));
@@ -241,6 +281,14 @@ export class GatewayConnection extends EventEmitter {
         log.error({ reason: status.details }, 'the gateway refused this node');
         this.setState('disconnected');
         this.emit('refused', status.details);
+        return;
+      }
+      const { notAfter } = renewalTimes(this.identity.certificatePem);
+      if (!welcomed && Date.now() > notAfter.getTime()) {
+        const reason = `the node certificate expired at ${notAfter.toISOString()} (the agent was away longer than it is valid): join again with a new token`;
+        log.error({ reason }, 'cannot connect to the gateway');
+        this.setState('disconnected');
+        this.emit('refused', reason);
         return;
       }
       log.warn({ code: status.code, reason: status.details }, welcomed ? 'lost the gateway connection' : 'cannot connect to the gateway');

@@ -4,7 +4,7 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { z } from 'zod';
@@ -46,14 +46,19 @@ export async function createKeyAndCsr(nodeName: string): Promise<{ keyPem: strin
   return { keyPem: x509.PemConverter.encode(der, 'PRIVATE KEY'), csrPem: csr.toString('pem') };
 }
 
+/** Writes the identity, each file whole or not at all (a renewal rewrites a working identity). */
 export async function saveIdentity(stateDir: string, identity: Identity): Promise<void> {
   await ensureStateDir(stateDir);
   const f = files(stateDir);
-  await writeFile(f.key, identity.keyPem, { mode: 0o600 });
-  await writeFile(f.cert, identity.certificatePem, { mode: 0o600 });
-  await writeFile(f.ca, identity.caPem, { mode: 0o600 });
   const record: NodeRecord = { nodeName: identity.nodeName, gateway: identity.gateway };
-  await writeFile(f.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+  const contents: [string, string][] = [
+    [f.key, identity.keyPem],
+    [f.cert, identity.certificatePem],
+    [f.ca, identity.caPem],
+    [f.record, JSON.stringify(record, null, 2) + '\n'],
+  ];
+  for (const [file, content] of contents) await writeFile(`${file}.new`, content, { mode: 0o600 });
+  for (const [file] of contents) await rename(`${file}.new`, file);
 }
 
 export async function loadIdentity(stateDir: string): Promise<Identity> {
@@ -69,6 +74,12 @@ export async function loadIdentity(stateDir: string): Promise<Identity> {
   }
   const [keyPem, certificatePem, caPem] = await Promise.all([readFile(f.key, 'utf8'), readFile(f.cert, 'utf8'), readFile(f.ca, 'utf8')]);
   return { ...record, keyPem, certificatePem, caPem };
+}
+
+/** When a certificate starts and stops being valid. */
+export function certificateValidity(certificatePem: string): { notBefore: Date; notAfter: Date } {
+  const cert = new x509.X509Certificate(certificatePem);
+  return { notBefore: cert.notBefore, notAfter: cert.notAfter };
 }
 
 /** SHA-256 of a certificate's DER, hex: compared with the fingerprint pinned in the join token. */

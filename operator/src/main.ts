@@ -141,6 +141,7 @@ const program = new Command('lattice-operator')
   .addOption(flag('--kubelet-address <address>', "where the apiserver reaches the gateway's kubelet API (the Nodes' InternalIP)"))
   .addOption(flag('--kubelet-port <port>', "port of the gateway's kubelet API", number))
   .addOption(flag('--disconnect-grace-seconds <s>', "how long an agent may stay disconnected before its Node is NotReady", number))
+  .addOption(flag('--node-certificate-seconds <s>', 'how long a node certificate is valid; agents renew theirs at 70% of it, a provider away longer joins again (default 2592000: 30 days)', number))
   .addOption(flag('--drain-grace-seconds <s>', "how long past a provider's availability window its pods may stay", number))
   .addOption(flag('--ingress-base-domain <domain>', 'serve public URLs https://<workload>--<namespace>.<domain> (the DNS name and its wildcard must reach the gateway)'))
   .addOption(flag('--ingress-address <address>', 'address of the public ingress (HTTPS and public TCP ports; default 0.0.0.0)'))
@@ -264,13 +265,13 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
   }
 
   if (options.gateway) {
-    const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds } = options;
+    const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, nodeCertificateSeconds, drainGraceSeconds, meteringIntervalSeconds } = options;
     const { ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient } = options;
     const gatewayOptions = GatewayOptionsSchema.parse({
       namespace: options.namespace,
       watchNamespace: options.watchNamespace,
       ...{ ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient },
-      ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, drainGraceSeconds, meteringIntervalSeconds },
+      ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, nodeCertificateSeconds, drainGraceSeconds, meteringIntervalSeconds },
       registry: options.registry,
       registryUrl: options.registryUrl,
     });

@@ -40,6 +40,7 @@ export interface GatewayClient extends grpc.Client {
   Join(request: unknown, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response: unknown) => void): grpc.ClientUnaryCall;
   Connect(options?: grpc.CallOptions): grpc.ClientDuplexStream<unknown, unknown>;
   Registry(options?: grpc.CallOptions): grpc.ClientDuplexStream<unknown, unknown>;
+  Renew(request: unknown, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response: unknown) => void): grpc.ClientUnaryCall;
 }
 
 const connect = (definition['lattice.agent.v1.Gateway'] as Record<string, protoLoader.MethodDefinition<unknown, unknown>>).Connect!;

@@ -51,6 +51,8 @@ export const JoinRequestSchema = z.object({
   csrPem: z.string().min(1).max(16 * 1024),
 });
 
+export const RenewRequestSchema = z.object({ csrPem: z.string().min(1).max(16 * 1024) });
+
 export const JoinResponseSchema = z.object({
   nodeName: name,
   certificatePem: z.string().min(1).max(16 * 1024),

@@ -713,3 +713,49 @@ describe('revocation', () => {
     expect(await core.readNode({ name: beta.name }).catch(() => undefined)).toBeUndefined();
   });
 });
+
+describe('certificate rotation', () => {
+  const gamma: AgentProcess = { name: `gamma-${suffix}`, stateDir: '', output: [] };
+  const shortNamespace = `${gatewayNamespace}-short`;
+  let short: RunningGateway;
+
+  afterAll(async () => {
+    await stopAgent(gamma);
+    await short?.stop();
+    await core.deleteNode({ name: gamma.name }).catch(() => undefined);
+    await core.deleteNamespace({ name: shortNamespace }).catch(() => undefined);
+    await cleanupNodes([gamma.name], [gamma.stateDir].filter(Boolean));
+  });
+
+  test('an agent renews its node certificate before it expires, and the old one is refused from then on', async () => {
+    await core.createNamespace({ body: { metadata: { name: shortNamespace } } });
+    // A gateway whose node certificates live 10 s: renewed at 70%, about 7 s after each is issued.
+    short = await startGateway(kc, GatewayOptionsSchema.parse({ grpcAddress: '127.0.0.1:0', namespace: shortNamespace, kubeletPort: 0, registry: REGISTRY, nodeCertificateSeconds: 10 }), pino({ level: 'warn' }), new Registry());
+    const address = `127.0.0.1:${short.gateway.port}`;
+    gamma.stateDir = await newStateDir(gamma.name);
+    const { token } = await short.gateway.createJoinToken(600, 1);
+    expect(await joinAgent({ gateway: address, token, name: gamma.name, stateDir: gamma.stateDir, extra: ['--cpu', '1', '--memory', '1Gi'] })).toMatchObject({ code: 0 });
+    const joined = await loadIdentity(gamma.stateDir);
+    runAgent(gamma);
+    const connections = () => gamma.output.join('').split('connected to the gateway').length - 1;
+    await waitFor('the certificate renewed and the agent connected with the new one', () => gamma.output.join('').includes('renewed the node certificate') && connections() >= 2, { timeoutMs: 30_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}\nthe agent said:\n${gamma.output.join('')}`);
+    });
+    const renewed = await loadIdentity(gamma.stateDir);
+    expect(renewed.certificatePem).not.toBe(joined.certificatePem);
+    expect(renewed.keyPem).not.toBe(joined.keyPem); // a new key, not only a new certificate
+    await waitFor('the Node Ready', () => readyNode(gamma.name));
+
+    // Whoever kept the first certificate (and its key) is refused, though it has not expired yet.
+    const stolen = gatewayClient(address, grpc.credentials.createSsl(Buffer.from(joined.caPem), Buffer.from(joined.keyPem), Buffer.from(joined.certificatePem)));
+    const call = stolen.Connect();
+    call.on('data', () => undefined);
+    call.on('error', () => undefined);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.write({ hello: { protocolVersion: PROTOCOL_VERSION, agentVersion: 'thief', offer: { cpuMillis: 1000, memoryBytes: 2 ** 30, maxPods: 10, labels: {} } } });
+    expect((await status).details).toMatch(/revoked or re-joined with another certificate/);
+    stolen.close();
+    // The real agent serves on (renewing every 7 s here, so it may be between two connections).
+    await waitFor('the real agent connected', () => short.gateway.connection(gamma.name) !== undefined);
+  });
+});

@@ -13,11 +13,11 @@ export interface Capacity {
   pods: number;
 }
 
-/** What the Node shows as capacity for an offer (virtual-node.ts: offeredResources). */
+/** What a provider's Node has room for: its offer (110 pods when it names no limit, as a kubelet). */
 export const offeredCapacity = (offer: Offer): Capacity => ({ cpuMillis: offer.cpuMillis, memoryBytes: offer.memoryBytes, pods: offer.maxPods || 110 });
 
 /** Pods that hold the node's resources: all but those finished. */
-export const holdsResources = (pod: k8s.V1Pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+const holdsResources = (pod: k8s.V1Pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 
 /** Why the node rejects the pod, as the kubelet words it (reason OutOfcpu, OutOfmemory, OutOfpods); undefined when it fits. */
 export function rejection(pod: k8s.V1Pod, admitted: readonly k8s.V1Pod[], capacity: Capacity): { reason: string; message: string } | undefined {

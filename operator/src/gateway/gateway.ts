@@ -11,6 +11,7 @@ import {
   AgentMessageSchema,
   GatewayService,
   JoinRequestSchema,
+  RenewRequestSchema,
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   type AgentMessage,
@@ -51,6 +52,8 @@ export interface GatewayConfig {
   disconnectGraceMs: number;
   /** How long past the end of its availability window pods may stay on a provider. */
   drainGraceMs: number;
+  /** How long a node certificate is valid (short-lived: agents renew theirs with Renew). */
+  nodeCertificateMs: number;
   /** How long a Connect may take to say Hello. */
   helloTimeoutMs?: number;
   /** Relay pods' connections to the Services of this namespace only (--watch-namespace). */
@@ -242,6 +245,7 @@ export class Gateway {
       Join: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void this.join(call, callback),
       Connect: (call: grpc.ServerDuplexStream<unknown, unknown>) => void this.connect(call),
       Registry: (call: grpc.ServerDuplexStream<unknown, unknown>) => void this.registryCall(call),
+      Renew: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void this.renew(call, callback),
     });
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.config.grpcAddress, credentials, (err, port) => (err ? reject(err) : resolve(port))),
@@ -284,7 +288,7 @@ export class Gateway {
     try {
       // All that can refuse the join is asked before the token is used up.
       await this.identities.checkAvailable(nodeName);
-      const issued = await signNodeCertificate(this.ca!, csrPem, nodeName);
+      const issued = await signNodeCertificate(this.ca!, csrPem, nodeName, this.config.nodeCertificateMs);
       await this.tokens.consume(token);
       await this.identities.record(nodeName, issued.serialNumber, issued.notAfter);
       this.metrics.joins.inc({ outcome: 'joined' });
@@ -301,15 +305,38 @@ export class Gateway {
     }
   }
 
+  /**
+   * A new certificate for the node the call's certificate names, for the key of the request; the
+   * old certificate is current no more (its connections go on until they end).
+   */
+  private async renew(call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): Promise<void> {
+    const who = await this.authenticate(call);
+    if ('error' in who) return callback({ code: grpc.status.UNAUTHENTICATED, details: who.error });
+    const request = RenewRequestSchema.safeParse(call.request);
+    if (!request.success) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'invalid renew request: csrPem must be a PEM certificate request' });
+    try {
+      const issued = await signNodeCertificate(this.ca!, request.data.csrPem, who.node, this.config.nodeCertificateMs);
+      await this.identities.renewed(who.node, who.serial, issued.serialNumber, issued.notAfter);
+      this.metrics.renewals.inc({ outcome: 'renewed' });
+      this.log.info({ node: who.node, notAfter: issued.notAfter }, 'node certificate renewed');
+      callback(null, { nodeName: who.node, certificatePem: issued.certificatePem, caPem: this.ca!.certificatePem });
+    } catch (err) {
+      if (err instanceof NodeCsrError) return callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
+      this.metrics.renewals.inc({ outcome: 'failed' });
+      this.log.error({ err, node: who.node }, 'renewing a node certificate failed');
+      callback({ code: grpc.status.INTERNAL, details: 'the gateway could not renew the certificate; try again' });
+    }
+  }
+
   /** The node a call is from, from its verified client certificate, or why not. */
-  private async authenticate(call: Pick<grpc.ServerDuplexStream<unknown, unknown>, 'getAuthContext'>): Promise<{ node: string } | { error: string }> {
+  private async authenticate(call: Pick<grpc.ServerDuplexStream<unknown, unknown>, 'getAuthContext'>): Promise<{ node: string; serial: string } | { error: string }> {
     const cert = call.getAuthContext().sslPeerCertificate;
     if (!cert) return { error: 'a client certificate signed by the gateway is required: join first (lattice-agent join)' };
     const node = cert.subject?.CN;
     const org = cert.subject?.O;
     if (typeof node !== 'string' || org !== NODE_ORGANIZATION) return { error: 'the client certificate is not a Lattice node certificate' };
     if (!(await this.identities.isCurrent(node, cert.serialNumber))) return { error: `node "${node}" was revoked or re-joined with another certificate` };
-    return { node };
+    return { node, serial: cert.serialNumber };
   }
 
   /** A Registry call: one request of the node's engine to the cluster registry (registry-relay.ts). */

@@ -23,6 +23,8 @@ export const GatewayOptionsSchema = z.object({
   kubeletPort: z.number().int().min(0).max(65535).default(10250),
   /** Seconds a dropped agent stream may stay away before its Node is NotReady. */
   disconnectGraceSeconds: z.number().min(1).max(600).default(10),
+  /** How long a node certificate is valid; agents renew theirs at 70% of it (a provider away longer joins again). */
+  nodeCertificateSeconds: z.number().int().min(10).max(365 * 86_400).default(30 * 86_400),
   /** Seconds past the end of a provider's availability window before its pods are moved off. */
   drainGraceSeconds: z.number().min(0).max(86_400).default(300),
   /** Seconds between two meterings of each provider's reserved usage (earnings). */
@@ -91,6 +93,7 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
       servingHosts: options.servingHosts,
       kubeletEndpoint: { address: options.kubeletAddress, port: kubeletApi.port },
       disconnectGraceMs: options.disconnectGraceSeconds * 1000,
+      nodeCertificateMs: options.nodeCertificateSeconds * 1000,
       drainGraceMs: options.drainGraceSeconds * 1000,
       serviceNamespace: options.watchNamespace,
       meteringIntervalMs: options.meteringIntervalSeconds * 1000,

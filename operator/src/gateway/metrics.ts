@@ -14,6 +14,7 @@ export function gatewayMetrics(registry: Registry) {
     }),
     refusedMessages: new Counter({ name: 'lattice_gateway_refused_messages_total', help: 'Agent messages refused', labelNames: ['reason'], registers: [registry] }),
     joins: new Counter({ name: 'lattice_gateway_joins_total', help: 'Join attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
+    renewals: new Counter({ name: 'lattice_gateway_certificate_renewals_total', help: 'Node certificate renewals by outcome', labelNames: ['outcome'], registers: [registry] }),
   };
 }
 

@@ -101,6 +101,19 @@ export class NodeIdentities {
   }
 
   /**
+   * The node's certificate renewed: `serialNumber` replaces `current`, only while `current` is still
+   * the node's (a revocation meanwhile wins; of two renewals racing, the second conflicts).
+   */
+  async renewed(nodeName: string, current: string, serialNumber: string, notAfter: Date): Promise<void> {
+    const name = identitySecretName(nodeName);
+    const secret = await this.core.readNamespacedSecret({ name, namespace: this.namespace });
+    if (!matches(secret, current)) throw new Error(`node "${nodeName}" was revoked or renewed meanwhile`);
+    const data = { ...secret.data, serial: Buffer.from(serialNumber).toString('base64'), 'not-after': Buffer.from(notAfter.toISOString()).toString('base64') };
+    // The resourceVersion read above makes this a compare-and-swap.
+    await this.core.replaceNamespacedSecret({ name, namespace: this.namespace, body: { ...secret, data } });
+  }
+
+  /**
    * True when `serialNumber` is the current certificate of `nodeName`. The informer may not have
    * seen a join recorded a moment ago (an agent connects right after joining): what it does not
    * confirm is asked of the API before the connection is refused.

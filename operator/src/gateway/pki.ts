@@ -85,7 +85,7 @@ export async function signNodeCertificate(
   ca: CertificateAuthority,
   csrPem: string,
   nodeName: string,
-  validDays = 365,
+  validMs = 30 * DAY_MS,
 ): Promise<IssuedCertificate> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
@@ -99,7 +99,7 @@ export async function signNodeCertificate(
   return issue(ca, {
     subject: `CN=${nodeName}, O=${NODE_ORGANIZATION}`,
     publicKey: csr.publicKey,
-    validDays,
+    validDays: validMs / DAY_MS,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -141,7 +141,8 @@ async function issue(
     serialNumber,
     subject: params.subject,
     issuer: caCert.subject,
-    notBefore: new Date(Date.now() - 60_000),
+    // Backdated for clocks a little behind, by at most a tenth of its life (renewal counts from it).
+    notBefore: new Date(Date.now() - Math.min(60_000, (params.validDays * DAY_MS) / 10)),
     notAfter,
     publicKey: params.publicKey,
     signingKey: await privateKeyFromPem(ca.privateKeyPem),

@@ -11,7 +11,7 @@ export interface WriteLimits {
   burst: number;
 }
 
-export const KUBELET_API_LIMITS: WriteLimits = { qps: 50, burst: 100 };
+const KUBELET_API_LIMITS: WriteLimits = { qps: 50, burst: 100 };
 
 export class ProviderBudgets {
   private readonly buckets = new Map<string, TokenBucket>();

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Hello, Offer } from '@lattice/protocol';
 import { isNotFound } from '../kube/errors.js';
 import { availabilityTaints, type AvailabilityState } from './availability.js';
+import { offeredCapacity } from './admission.js';
 
 export const PROVIDER_TAINT: k8s.V1Taint = { key: 'lattice.dev/provider', value: 'true', effect: 'NoSchedule' };
 export const PROVIDER_LABEL = 'lattice.dev/provider';
@@ -31,8 +32,9 @@ export function providerLabels(offer: Offer): Record<string, string> {
 
 /** Capacity as Kubernetes quantities. */
 export function offeredResources(offer: Offer): Record<string, string> {
+  const { cpuMillis, memoryBytes, pods } = offeredCapacity(offer);
   // Whole kibibytes, so the apiserver shows memory in binary units (1Gi, not 1073741824).
-  return { cpu: `${offer.cpuMillis}m`, memory: `${Math.floor(offer.memoryBytes / 1024)}Ki`, pods: String(offer.maxPods || 110) };
+  return { cpu: `${cpuMillis}m`, memory: `${Math.floor(memoryBytes / 1024)}Ki`, pods: String(pods) };
 }
 
 export class VirtualNode {
