@@ -128,6 +128,7 @@ async function runCommand(flags: CommonFlags): Promise<void> {
     onEvent,
     tailnet,
     serviceHosts: (namespace) => reports.connection?.serviceHosts(namespace) ?? Promise.resolve([]),
+    ceiling: () => offerOf(config),
   });
   await runtime.start();
   // Before connecting: pods name images through the relay from the first one on.

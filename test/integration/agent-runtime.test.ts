@@ -61,8 +61,12 @@ function newRuntime(): DockerRuntime {
     logger: pino({ level: 'warn' }),
     onStatus: reports.onStatus,
     onEvent: reports.onEvent,
+    ceiling: () => CEILING,
   });
 }
+
+/** What this test provider lends the cluster. */
+const CEILING = { cpuMillis: 1500, memoryBytes: 768 * 1024 * 1024 };
 
 function container(name: string, overrides: Partial<Container> = {}): Container {
   return {
@@ -276,6 +280,15 @@ describe('DockerRuntime', () => {
     expect(Config.User).toBe('65534:65534');
     expect((await execIn(p.uid, 'main', ['id', '-u'])).stdout.trim()).toBe('65534');
 
+    await runtime.remove(p.uid, 5);
+  });
+
+  it("bounds a container that sets no limits by what the provider lends, not its whole machine", async () => {
+    const p = pod('unbounded', { containers: [container('main', { command: sleeper() })] });
+    await runtime.upsert(p);
+    const status = await waitForStatus(p.uid, 'the pod Running', running);
+    const { HostConfig } = await docker.getContainer(dockerId(status.containerStatuses[0])).inspect();
+    expect(HostConfig).toMatchObject({ Memory: CEILING.memoryBytes, MemorySwap: CEILING.memoryBytes, NanoCpus: CEILING.cpuMillis * 1_000_000 });
     await runtime.remove(p.uid, 5);
   });
 

@@ -81,6 +81,17 @@ describe('resources', () => {
     expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 })).toEqual({ CpuShares: 2 });
   });
 
+  it("gives a container without limits the provider's offer as its limits, and keeps a container's own", () => {
+    const ceiling = { cpuMillis: 2000, memoryBytes: 4 * 2 ** 30 };
+    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 }, ceiling)).toEqual({
+      CpuShares: 2,
+      NanoCpus: 2_000_000_000,
+      Memory: 4 * 2 ** 30,
+      MemorySwap: 4 * 2 ** 30,
+    });
+    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 500, memoryRequestBytes: 0, memoryLimitBytes: 64 << 20 }, ceiling)).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 << 20 });
+  });
+
   it('bounds cpu shares', () => {
     expect(milliCpuToShares(1)).toBe(2);
     expect(milliCpuToShares(1000)).toBe(1024);

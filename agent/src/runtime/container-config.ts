@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { Container, Pod } from '@lattice/protocol';
 import { podHostname } from './naming.js';
-import { resourceLimits } from './resources.js';
+import { resourceLimits, type Ceiling } from './resources.js';
 import { CONTAINER_CAPABILITIES, confinement } from './security.js';
 
 export interface SandboxConfig {
@@ -43,6 +43,8 @@ export interface ContainerConfig {
   mounts: Docker.MountSettings[];
   /** The image's configured user (`USER`), for a runAsGroup without runAsUser. */
   imageUser: string;
+  /** The limits it gets when it sets none (the provider's offer). */
+  ceiling?: Ceiling;
 }
 
 /**
@@ -70,7 +72,7 @@ export function containerCreateOptions(config: ContainerConfig): Docker.Containe
     StopTimeout: config.pod.terminationGracePeriodSeconds,
     HostConfig: {
       ...confinement(CONTAINER_CAPABILITIES),
-      ...resourceLimits(container.resources),
+      ...resourceLimits(container.resources, config.ceiling),
       NetworkMode: sandbox,
       IpcMode: sandbox,
       Mounts: config.mounts,

@@ -31,6 +31,7 @@ import {
 } from './status.js';
 import { ContainerConfigError, type PreparedVolume, containerMounts, podStateDir, prepareVolumes, removePodVolumes } from './volumes.js';
 import { writeHostsFile } from '../tunnels/hosts.js';
+import type { Ceiling } from './resources.js';
 
 /** What every pod worker of a runtime shares. */
 export interface WorkerContext {
@@ -46,6 +47,8 @@ export interface WorkerContext {
   onEvent(event: PodEvent): void;
   /** The /etc/hosts lines naming the Services of a namespace (see agent/src/tunnels/services.ts). */
   serviceHosts?: (namespace: string) => Promise<string[]>;
+  /** The limits of a container that sets none (the provider's offer). */
+  ceiling?: () => Ceiling;
 }
 
 interface ContainerRecord extends ContainerView {
@@ -432,6 +435,7 @@ export class PodWorker {
           labels: this.labels(pod, spec.name, restartCount),
           mounts,
           imageUser: image.user,
+          ceiling: this.ctx.ceiling?.(),
         }),
       );
     } catch (err) {

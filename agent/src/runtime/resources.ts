@@ -12,13 +12,25 @@ export function milliCpuToShares(milliCpu: number): number {
   return Math.min(MAX_SHARES, Math.max(MIN_SHARES, shares));
 }
 
-export function resourceLimits(resources: Container['resources']): Docker.HostConfig {
+/** What the provider lends the cluster: no container may take more, whatever its pod says. */
+export interface Ceiling {
+  cpuMillis: number;
+  memoryBytes: number;
+}
+
+/**
+ * The container's limits, or the ceiling's where it sets none: a kubelet's pods without limits are
+ * bounded by the node's allocatable; without this, one would take all of the provider's machine.
+ */
+export function resourceLimits(resources: Container['resources'], ceiling?: Ceiling): Docker.HostConfig {
   const limits: Docker.HostConfig = { CpuShares: milliCpuToShares(resources.cpuRequestMillis) };
-  if (resources.cpuLimitMillis > 0) limits.NanoCpus = resources.cpuLimitMillis * 1_000_000;
-  if (resources.memoryLimitBytes > 0) {
-    limits.Memory = resources.memoryLimitBytes;
+  const cpu = resources.cpuLimitMillis > 0 ? resources.cpuLimitMillis : (ceiling?.cpuMillis ?? 0);
+  const memory = resources.memoryLimitBytes > 0 ? resources.memoryLimitBytes : (ceiling?.memoryBytes ?? 0);
+  if (cpu > 0) limits.NanoCpus = cpu * 1_000_000;
+  if (memory > 0) {
+    limits.Memory = memory;
     // Equal to Memory: no swap on top of the limit, so the limit is what the pod really gets.
-    limits.MemorySwap = resources.memoryLimitBytes;
+    limits.MemorySwap = memory;
   }
   return limits;
 }

@@ -17,6 +17,7 @@ import { PodWorker, type WorkerContext } from './pod-worker.js';
 import type { StdioChunk } from './stdio.js';
 import { deleteLocalVolume, podStateDir } from './volumes.js';
 import type { TailnetExposures } from '../tailnet/exposures.js';
+import type { Ceiling } from './resources.js';
 
 export interface DockerRuntimeOptions {
   docker: Docker;
@@ -37,6 +38,11 @@ export interface DockerRuntimeOptions {
   tailnet?: Pick<TailnetExposures, 'want' | 'drop' | 'stop'>;
   /** The /etc/hosts lines of a namespace's Services (agent/src/tunnels/services.ts); none: no Service names. */
   serviceHosts?: (namespace: string) => Promise<string[]>;
+  /**
+   * What the provider lends the cluster now (its offer): the limits of a container that sets
+   * none, as a kubelet's pods are bounded by the node's allocatable. None: unbounded.
+   */
+  ceiling?: () => Ceiling;
 }
 
 /** Docker Engine 26 (API 1.45) mounts a subpath of a named volume. */
