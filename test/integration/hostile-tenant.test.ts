@@ -1,15 +1,20 @@
 // A hostile tenant: a user with the `edit` role in their own namespace, as a platform team grants
 // one, trying to take what Lattice publishes. The real apiserver with Lattice's admission policies
 // (config/admission) refuses it before anything is stored; the operator's own writes still pass.
-import { kubectl, uniqueName } from '../support/cluster.js';
+import { installCrds, kubectl, uniqueName, waitFor } from '../support/cluster.js';
 
 const namespace = uniqueName('it-tenant');
 const TENANT = 'mallory';
 const MANAGED = { 'app.kubernetes.io/managed-by': 'lattice-operator' };
 
 beforeAll(async () => {
+  // Again here (the global setup applied them): another suite may have uninstalled Lattice since.
+  await installCrds();
   await kubectl(['create', 'namespace', namespace]);
   await kubectl(['create', 'rolebinding', 'tenant-edit', '-n', namespace, '--clusterrole', 'edit', '--user', TENANT]);
+  // The apiserver enforces a policy once its informers have it: wait for the first refusal.
+  const probe = { name: 'probe', labels: MANAGED };
+  await waitFor('the admission policy in force', () => applyService(probe, TENANT, ['--dry-run=server']).then(() => false, () => true), { timeoutMs: 30_000 });
 });
 
 afterAll(async () => {
@@ -17,14 +22,14 @@ afterAll(async () => {
 });
 
 /** Applies a Service as `as` (the tenant, or the admin when undefined). */
-async function applyService(service: { name: string; labels?: object; annotations?: object }, as?: string): Promise<string> {
+async function applyService(service: { name: string; labels?: object; annotations?: object }, as?: string, extra: string[] = []): Promise<string> {
   const manifest = {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: service.name, namespace, labels: service.labels, annotations: service.annotations },
     spec: { selector: { app: service.name }, ports: [{ name: 'http', port: 8080 }] },
   };
-  return kubectl(['apply', '--server-side', '-f', '-', ...(as ? ['--as', as] : [])], { input: JSON.stringify(manifest) });
+  return kubectl(['apply', '--server-side', '-f', '-', ...(as ? ['--as', as] : []), ...extra], { input: JSON.stringify(manifest) });
 }
 
 /** The apiserver's refusal of what the tenant tried. */

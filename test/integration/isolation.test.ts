@@ -191,6 +191,11 @@ describe('a pod on a provider', () => {
     for (const address of [gateway, otherBridge, machine.address]) expectBlocked(await tcpConnect(bClient.container, address, OWN_PORT));
   });
 
+  test('has no IPv6 to go around the IPv4 rules with: Docker turns it off on the agent\'s IPv4-only networks', async () => {
+    expect((await inPod(bClient.container, 'cat /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/eth0/disable_ipv6')).output.trim()).toBe('1\n1');
+    expect((await inPod(bClient.container, 'ip -6 addr')).output).not.toMatch(/inet6/);
+  });
+
   test('cannot reach another network of the machine (a private range)', async () => {
     const info = await outsider.inspect();
     const ip = info.NetworkSettings.Networks.bridge!.IPAddress;
