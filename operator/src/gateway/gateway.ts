@@ -29,6 +29,7 @@ import { gatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { NodeIdentities } from './node-identities.js';
 import { NODE_ORGANIZATION, NodeCsrError, certificateFingerprint, issueServingCertificate, signNodeCertificate, type CertificateAuthority } from './pki.js';
 import { ProviderBudgets } from './provider-budget.js';
+import { Rerun } from '../kube/rerun.js';
 import { offeredCapacity } from './admission.js';
 import { PodDispatcher } from './pod-dispatcher.js';
 import { RegistryRelay } from './registry-relay.js';
@@ -497,26 +498,17 @@ export class Gateway {
    * A new offer: the Node's capacity, labels and taints follow, within the provider's write budget.
    * Offers that come while one is applied are coalesced: the newest is applied next.
    */
-  private async offerChanged(node: string, offer: Offer, log: Logger): Promise<void> {
+  private offerChanged(node: string, offer: Offer, log: Logger): Promise<void> {
     const entry = this.nodes.get(node)!;
     entry.offer = offer;
-    if (entry.applyingOffer) {
-      entry.offerPending = true;
-      return;
-    }
-    entry.applyingOffer = true;
-    try {
-      do {
-        entry.offerPending = false;
-        // Two writes at most: the Node's taints, then its capacity and labels.
-        await this.budgets.of(node).removeTokens(2);
-        await entry.node.availabilityChanged(this.availabilityOf(entry));
-        await entry.node.offerChanged(entry.offer);
-        log.info({ offer: entry.offer }, 'provider offer changed');
-      } while (entry.offerPending);
-    } finally {
-      entry.applyingOffer = false;
-    }
+    entry.offerApply ??= new Rerun(async () => {
+      // Two writes at most: the Node's taints, then its capacity and labels.
+      await this.budgets.of(node).removeTokens(2);
+      await entry.node.availabilityChanged(this.availabilityOf(entry));
+      await entry.node.offerChanged(entry.offer);
+      log.info({ offer: entry.offer }, 'provider offer changed');
+    });
+    return entry.offerApply.request();
   }
 
   private availabilityOf(entry: { offer: Offer; closedSince?: Date }) {
@@ -555,7 +547,6 @@ interface NodeEntry {
   closedSince?: Date;
   lostTimer?: NodeJS.Timeout;
   connectedOnce: boolean;
-  /** An offer is being applied; another came meanwhile (offerChanged). */
-  applyingOffer?: boolean;
-  offerPending?: boolean;
+  /** Applies the newest offer to the Node, one at a time (offerChanged). */
+  offerApply?: Rerun;
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { issueServingCertificate, type CertificateAuthority } from '../pki.js';
 import { ClientLimits, DEFAULT_CAPS, type ConnectionCaps } from './client-limits.js';
+import { Rerun } from '../../kube/rerun.js';
 import { HttpRelay } from './http-proxy.js';
 import { ingressMetrics } from './metrics.js';
 import { Routes, type RouteSource } from './routes.js';
@@ -44,8 +45,13 @@ export class Ingress {
   private readonly allocator: TcpPortAllocator;
   private readonly limits: ClientLimits;
   private server?: http2.Http2SecureServer;
-  private allocating: Promise<void> | undefined;
-  private allocateAgain = false;
+  /** Gateway ports for new public TCP ports: one pass at a time, again if asked meanwhile. */
+  private readonly allocation = new Rerun(() =>
+    this.allocator.reconcile(this.routes.services.list()).catch((err) => {
+      this.log.warn({ err }, 'allocating public TCP ports failed; retrying');
+      setTimeout(() => this.server?.listening && this.allocate(), 5_000).unref();
+    }),
+  );
 
   constructor(
     kc: k8s.KubeConfig,
@@ -102,7 +108,7 @@ export class Ingress {
     this.http.close();
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await this.allocating;
+    await this.allocation.settled();
   }
 
   private async certificate(): Promise<{ cert: string; key: string }> {
@@ -112,20 +118,8 @@ export class Ingress {
     return { cert: issued.certificatePem, key: issued.privateKeyPem };
   }
 
-  /** Allocates gateway ports for new public TCP ports; one pass at a time, again if asked meanwhile. */
   private allocate(): void {
-    if (this.allocating) {
-      this.allocateAgain = true;
-      return;
-    }
-    this.allocating = (async () => {
-      do {
-        this.allocateAgain = false;
-        await this.allocator.reconcile(this.routes.services.list()).catch((err) => {
-          this.log.warn({ err }, 'allocating public TCP ports failed; retrying');
-          setTimeout(() => this.server?.listening && this.allocate(), 5_000).unref();
-        });
-      } while (this.allocateAgain);
-    })().finally(() => (this.allocating = undefined));
+    void this.allocation.request();
   }
+
 }
