@@ -108,9 +108,9 @@ export class NodeIdentities {
     const name = identitySecretName(nodeName);
     const secret = await this.core.readNamespacedSecret({ name, namespace: this.namespace });
     if (!matches(secret, current)) throw new Error(`node "${nodeName}" was revoked or renewed meanwhile`);
-    const data = { ...secret.data, serial: Buffer.from(serialNumber).toString('base64'), 'not-after': Buffer.from(notAfter.toISOString()).toString('base64') };
-    // The resourceVersion read above makes this a compare-and-swap.
-    await this.core.replaceNamespacedSecret({ name, namespace: this.namespace, body: { ...secret, data } });
+    // As record() writes them; the resourceVersion read above makes this a compare-and-swap.
+    const stringData = { serial: serialNumber, 'not-after': notAfter.toISOString() };
+    await this.core.replaceNamespacedSecret({ name, namespace: this.namespace, body: { ...secret, stringData } });
   }
 
   /**

@@ -124,7 +124,7 @@ export class PodDispatcher implements PodResolver {
     const oldestFirst = this.podsOf(nodeName).sort((a, b) => Date.parse(String(a.metadata?.creationTimestamp)) - Date.parse(String(b.metadata?.creationTimestamp)));
     for (const pod of oldestFirst) {
       if (pod.metadata?.deletionTimestamp) continue; // sent as deletes below, once synced
-      if (!this.admitted(nodeName, pod)) continue;
+      if (!this.admitted(nodeName, pod, oldestFirst)) continue;
       const { pod: translated, bytes } = this.translate(pod) ?? {};
       if (!translated || bytes === undefined) continue;
       if (inParts && partBytes > 0 && partBytes + bytes > POD_SYNC_PART_BYTES) {
@@ -224,11 +224,11 @@ export class PodDispatcher implements PodResolver {
    * Whether the pod fits the node beside the pods already sent there (admission.ts); one that does
    * not is rejected as the kubelet rejects it, once and for good.
    */
-  private admitted(nodeName: string, pod: k8s.V1Pod): boolean {
+  private admitted(nodeName: string, pod: k8s.V1Pod, nodePods?: readonly k8s.V1Pod[]): boolean {
     const capacity = this.capacityOf(nodeName);
     const sent = this.sent.get(nodeName);
     if (!capacity || !sent) return true;
-    const admitted = this.podsOf(nodeName).filter((p) => sent.has(p.metadata!.uid!) && p.metadata!.uid !== pod.metadata!.uid);
+    const admitted = (nodePods ?? this.podsOf(nodeName)).filter((p) => sent.has(p.metadata!.uid!) && p.metadata!.uid !== pod.metadata!.uid);
     const rejected = rejection(pod, admitted, capacity);
     if (rejected) void this.refuse(pod, rejected.message, rejected.reason);
     return !rejected;
