@@ -22,21 +22,14 @@ function decode(bytes: Uint8Array, as: (b: Buffer) => unknown): unknown {
 const RUNS = { numRuns: 2_000 };
 
 describe('messages from a stranger', () => {
-  test('random bytes from an agent decode or fail with an Error, and the schema refuses or takes them without throwing', () => {
+  test.each([
+    ['an agent', connect.requestDeserialize, AgentMessageSchema],
+    ['a gateway', connect.responseDeserialize, GatewayMessageSchema],
+  ] as const)('random bytes from %s decode or fail with an Error, and the schema refuses or takes them without throwing', (_from, deserialize, schema) => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
-        const decoded = decode(bytes, connect.requestDeserialize);
-        if (decoded !== undefined) AgentMessageSchema.safeParse(decoded);
-      }),
-      RUNS,
-    );
-  });
-
-  test('random bytes from a gateway likewise', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
-        const decoded = decode(bytes, connect.responseDeserialize);
-        if (decoded !== undefined) GatewayMessageSchema.safeParse(decoded);
+        const decoded = decode(bytes, deserialize);
+        if (decoded !== undefined) schema.safeParse(decoded);
       }),
       RUNS,
     );
