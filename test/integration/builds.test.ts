@@ -17,6 +17,7 @@ import { PUBLIC_ADDRESS, createMachine, ensureInternet, removeAllMachines, spawn
 import { createGitCa, namespaceBridgeAddress, startGitServer, type GitCa, type GitServer } from '../support/git-server.js';
 import { startSshGitServer, type SshGitServer } from '../support/ssh-git-server.js';
 import { dockerfileApp, nodeApp, pythonApp, staticSite } from '../support/build-samples.js';
+import { PIDS_LIMIT } from '../../agent/src/runtime/security.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -302,6 +303,16 @@ describe('a Workload built from Git', () => {
     } finally {
       own.child.kill('SIGKILL');
     }
+  }, 180_000);
+
+  test("a build's RUN steps count against the build pod's process limit: a step forking past it fails the build", async () => {
+    // A fork bomb, bounded so that without the limit it ends (and the build succeeds).
+    const forks = PIDS_LIMIT + 100;
+    await git.commit('forks', { Dockerfile: `FROM ${BUSYBOX}\nRUN i=0; while [ $i -lt ${forks} ]; do sleep 300 & i=$((i+1)); done; echo started $i ${run}\n` });
+    await applyWorkload('forks', { url: `${git.url}/forks.git` }, { strategy: 'dockerfile' }, 8080);
+    await waitForStatus('forks', 'build ended', (wl) => ['BuildFailed', 'BuildSucceeded'].includes(condition(wl, 'Built')?.reason ?? ''));
+    expect(condition(await getWorkload('forks'), 'Built')).toMatchObject({ reason: 'BuildFailed', message: expect.stringMatching(/can't fork|Resource temporarily unavailable/) });
+    await kubectl(['delete', 'workload', 'forks', '-n', namespace, '--wait=false']);
   }, 180_000);
 
   test("a Workload's older build images are removed from the provider, its newest three kept", async () => {

@@ -33,6 +33,7 @@ import { BuildConfigError, checkDockerfile, dockerfileFor } from './dockerfile.j
 import { GitError, type GitCredentials, checkout, secretsOf } from './git.js';
 import { ImageBuildError, buildImage, pruneImages, pushImage } from './image.js';
 import { contextFiles, projectFacts, readText } from './project.js';
+import { buildPodCgroup } from './step-cgroup.js';
 
 /** The volume holding the log (bind-mounted read-only into the build pod's container). */
 const LOG_VOLUME = 'lattice-build-log';
@@ -79,7 +80,7 @@ export class Builds {
   prepare(pod: Pod): Pod {
     if (!isBuildPod(pod)) return pod;
     const container = pod.containers[0]!;
-    const source = { namespace: pod.namespace, pod: `${pod.namespace}/${pod.name}`, request: container.env, credentials: credentialsOf(pod), resources: container.resources, logDir: this.logDir(pod.uid) };
+    const source = { uid: pod.uid, container: container.name, namespace: pod.namespace, pod: `${pod.namespace}/${pod.name}`, request: container.env, credentials: credentialsOf(pod), resources: container.resources, logDir: this.logDir(pod.uid) };
     this.sources.set(pod.uid, source);
     // A log folder without a result is a build an earlier agent left unfinished (its printer still
     // waits): it is run again at once, as no status change of the printer will come to start it.
@@ -230,6 +231,8 @@ export class Builds {
       checkDockerfile(text, dockerfile.path);
     }
     const tag = `${request.repository}:${commit.slice(0, 12)}`;
+    const cgroupParent = await buildPodCgroup(docker, source.uid, source.container);
+    if (!cgroupParent) this.options.logger.warn({ build: source.pod }, "this engine cannot run RUN steps in the build pod's cgroup: they are bounded by their CPU and memory limits only, not by a process limit");
     log.line(`building ${tag}`);
     await buildImage(
       docker,
@@ -243,6 +246,7 @@ export class Builds {
         network,
         labels: { 'lattice.dev/build-pod': source.pod, 'org.opencontainers.image.revision': commit, 'org.opencontainers.image.source': request.url },
         resources: source.resources,
+        cgroupParent,
       },
       log,
       signal,
@@ -260,6 +264,9 @@ export class Builds {
 
 /** What prepare() keeps of a build pod. */
 interface BuildSource {
+  uid: string;
+  /** The build pod's container's name (the log printer, whose cgroup the RUN steps join). */
+  container: string;
   namespace: string;
   /** namespace/name, for logs and labels. */
   pod: string;

@@ -56,6 +56,8 @@ export interface BuildOptions {
   network: string;
   /** The build pod's limits, applied to every RUN step. */
   resources: Container['resources'];
+  /** The build pod's cgroup, for RUN steps to run inside (step-cgroup.ts), where the engine allows it. */
+  cgroupParent?: string;
 }
 
 /** Builds the image; RUN steps' output goes to the log. */
@@ -64,9 +66,10 @@ export async function buildImage(docker: Docker, options: BuildOptions, log: Bui
   const limits: Record<string, number> = {};
   if (resources.memoryLimitBytes > 0) Object.assign(limits, { memory: resources.memoryLimitBytes, memswap: resources.memoryLimitBytes });
   if (resources.cpuLimitMillis > 0) Object.assign(limits, { cpuperiod: 100_000, cpuquota: resources.cpuLimitMillis * 100 });
+  const parent = options.cgroupParent ? { cgroupparent: options.cgroupParent } : {};
   const stream = (await docker.buildImage(
     { context: options.context, src: options.files },
-    { t: options.tag, dockerfile: options.dockerfile, labels: options.labels, networkmode: options.network, rm: true, forcerm: true, ...limits },
+    { t: options.tag, dockerfile: options.dockerfile, labels: options.labels, networkmode: options.network, rm: true, forcerm: true, ...limits, ...parent },
   )) as IncomingMessage;
   await follow(docker, stream, log, signal);
 }
