@@ -35,7 +35,8 @@ import { AgentTunnels } from './tunnels/tunnels.js';
 
 /** What the connection needs of the container runtime (DockerRuntime implements it). */
 export interface PodRuntime {
-  sync(pods: Pod[]): Promise<void>;
+  /** The whole set the node runs: `pods`, and `kept` left as they are (PodSync.kept). */
+  sync(pods: Pod[], kept: readonly string[]): Promise<void>;
   upsert(pod: Pod): Promise<void>;
   remove(uid: string, gracePeriodSeconds: number): Promise<void>;
   logs(uid: string, container: string, options: LogOptions, signal: AbortSignal): AsyncIterable<{ channel: 1 | 2; data: Buffer }>;
@@ -336,11 +337,12 @@ export class GatewayConnection extends EventEmitter {
         this.syncParts.push(...msg.podSync.pods);
         if (msg.podSync.more) return;
         const pods = this.syncParts.map((p) => this.local(p));
+        const { kept } = msg.podSync;
         this.syncParts = [];
-        this.pods.sync(pods);
-        await runtime.sync(pods);
+        this.pods.sync(pods, kept);
+        await runtime.sync(pods, kept);
         // Whatever changed while we were away: report the last known status of every pod.
-        const wanted = new Set(pods.map((p) => p.uid));
+        const wanted = new Set([...pods.map((p) => p.uid), ...kept]);
         for (const [uid, status] of this.statuses) {
           if (wanted.has(uid)) this.send({ msg: 'podStatus', podStatus: status });
           else this.statuses.delete(uid);

@@ -16,10 +16,15 @@ export class LocalPods {
   private readonly pods = new Map<string, LocalPod>();
 
   /** The complete set after a (re)connect. */
-  sync(pods: Pod[]): void {
+  /** The node's whole set: `pods`, and what it has of `kept` (PodSync.kept). */
+  sync(pods: Pod[], kept: readonly string[] = []): void {
     const previous = new Map(this.pods);
     this.pods.clear();
     for (const pod of pods) this.upsert(pod, previous.get(pod.uid)?.phase);
+    for (const uid of kept) {
+      const known = previous.get(uid);
+      if (known) this.pods.set(uid, known);
+    }
   }
 
   upsert(pod: Pod, phase: PodStatus['phase'] = this.pods.get(pod.uid)?.phase ?? 'Pending'): void {

@@ -272,7 +272,11 @@ export const WelcomeSchema = z.object({
   clusterRegistry: registryHost,
   images: PlatformImagesSchema.nullish(),
 });
-export const PodSyncSchema = z.object({ pods: z.array(PodSchema).max(1000), more: z.boolean().default(false) });
+export const PodSyncSchema = z.object({
+  pods: z.array(PodSchema).max(1000),
+  more: z.boolean().default(false),
+  kept: z.array(z.string().min(1).max(64)).max(1000).default([]),
+});
 
 const finite = z.number().finite().min(0);
 export const EarningsDaySchema = z.object({

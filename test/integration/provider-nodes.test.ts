@@ -94,6 +94,20 @@ async function runningPod(name: string): Promise<k8s.V1Pod> {
   );
 }
 
+/** The engine's events of `ids` since `since` (seconds) until now, of the given actions. */
+async function engineEvents(since: number, ids: string[], actions: string[]): Promise<string[]> {
+  const until = Math.ceil(Date.now() / 1000);
+  const stream = (await docker.getEvents({ since, until, filters: { type: ['container'], event: actions } })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { id: string; Action: string })
+    .filter((e) => ids.includes(e.id))
+    .map((e) => `${e.Action} ${e.id.slice(0, 12)}`);
+}
+
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespace({ body: { metadata: { name: gatewayNamespace } } });
@@ -496,6 +510,35 @@ describe('gateway restart', () => {
     const pod = await runningPod('web');
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     expect((await nodeContainers(alpha.name)).map((c) => c.Id).sort()).toEqual(before);
+  });
+
+  test('a pod whose Secret was deleted keeps running through a gateway restart, as a kubelet keeps it', async () => {
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'kept-creds' }, stringData: { token: 'k3pt' } } });
+    await podOn(alpha.name, 'kept', {
+      volumes: [{ name: 'creds', secret: { secretName: 'kept-creds' } }],
+      containers: [{ name: 'app', image: BUSYBOX, command: ['sleep', '3600'], volumeMounts: [{ name: 'creds', mountPath: '/creds', readOnly: true }] }],
+    });
+    await runningPod('kept');
+    const kept = (await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'kept').map((c) => c.Id);
+    await core.deleteNamespacedSecret({ namespace, name: 'kept-creds' });
+
+    // The restarted gateway fills its caches without the Secret: it cannot describe the pod to the agent.
+    const since = Math.floor(Date.now() / 1000);
+    const port = running.gateway.port;
+    await running.stop();
+    running = await startGateway(kc, gatewayOptions({ grpcAddress: `127.0.0.1:${port}` }), pino({ level: 'warn' }), new Registry());
+    await waitFor('alpha reconnected', () => running.gateway.connection(alpha.name) !== undefined, { timeoutMs: 60_000 });
+    // A pod sent after the agent's pod set has come and been acted on (a removal starts with a kill at once).
+    await podOn(alpha.name, 'after-restart');
+    await runningPod('after-restart');
+
+    const stops = await engineEvents(since, kept, ['kill', 'stop', 'die', 'destroy']);
+    expect(stops).toEqual([]);
+    expect(await kubectl(['exec', '-n', namespace, 'kept', '--', 'cat', '/creds/token'])).toBe('k3pt');
+    const pod = await core.readNamespacedPod({ namespace, name: 'kept' });
+    expect(pod.status?.phase).toBe('Running');
+    expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    await core.deleteNamespacedPod({ namespace, name: 'after-restart', gracePeriodSeconds: 0 });
   });
 
   test('after a long outage an agent is connected within 5 s of the gateway answering again', async () => {

@@ -98,10 +98,11 @@ export class DockerRuntime {
 
   /**
    * The complete set of pods this node must run: missing ones are created, ones absent from it
-   * stopped and removed (gracefully), and unchanged ones left alone.
+   * stopped and removed (gracefully), and unchanged ones left alone, as are the `kept` ones (run
+   * as they are, never started: the gateway cannot describe them now).
    */
-  async sync(pods: Pod[]): Promise<void> {
-    const wanted = new Set(pods.map((p) => p.uid));
+  async sync(pods: Pod[], kept: readonly string[] = []): Promise<void> {
+    const wanted = new Set([...pods.map((p) => p.uid), ...kept]);
     const unwanted = [...this.workers.values()].filter((w) => !wanted.has(w.uid));
     await Promise.all([...unwanted.map((w) => this.remove(w.uid, w.gracePeriodSeconds)), ...pods.map((p) => this.upsert(p))]);
   }

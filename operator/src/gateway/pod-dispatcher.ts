@@ -25,6 +25,9 @@ export interface NodeSink {
   send(msg: GatewayMessage): boolean;
 }
 
+/** sent's mark of a pod kept running without a description (PodSync.kept). */
+const KEPT = 'kept';
+
 export class PodDispatcher implements PodResolver {
   private readonly pods: Cache<k8s.V1Pod>;
   private readonly secrets: Cache<k8s.V1Secret>;
@@ -32,7 +35,10 @@ export class PodDispatcher implements PodResolver {
   private readonly claims: Cache<k8s.V1PersistentVolumeClaim>;
   private readonly sinks = new Map<string, NodeSink>();
   private readonly stopped = new AbortController();
-  /** Per node: pod uid -> revision last sent, so an unchanged pod is not sent again. */
+  /**
+   * Per node: pod uid -> revision last sent, so an unchanged pod is not sent again; or 'deleting',
+   * or KEPT (left running as it is by the node's last podSync, no revision sent).
+   */
   private readonly sent = new Map<string, Map<string, string>>();
   /** Pods waiting for something they reference (uid -> namespace). */
   private readonly blocked = new Map<string, string>();
@@ -118,6 +124,7 @@ export class PodDispatcher implements PodResolver {
     const sent = new Map<string, string>();
     this.sent.set(nodeName, sent);
     const parts: Pod[][] = [[]];
+    const kept: string[] = [];
     let partBytes = 0;
     const inParts = features.includes(FEATURES.chunkedPodSync);
     // Admitted oldest first, as a restarted kubelet admits its pods.
@@ -126,7 +133,14 @@ export class PodDispatcher implements PodResolver {
       if (pod.metadata?.deletionTimestamp) continue; // sent as deletes below, once synced
       if (!this.admitted(nodeName, pod, oldestFirst)) continue;
       const { pod: translated, bytes } = this.translate(pod) ?? {};
-      if (!translated || bytes === undefined) continue;
+      if (!translated || bytes === undefined) {
+        // It ran, and now lacks a Secret, ConfigMap or claim: keep it running, as a kubelet does.
+        if (this.blocked.has(pod.metadata!.uid!) && pod.status?.startTime) {
+          kept.push(pod.metadata!.uid!);
+          sent.set(pod.metadata!.uid!, KEPT);
+        }
+        continue;
+      }
       if (inParts && partBytes > 0 && partBytes + bytes > POD_SYNC_PART_BYTES) {
         parts.push([]);
         partBytes = 0;
@@ -135,7 +149,10 @@ export class PodDispatcher implements PodResolver {
       partBytes += bytes;
       sent.set(translated.uid, translated.revision);
     }
-    parts.forEach((pods, i) => sink.send({ msg: 'podSync', podSync: { pods, more: i < parts.length - 1 } }));
+    parts.forEach((pods, i) => {
+      const last = i === parts.length - 1;
+      sink.send({ msg: 'podSync', podSync: { pods, more: !last, kept: last ? kept : [] } });
+    });
     for (const pod of this.podsOf(nodeName).filter((p) => p.metadata?.deletionTimestamp)) this.podChanged(pod);
     this.metrics.podsPerNode.set({ node: nodeName }, sent.size);
   }
