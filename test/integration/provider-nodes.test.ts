@@ -497,6 +497,20 @@ describe('agent loss and restart', () => {
     const after = (await nodeContainers(alpha.name)).filter((c) => c.State === 'running').map((c) => c.Id).sort();
     expect(after).toEqual(before);
   });
+
+  test('an agent killed (-9) in the middle of creating a pod runs it once restarted: one sandbox, one container', async () => {
+    await podOn(alpha.name, 'midway', { containers: [{ name: 'app', image: BUSYBOX, command: ['sleep', '3600'] }] });
+    const ofMidway = async () => (await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'midway');
+    // Killed as soon as the pod's first container (its sandbox) exists, before the rest is made.
+    await waitFor('the pod\'s first container', async () => (await ofMidway()).length > 0, { timeoutMs: 60_000, intervalMs: 10 });
+    await stopAgent(alpha, 'SIGKILL');
+    runAgent(alpha);
+    await waitFor('the node to be Ready again', () => readyNode(alpha.name), { timeoutMs: 60_000 });
+    await runningPod('midway');
+    const left = await ofMidway();
+    expect(left.map((c) => `${c.Labels['lattice.dev/container']} ${c.State}`).sort()).toEqual(['_sandbox running', 'app running']);
+    await core.deleteNamespacedPod({ namespace, name: 'midway', gracePeriodSeconds: 0 });
+  });
 });
 
 describe('gateway restart', () => {

@@ -465,6 +465,23 @@ describe('leader election between two operator processes', () => {
     expect(tookOver).toBeLessThan(15_000);
   });
 
+  test('a leader killed (-9) in the middle of making a Workload leaves nothing half made: the next one finishes it', async () => {
+    startOperator('operator-c');
+    await waitFor('operator-c ready', async () => (await fetch(url('operator-c', '/readyz'))).ok, { timeoutMs: 60_000 });
+    const leader = (await holder())!;
+    await applyWorkload(ns, 'third', { image: IMAGE, replicas: 2, ports: [{ name: 'http', port: 8080 }] });
+    // Killed the moment its first object exists: the Deployment is made before the Service.
+    await waitFor('the third Deployment', () => apps.readNamespacedDeployment({ name: 'third', namespace: ns }), { intervalMs: 10 });
+    operators.get(leader)!.child.kill('SIGKILL');
+
+    const service = await waitFor('the Service, from the next leader', () => core.readNamespacedService({ name: 'third', namespace: ns }), { timeoutMs: 30_000 });
+    expect(service.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`)).toEqual(['Workload/third']);
+    await workloadReader(kc, ns, { timeoutMs: 30_000 }).waitForStatus('third', 'observed by the next leader', (wl) => wl.status?.observedGeneration === wl.metadata?.generation);
+    const deployments = (await apps.listNamespacedDeployment({ namespace: ns })).items.filter((d) => d.metadata?.ownerReferences?.some((o) => o.name === 'third'));
+    expect(deployments.map((d) => d.spec?.replicas)).toEqual([2]);
+    expect(await holder()).toBe('operator-c');
+  });
+
   test('SIGTERM stops the leader gracefully and releases the Lease', async () => {
     const leader = (await holder())!;
     const { child, output } = operators.get(leader)!;
