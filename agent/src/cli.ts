@@ -31,6 +31,7 @@ interface CommonFlags {
   config?: string;
   cpu?: string;
   memory?: string;
+  disk?: string;
   maxPods?: number;
   adminPort?: number;
   sandboxImage?: string;
@@ -51,6 +52,7 @@ function withCommonFlags(cmd: Command): Command {
     .option('--config <file>', 'config file (default: <state-dir>/config.yaml)')
     .option('--cpu <quantity>', 'CPU offered to the cluster, e.g. 2 or 1500m')
     .option('--memory <quantity>', 'memory offered to the cluster, e.g. 4Gi')
+    .option('--disk <quantity>', "disk offered to pods' writable layers, all together, e.g. 20Gi (default 10Gi)")
     .option('--max-pods <n>', 'most pods at once', integer)
     .option('--admin-port <port>', 'loopback port of the local admin API (0: any free port)', integer)
     .option('--sandbox-image <ref>', "image of each pod's network sandbox (default: the one the gateway names)")
@@ -64,6 +66,7 @@ const configFile = (flags: CommonFlags) => flags.config ?? path.join(flags.state
 const overrides = (flags: CommonFlags) => ({
   cpu: flags.cpu,
   memory: flags.memory,
+  disk: flags.disk,
   maxPods: flags.maxPods,
   adminPort: flags.adminPort,
   sandboxImage: flags.sandboxImage,
@@ -79,7 +82,7 @@ async function joinCommand(flags: CommonFlags & { gateway: string; token: string
   const config = await loadConfig(file, { ...overrides(flags), gateway: flags.gateway });
   const identity = await join({ gateway: flags.gateway, token: flags.token, nodeName: flags.name, stateDir: flags.stateDir });
   const existing = await readFile(file, 'utf8').catch(() => '');
-  if (!existing || flags.cpu || flags.memory || flags.maxPods) {
+  if (!existing || flags.cpu || flags.memory || flags.disk || flags.maxPods) {
     const { gateway: _g, ...rest } = config;
     await writeFile(file, toYaml({ ...rest, gateway: flags.gateway }), { mode: 0o600 });
   }

@@ -24,6 +24,8 @@ export const AgentConfigSchema = z
     /** The provider's offer: what it lends the cluster, never more than the machine has. */
     cpu: quantityString('cpu').default('1'),
     memory: quantityString('memory').default('1Gi'),
+    /** What pods may write to this machine's disk: their containers' writable layers, all together. */
+    disk: quantityString('disk').default('10Gi'),
     maxPods: z.number().int().min(1).max(250).default(20),
     labels: z.record(z.string(), z.string()).default({}),
     availability: AvailabilitySchema.optional(),
@@ -88,6 +90,7 @@ export function offerOf(config: AgentConfig): Offer {
   return {
     cpuMillis: Math.round(parseQuantity(config.cpu) * 1000),
     memoryBytes: Math.round(parseQuantity(config.memory)),
+    diskBytes: Math.round(parseQuantity(config.disk)),
     maxPods: config.maxPods,
     labels: config.labels,
     availability: config.availability ?? null,

@@ -24,6 +24,7 @@ export const OfferSchema = z.object({
   cpuMillis: nonNegative,
   memoryBytes: nonNegative,
   maxPods: nonNegative,
+  diskBytes: nonNegative.default(0),
   labels: z.record(z.string().max(317), z.string().max(63)).default({}),
   availability: AvailabilitySchema.nullish(),
 });
@@ -70,6 +71,7 @@ const ResourcesSchema = z.object({
   cpuLimitMillis: nonNegative,
   memoryRequestBytes: nonNegative,
   memoryLimitBytes: nonNegative,
+  ephemeralStorageLimitBytes: nonNegative.default(0),
 });
 
 export const ProbeSchema = z.object({

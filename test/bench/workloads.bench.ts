@@ -274,7 +274,7 @@ async function memory(): Promise<void> {
       token,
       count: NODES,
       namePrefix: `${namespace}-sim`,
-      offer: { cpuMillis: 64_000, memoryBytes: 256 * 2 ** 30, maxPods: perNode * 2 + 10, labels: { [BENCH_LABEL]: namespace }, availability: null },
+      offer: { cpuMillis: 64_000, memoryBytes: 256 * 2 ** 30, maxPods: perNode * 2 + 10, diskBytes: 0, labels: { [BENCH_LABEL]: namespace }, availability: null },
     });
     await nodesReady(namespace, NODES, 180_000);
     console.log(`${NODES} simulated nodes joined and Ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

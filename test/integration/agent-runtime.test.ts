@@ -66,7 +66,7 @@ function newRuntime(): DockerRuntime {
 }
 
 /** What this test provider lends the cluster. */
-const CEILING = { cpuMillis: 1500, memoryBytes: 768 * 1024 * 1024 };
+const CEILING = { cpuMillis: 1500, memoryBytes: 768 * 1024 * 1024, diskBytes: 0 };
 
 function container(name: string, overrides: Partial<Container> = {}): Container {
   return {
@@ -77,7 +77,7 @@ function container(name: string, overrides: Partial<Container> = {}): Container 
     args: [],
     env: [],
     ports: [],
-    resources: { cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 },
+    resources: { cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0, ephemeralStorageLimitBytes: 0 },
     readinessProbe: null,
     livenessProbe: null,
     startupProbe: null,
@@ -252,7 +252,7 @@ describe('DockerRuntime', () => {
           command: sleeper(),
           runAsUser: 65534,
           runAsGroup: 65534,
-          resources: { cpuRequestMillis: 250, cpuLimitMillis: 500, memoryRequestBytes: 0, memoryLimitBytes: 64 * 1024 * 1024 },
+          resources: { cpuRequestMillis: 250, cpuLimitMillis: 500, memoryRequestBytes: 0, memoryLimitBytes: 64 * 1024 * 1024, ephemeralStorageLimitBytes: 0 },
         }),
       ],
     });
@@ -407,7 +407,7 @@ describe('DockerRuntime', () => {
         container('main', {
           // Doubles a shell string until the kernel kills it at the 16 MiB limit.
           command: ['sh', '-c', 'x=x; while true; do x=$x$x; done'],
-          resources: { cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 16 * 1024 * 1024 },
+          resources: { cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 16 * 1024 * 1024, ephemeralStorageLimitBytes: 0 },
         }),
       ],
     });

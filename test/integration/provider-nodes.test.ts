@@ -141,7 +141,7 @@ describe('joining', () => {
   test('each agent becomes a Ready Node with the capacity it offers', async () => {
     for (const agent of agents) {
       const node = await waitFor(`node ${agent.name} Ready`, () => readyNode(agent.name), { timeoutMs: 60_000 });
-      expect(node.status?.allocatable).toMatchObject({ cpu: '1', memory: '1Gi', pods: '10' });
+      expect(node.status?.allocatable).toMatchObject({ cpu: '1', memory: '1Gi', pods: '10', 'ephemeral-storage': '10Gi' });
       expect(node.metadata?.labels).toMatchObject({ type: 'virtual-kubelet', 'lattice.dev/provider': 'true' });
       expect(node.spec?.taints).toContainEqual(expect.objectContaining({ key: 'lattice.dev/provider', effect: 'NoSchedule' }));
       // The gateway registers the Node Ready first and creates its Lease just after: wait for it.
@@ -273,6 +273,42 @@ describe('pods', () => {
     });
     const left = (await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'short-lived');
     expect(left).toEqual([]);
+  });
+
+  test('a container writing past its ephemeral-storage limit gets its pod evicted, as a kubelet evicts it, and a restarted agent does not start it again', async () => {
+    await podOn(alpha.name, 'filler', {
+      containers: [
+        {
+          name: 'app',
+          image: BUSYBOX,
+          command: ['sh', '-c', 'dd if=/dev/zero of=/filler bs=1M count=40 && sleep 3600'],
+          resources: { limits: { cpu: '200m', memory: '64Mi', 'ephemeral-storage': '20Mi' } },
+        },
+      ],
+    });
+    const failed = await waitFor(
+      'the pod evicted',
+      async () => {
+        const pod = await core.readNamespacedPod({ namespace, name: 'filler' });
+        return pod.status?.phase === 'Failed' ? pod : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(failed.status).toMatchObject({ reason: 'Evicted', message: 'Container app exceeded its local ephemeral storage limit "20Mi". ' });
+    const events = await waitFor('the Evicted event', async () => (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=filler,reason=Evicted' })).items[0]);
+    expect(events.type).toBe('Warning');
+    const app = async () => (await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'filler' && c.Labels['lattice.dev/container'] === 'app');
+    expect((await app()).map((c) => c.State)).toEqual(['exited']);
+
+    await stopAgent(alpha);
+    runAgent(alpha);
+    await waitFor('the node to be Ready again', () => readyNode(alpha.name), { timeoutMs: 60_000 });
+    // A pod sent after the restarted agent's pod set has come and been acted on.
+    await podOn(alpha.name, 'after-eviction');
+    await runningPod('after-eviction');
+    expect((await app()).map((c) => c.State)).toEqual(['exited']);
+    expect((await core.readNamespacedPod({ namespace, name: 'filler' })).status?.phase).toBe('Failed');
+    await core.deleteNamespacedPod({ namespace, name: 'after-eviction', gracePeriodSeconds: 0 });
   });
 
   test('a privileged pod is refused with a clear event, not run', async () => {

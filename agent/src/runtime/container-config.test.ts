@@ -11,7 +11,7 @@ const spec = (overrides: Partial<Container> = {}): Container => ({
   args: [],
   env: [{ name: 'A', value: 'b=c' }],
   ports: [],
-  resources: { cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 },
+  resources: { cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0, ephemeralStorageLimitBytes: 0 },
   volumeMounts: [],
   workingDir: '',
   tty: false,
@@ -72,24 +72,24 @@ describe('user', () => {
 
 describe('resources', () => {
   it('maps limits like the kubelet: NanoCpus, Memory without swap, shares from the request', () => {
-    expect(resourceLimits({ cpuRequestMillis: 250, cpuLimitMillis: 500, memoryRequestBytes: 1, memoryLimitBytes: 64 << 20 })).toEqual({
+    expect(resourceLimits({ cpuRequestMillis: 250, cpuLimitMillis: 500, memoryRequestBytes: 1, memoryLimitBytes: 64 << 20, ephemeralStorageLimitBytes: 0 })).toEqual({
       CpuShares: 256,
       NanoCpus: 500_000_000,
       Memory: 64 << 20,
       MemorySwap: 64 << 20,
     });
-    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 })).toEqual({ CpuShares: 2 });
+    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0, ephemeralStorageLimitBytes: 0 })).toEqual({ CpuShares: 2 });
   });
 
   it("gives a container without limits the provider's offer as its limits, and keeps a container's own", () => {
-    const ceiling = { cpuMillis: 2000, memoryBytes: 4 * 2 ** 30 };
-    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0 }, ceiling)).toEqual({
+    const ceiling = { cpuMillis: 2000, memoryBytes: 4 * 2 ** 30, diskBytes: 0 };
+    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 0, memoryRequestBytes: 0, memoryLimitBytes: 0, ephemeralStorageLimitBytes: 0 }, ceiling)).toEqual({
       CpuShares: 2,
       NanoCpus: 2_000_000_000,
       Memory: 4 * 2 ** 30,
       MemorySwap: 4 * 2 ** 30,
     });
-    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 500, memoryRequestBytes: 0, memoryLimitBytes: 64 << 20 }, ceiling)).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 << 20 });
+    expect(resourceLimits({ cpuRequestMillis: 0, cpuLimitMillis: 500, memoryRequestBytes: 0, memoryLimitBytes: 64 << 20, ephemeralStorageLimitBytes: 0 }, ceiling)).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 << 20 });
   });
 
   it('bounds cpu shares', () => {

@@ -93,6 +93,8 @@ export class PodWorker {
   private resyncNeeded = false;
   private terminating = false;
   private stopped = false;
+  /** Why the pod was evicted (disk-usage.ts): its containers are stopped and none is started again. */
+  private evicted: string | undefined;
   private lastReported = '';
   private readonly log: Logger;
 
@@ -174,6 +176,28 @@ export class PodWorker {
         this.log.info('pod removed');
       })
       .finally(() => clearTimeout(slow));
+  }
+
+  /** The running containers whose writable layers count against their limits (disk-usage.ts). */
+  diskTargets(): { id: string; name: string; limitBytes: number }[] {
+    if (this.terminating || this.stopped || this.evicted !== undefined) return [];
+    return [...this.records.values()]
+      .filter((rec) => rec.current?.running)
+      .map((rec) => ({ id: rec.current!.id, name: rec.spec.name, limitBytes: rec.spec.resources.ephemeralStorageLimitBytes }));
+  }
+
+  /** Evicts the pod as the kubelet does: its containers killed, none restarted, the pod Failed. */
+  evict(message: string): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.terminating || this.stopped || this.evicted !== undefined) return;
+      this.evicted = message;
+      this.log.warn({ message }, 'evicting the pod');
+      this.emit('Warning', 'Evicted', message);
+      this.clearWake();
+      for (const rec of this.records.values()) this.forgetRun(rec);
+      await this.stopRunning(0);
+      this.report();
+    });
   }
 
   /** Stops timers and probes, leaving the containers running for the next agent to adopt. */
@@ -288,7 +312,7 @@ export class PodWorker {
 
   private async reconcile(): Promise<void> {
     const pod = this.pod;
-    if (!pod || this.terminating || this.stopped) return;
+    if (!pod || this.terminating || this.stopped || this.evicted !== undefined) return;
     this.clearWake();
     try {
       if (this.resyncNeeded) await this.resync();
@@ -642,7 +666,8 @@ export class PodWorker {
 
   private status(deleted: boolean): PodStatus | undefined {
     if (this.pod) {
-      return podStatus(this.pod, [...this.records.values()], { podIp: this.sandbox?.ip ?? '', startTime: this.startTime, deleted });
+      const status = podStatus(this.pod, [...this.records.values()], { podIp: this.sandbox?.ip ?? '', startTime: this.startTime, deleted });
+      return this.evicted === undefined ? status : { ...status, phase: 'Failed', reason: 'Evicted', message: this.evicted };
     }
     // Never given this pod (an orphan, or a delete for a pod it never ran): only its deletion is news.
     return deleted ? deletedPodStatus(this.uid) : undefined;

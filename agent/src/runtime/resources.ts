@@ -16,6 +16,8 @@ export function milliCpuToShares(milliCpu: number): number {
 export interface Ceiling {
   cpuMillis: number;
   memoryBytes: number;
+  /** What all pods' writable layers may hold together (disk-usage.ts); 0: not offered. */
+  diskBytes: number;
 }
 
 /**

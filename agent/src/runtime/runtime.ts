@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ExecOptions, LogOptions, PlatformImages, Pod, PodEvent, PodStatus } from '@lattice/protocol';
 import { observePods } from './adoption.js';
 import { Builds } from './build/builds.js';
+import { DiskWatch } from './disk-watch.js';
 import { ContainerDeathWatch } from './docker-events.js';
 import { type ExecSession, startExec } from './exec.js';
 import { containerLogs } from './logs.js';
@@ -58,6 +59,7 @@ export class DockerRuntime {
   private readonly networks: NamespaceNetworks;
   private readonly deaths: ContainerDeathWatch;
   private readonly builds: Builds;
+  private readonly disk: DiskWatch;
   private context: WorkerContext | undefined;
 
   constructor(private readonly options: DockerRuntimeOptions) {
@@ -70,6 +72,7 @@ export class DockerRuntime {
       const uid = labels[LABEL.podUid];
       if (uid) this.workers.get(uid)?.containerDied(containerId);
     });
+    this.disk = new DiskWatch(options.docker, options.nodeName, () => this.workers.values(), () => options.ceiling?.().diskBytes ?? 0, options.logger);
   }
 
   /**
@@ -94,6 +97,7 @@ export class DockerRuntime {
     }
     logger.info({ pods: adopted.length }, 'adopted the pods Docker holds for this node');
     this.deaths.start(since);
+    this.disk.start();
   }
 
   /**
@@ -182,6 +186,7 @@ export class DockerRuntime {
   /** Stops watching and probing; the containers keep running for the next agent to adopt. */
   async stop(): Promise<void> {
     this.deaths.stop();
+    this.disk.stop();
     this.builds.stop();
     this.options.tailnet?.stop();
     await Promise.all([...this.workers.values()].map((w) => w.shutdown()));

@@ -25,8 +25,11 @@ export interface NodeSink {
   send(msg: GatewayMessage): boolean;
 }
 
-/** sent's mark of a pod kept running without a description (PodSync.kept). */
+/** sent's mark of a pod left to its agent as it is, without a description (PodSync.kept). */
 const KEPT = 'kept';
+
+/** Evicted by its agent (agent/src/runtime/disk-usage.ts): what is left of it stays as it is. */
+const evicted = (pod: k8s.V1Pod) => pod.status?.phase === 'Failed' && pod.status.reason === 'Evicted';
 
 export class PodDispatcher implements PodResolver {
   private readonly pods: Cache<k8s.V1Pod>;
@@ -131,6 +134,11 @@ export class PodDispatcher implements PodResolver {
     const oldestFirst = this.podsOf(nodeName).sort((a, b) => Date.parse(String(a.metadata?.creationTimestamp)) - Date.parse(String(b.metadata?.creationTimestamp)));
     for (const pod of oldestFirst) {
       if (pod.metadata?.deletionTimestamp) continue; // sent as deletes below, once synced
+      if (evicted(pod)) {
+        kept.push(pod.metadata!.uid!);
+        sent.set(pod.metadata!.uid!, KEPT);
+        continue;
+      }
       if (!this.admitted(nodeName, pod, oldestFirst)) continue;
       const { pod: translated, bytes } = this.translate(pod) ?? {};
       if (!translated || bytes === undefined) {
@@ -178,6 +186,7 @@ export class PodDispatcher implements PodResolver {
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
       if (!sent.has(uid)) return; // finished before we saw it: nothing to run
     }
+    if (evicted(pod)) return; // its agent stopped it for good; a restarted one must not start it again
     if (!sent.has(uid) && !this.admitted(nodeName, pod)) return;
     const { pod: translated, pullProblems = [] } = this.translate(pod) ?? {};
     if (!translated || sent.get(uid) === translated.revision) return;

@@ -193,6 +193,7 @@ function container(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Containe
       cpuLimitMillis: cpuMillis(limits.cpu),
       memoryRequestBytes: bytes(requests.memory ?? limits.memory),
       memoryLimitBytes: bytes(limits.memory),
+      ephemeralStorageLimitBytes: bytes(limits['ephemeral-storage']),
     },
     readinessProbe: probe(c.readinessProbe, c),
     livenessProbe: probe(c.livenessProbe, c),

@@ -34,7 +34,8 @@ export function providerLabels(offer: Offer): Record<string, string> {
 export function offeredResources(offer: Offer): Record<string, string> {
   const { cpuMillis, memoryBytes, pods } = offeredCapacity(offer);
   // Whole kibibytes, so the apiserver shows memory in binary units (1Gi, not 1073741824).
-  return { cpu: `${cpuMillis}m`, memory: `${Math.floor(memoryBytes / 1024)}Ki`, pods: String(pods) };
+  const kibibytes = (bytes: number) => `${Math.floor(bytes / 1024)}Ki`;
+  return { cpu: `${cpuMillis}m`, memory: kibibytes(memoryBytes), pods: String(pods), ...(offer.diskBytes > 0 && { 'ephemeral-storage': kibibytes(offer.diskBytes) }) };
 }
 
 export class VirtualNode {
