@@ -94,6 +94,13 @@ async function runningPod(name: string): Promise<k8s.V1Pod> {
   );
 }
 
+/** Deletes alpha's pod and waits until its containers are removed too: the next test starts clean. */
+async function deletePod(name: string): Promise<void> {
+  // The object goes at once (no grace); its agent removes the containers after.
+  await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
+  await waitFor(`pod ${name}'s containers removed`, async () => !(await nodeContainers(alpha.name)).some((c) => c.Labels['lattice.dev/pod-name'] === name), { timeoutMs: 30_000 });
+}
+
 /** The engine's events of `ids` since `since` (seconds) until now, of the given actions. */
 async function engineEvents(since: number, ids: string[], actions: string[]): Promise<string[]> {
   const until = Math.ceil(Date.now() / 1000);
@@ -308,7 +315,7 @@ describe('pods', () => {
     await runningPod('after-eviction');
     expect((await app()).map((c) => c.State)).toEqual(['exited']);
     expect((await core.readNamespacedPod({ namespace, name: 'filler' })).status?.phase).toBe('Failed');
-    await core.deleteNamespacedPod({ namespace, name: 'after-eviction', gracePeriodSeconds: 0 });
+    await deletePod('after-eviction');
   });
 
   test('a privileged pod is refused with a clear event, not run', async () => {
@@ -545,7 +552,7 @@ describe('agent loss and restart', () => {
     await runningPod('midway');
     const left = await ofMidway();
     expect(left.map((c) => `${c.Labels['lattice.dev/container']} ${c.State}`).sort()).toEqual(['_sandbox running', 'app running']);
-    await core.deleteNamespacedPod({ namespace, name: 'midway', gracePeriodSeconds: 0 });
+    await deletePod('midway');
   });
 });
 
@@ -588,7 +595,7 @@ describe('gateway restart', () => {
     const pod = await core.readNamespacedPod({ namespace, name: 'kept' });
     expect(pod.status?.phase).toBe('Running');
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
-    await core.deleteNamespacedPod({ namespace, name: 'after-restart', gracePeriodSeconds: 0 });
+    await deletePod('after-restart');
   });
 
   test('after a long outage an agent is connected within 5 s of the gateway answering again', async () => {
