@@ -118,6 +118,11 @@ export const ContainerSchema = z.object({
   stdin: z.boolean(),
   runAsUser: int.min(0).nullish(),
   runAsGroup: int.min(0).nullish(),
+  runAsNonRoot: z.boolean().default(false),
+  readOnlyRootFilesystem: z.boolean().default(false),
+  /** securityContext.capabilities, without a CAP_ prefix: `drop` may name ALL. */
+  addCapabilities: z.array(z.string().min(1).max(64)).max(64).default([]),
+  dropCapabilities: z.array(z.string().min(1).max(64)).max(64).default([]),
 });
 
 const FileSchema = z.object({

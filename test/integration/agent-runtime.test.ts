@@ -87,6 +87,10 @@ function container(name: string, overrides: Partial<Container> = {}): Container 
     stdin: false,
     runAsUser: null,
     runAsGroup: null,
+    runAsNonRoot: false,
+    readOnlyRootFilesystem: false,
+    addCapabilities: [],
+    dropCapabilities: [],
     ...overrides,
   };
 }
@@ -280,6 +284,26 @@ describe('DockerRuntime', () => {
     expect(Config.User).toBe('65534:65534');
     expect((await execIn(p.uid, 'main', ['id', '-u'])).stdout.trim()).toBe('65534');
 
+    await runtime.remove(p.uid, 5);
+  });
+
+  it("narrows the profile as the pod's securityContext asks: dropped capabilities, a read-only root, runAsNonRoot as the kubelet checks it", async () => {
+    const p = pod('narrowed', {
+      containers: [
+        container('main', { command: sleeper(), runAsUser: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, dropCapabilities: ['ALL'], addCapabilities: ['NET_BIND_SERVICE'] }),
+        // The image's user is root: it must not start.
+        container('root', { command: sleeper(), runAsNonRoot: true }),
+      ],
+    });
+    await runtime.upsert(p);
+    const status = await waitForStatus(p.uid, 'main running, root refused', (s) =>
+      s.containerStatuses[0]?.state.state === 'running' && s.containerStatuses[1]?.state.waiting?.reason === 'CreateContainerConfigError');
+    expect(status.containerStatuses[1]?.state.waiting?.message).toBe(`container has runAsNonRoot and image will run as root (pod: "narrowed_${namespace}(${p.uid})", container: root)`);
+    const { HostConfig } = await docker.getContainer(dockerId(status.containerStatuses[0])).inspect();
+    expect(HostConfig).toMatchObject({ CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'], ReadonlyRootfs: true });
+    expect(await execIn(p.uid, 'main', ['sh', '-c', 'touch /written 2>&1; grep CapBnd /proc/self/status'])).toMatchObject({
+      stdout: expect.stringMatching(/Read-only file system[\s\S]*CapBnd:\s+0000000000000400/),
+    });
     await runtime.remove(p.uid, 5);
   });
 

@@ -1,5 +1,5 @@
 import type { Container } from '@lattice/protocol';
-import { containerCreateOptions, dockerUser, sandboxCreateOptions } from './container-config.js';
+import { containerCapabilities, containerCreateOptions, dockerUser, nonRootViolation, sandboxCreateOptions } from './container-config.js';
 import { milliCpuToShares, resourceLimits } from './resources.js';
 import { CONTAINER_CAPABILITIES } from './security.js';
 
@@ -16,6 +16,10 @@ const spec = (overrides: Partial<Container> = {}): Container => ({
   workingDir: '',
   tty: false,
   stdin: false,
+  runAsNonRoot: false,
+  readOnlyRootFilesystem: false,
+  addCapabilities: [],
+  dropCapabilities: [],
   ...overrides,
 });
 
@@ -96,5 +100,37 @@ describe('resources', () => {
     expect(milliCpuToShares(1)).toBe(2);
     expect(milliCpuToShares(1000)).toBe(1024);
     expect(milliCpuToShares(1_000_000)).toBe(262_144);
+  });
+});
+
+describe("a pod's narrowing of the profile", () => {
+  const pod = { name: 'web', namespace: 'shop', uid: 'u1' };
+
+  it('drops capabilities as containerd does: ALL first, then adds back, then single drops', () => {
+    const caps = (dropCapabilities: string[], addCapabilities: string[] = []) => containerCapabilities({ dropCapabilities, addCapabilities });
+    expect(caps([])).toEqual([...CONTAINER_CAPABILITIES]);
+    expect(caps(['ALL'])).toEqual([]);
+    expect(caps(['ALL'], ['NET_BIND_SERVICE'])).toEqual(['NET_BIND_SERVICE']);
+    expect(caps(['CHOWN', 'KILL'])).toEqual(CONTAINER_CAPABILITIES.filter((c) => c !== 'CHOWN' && c !== 'KILL'));
+    expect(caps(['KILL'], ['KILL'])).not.toContain('KILL');
+    // An add never widens the profile (the gateway refuses such pods; the agent does not rely on it).
+    expect(caps(['ALL'], ['SYS_ADMIN', 'NET_RAW'])).toEqual([]);
+  });
+
+  it('makes the root file system read-only when asked', () => {
+    expect(create(spec({ readOnlyRootFilesystem: true })).HostConfig?.ReadonlyRootfs).toBe(true);
+    expect(create(spec()).HostConfig?.ReadonlyRootfs).toBe(false);
+  });
+
+  it("refuses a runAsNonRoot container whose user is root, in the kubelet's words", () => {
+    const where = '(pod: "web_shop(u1)", container: app)';
+    const check = (c: Partial<Container>, imageUser: string) => nonRootViolation({ name: 'app', runAsNonRoot: true, runAsUser: null, ...c }, imageUser, pod);
+    expect(check({}, '')).toBe(`container has runAsNonRoot and image will run as root ${where}`);
+    expect(check({}, '0:0')).toBe(`container has runAsNonRoot and image will run as root ${where}`);
+    expect(check({}, 'postgres')).toBe(`container has runAsNonRoot and image has non-numeric user (postgres), cannot verify user is non-root ${where}`);
+    expect(check({ runAsUser: 0 }, '1000')).toBe(`container's runAsUser breaks non-root policy ${where}`);
+    expect(check({}, '1000:1000')).toBeUndefined();
+    expect(check({ runAsUser: 1000 }, '')).toBeUndefined();
+    expect(check({ runAsNonRoot: false }, '')).toBeUndefined();
   });
 });

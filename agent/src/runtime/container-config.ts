@@ -58,6 +58,31 @@ export function dockerUser(container: Pick<Container, 'runAsUser' | 'runAsGroup'
   return `${user}:${runAsGroup}`;
 }
 
+/**
+ * The profile's capabilities less those the container drops (ALL: every one), an added one kept
+ * even so (drop ALL, add NET_BIND_SERVICE), one named in both dropped: containerd's order.
+ */
+export function containerCapabilities(container: Pick<Container, 'addCapabilities' | 'dropCapabilities'>): string[] {
+  const drop = new Set(container.dropCapabilities);
+  const add = new Set(container.addCapabilities);
+  return CONTAINER_CAPABILITIES.filter((cap) => !drop.has(cap) && (add.has(cap) || !drop.has('ALL')));
+}
+
+/**
+ * Why a container with runAsNonRoot may not start as its user would be root, in the kubelet's
+ * words (verifyRunAsNonRoot); undefined when it may. A user name cannot be checked without the
+ * image's /etc/passwd, so it is refused, as the kubelet refuses it.
+ */
+export function nonRootViolation(container: Pick<Container, 'name' | 'runAsNonRoot' | 'runAsUser'>, imageUser: string, pod: Pick<Pod, 'name' | 'namespace' | 'uid'>): string | undefined {
+  if (!container.runAsNonRoot) return undefined;
+  const where = `(pod: "${pod.name}_${pod.namespace}(${pod.uid})", container: ${container.name})`;
+  if (container.runAsUser != null) return container.runAsUser === 0 ? `container's runAsUser breaks non-root policy ${where}` : undefined;
+  const user = imageUser.split(':')[0] ?? '';
+  if (user === '' || user === '0') return `container has runAsNonRoot and image will run as root ${where}`;
+  if (!/^\d+$/.test(user)) return `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root ${where}`;
+  return undefined;
+}
+
 export function containerCreateOptions(config: ContainerConfig): Docker.ContainerCreateOptions {
   const { container } = config;
   const sandbox = `container:${config.sandboxId}`;
@@ -71,8 +96,9 @@ export function containerCreateOptions(config: ContainerConfig): Docker.Containe
     AttachStdin: false,
     StopTimeout: config.pod.terminationGracePeriodSeconds,
     HostConfig: {
-      ...confinement(CONTAINER_CAPABILITIES),
+      ...confinement(containerCapabilities(container)),
       ...resourceLimits(container.resources, config.ceiling),
+      ReadonlyRootfs: container.readOnlyRootFilesystem,
       NetworkMode: sandbox,
       IpcMode: sandbox,
       Mounts: config.mounts,

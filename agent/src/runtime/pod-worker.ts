@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Container, PlatformImages, Pod, PodEvent, PodStatus } from '@lattice/protocol';
 import { type AdoptedPod, observePods } from './adoption.js';
 import { type Backoff, INITIAL_BACKOFF_MS, backoffRemaining, nextBackoff } from './backoff.js';
-import { containerCreateOptions } from './container-config.js';
+import { containerCreateOptions, nonRootViolation } from './container-config.js';
 import { dockerMessage, ignoreGone, isNotFound } from './docker-errors.js';
 import { type ImageFacts, ImagePullError, ensureImage, platformImage } from './images.js';
 import { LABEL, SANDBOX, containerLabels, containerName, podHostname } from './naming.js';
@@ -432,6 +432,12 @@ export class PodWorker {
     } catch (err) {
       if (!(err instanceof ImagePullError)) throw err;
       this.pullFailed(rec, err);
+      return;
+    }
+
+    const nonRoot = nonRootViolation(spec, image.user, pod);
+    if (nonRoot) {
+      this.startFailed(rec, { reason: 'CreateContainerConfigError', message: nonRoot }, { reason: 'Failed', message: `Error: ${nonRoot}` });
       return;
     }
 

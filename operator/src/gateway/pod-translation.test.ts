@@ -6,6 +6,7 @@ const pod = (namespace: string, spec: Partial<k8s.V1PodSpec> = {}, owner?: strin
   spec: { containers: [{ name: 'app', image: 'busybox:1' }], ...spec },
 });
 
+const none: PodResolver = { secret: () => undefined, configMap: () => undefined, localVolume: () => undefined };
 const everything: k8s.V1Toleration = { operator: 'Exists' };
 const provider: k8s.V1Toleration = { key: 'lattice.dev/provider', operator: 'Exists', effect: 'NoSchedule' };
 
@@ -28,8 +29,32 @@ describe('refusalReason', () => {
   });
 });
 
+describe("a container's securityContext", () => {
+  const withContext = (securityContext: k8s.V1SecurityContext, podContext?: k8s.V1PodSecurityContext) =>
+    pod('shop', { containers: [{ name: 'app', image: 'busybox:1', securityContext }], securityContext: podContext });
+
+  test('may add only what a provider container has, with or without CAP_, as restricted pods add NET_BIND_SERVICE', () => {
+    expect(refusalReason(withContext({ capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } }))).toBeUndefined();
+    expect(refusalReason(withContext({ capabilities: { add: ['cap_chown'] } }))).toBeUndefined();
+    expect(refusalReason(withContext({ capabilities: { add: ['NET_BIND_SERVICE', 'CAP_NET_RAW', 'SYS_ADMIN'] } }))).toMatch(
+      /^container "app": adding capabilities \(NET_RAW, SYS_ADMIN\) is not allowed on Lattice providers; a container may have CHOWN, /,
+    );
+  });
+
+  test('may not turn seccomp off, in the container or the pod', () => {
+    expect(refusalReason(withContext({ seccompProfile: { type: 'RuntimeDefault' } }))).toBeUndefined();
+    expect(refusalReason(withContext({ seccompProfile: { type: 'Unconfined' } }))).toMatch(/seccompProfile Unconfined is not allowed/);
+    expect(refusalReason(withContext({}, { seccompProfile: { type: 'Localhost', localhostProfile: 'x.json' } }))).toMatch(/seccompProfile Localhost is not allowed/);
+  });
+
+  test('reaches the agent: runAsNonRoot from the pod or the container, a read-only root, capabilities without CAP_', () => {
+    const translated = toAgentPod(withContext({ readOnlyRootFilesystem: true, capabilities: { drop: ['all'], add: ['CAP_NET_BIND_SERVICE'] } }, { runAsNonRoot: true, runAsUser: 1000 }), none);
+    expect(translated.containers[0]).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true, dropCapabilities: ['ALL'], addCapabilities: ['NET_BIND_SERVICE'] });
+    expect(toAgentPod(withContext({ runAsNonRoot: false }, { runAsNonRoot: true }), none).containers[0]?.runAsNonRoot).toBe(false);
+  });
+});
+
 describe('toAgentPod', () => {
-  const none: PodResolver = { secret: () => undefined, configMap: () => undefined, localVolume: () => undefined };
 
   test('gives a pod whose name is longer than a hostname the name cut to 63 characters, as the kubelet does', () => {
     const long = `${'a'.repeat(62)}-${'b'.repeat(40)}`;

@@ -4,7 +4,7 @@
 // credentials): env from Secrets and ConfigMaps, Secret/ConfigMap volumes as files, claims as
 // the provider-local volume behind them, pull secrets as registry credentials. It also refuses
 // what a stranger's machine must never be asked to do: privileged containers, host namespaces,
-// host paths, host ports, added capabilities.
+// host paths, host ports, capabilities beyond the agent's profile, seccomp turned off.
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type {
@@ -16,6 +16,7 @@ import type {
   Probe,
   Volume,
 } from '@lattice/protocol';
+import { CONTAINER_CAPABILITIES } from '@lattice/protocol';
 import { parseQuantity } from '@lattice/crds';
 import { pullCredentials } from './pull-credentials.js';
 import { tailnetExposure } from './tailnet.js';
@@ -60,11 +61,17 @@ export function refusalReason(pod: k8s.V1Pod): string | undefined {
     const sc = c.securityContext;
     if (sc?.privileged) return `container "${c.name}": privileged mode is not allowed on Lattice providers`;
     if (sc?.allowPrivilegeEscalation) return `container "${c.name}": allowPrivilegeEscalation is not allowed on Lattice providers`;
-    if (sc?.capabilities?.add?.length) return `container "${c.name}": adding capabilities (${sc.capabilities.add.join(', ')}) is not allowed on Lattice providers`;
+    const beyond = capabilityNames(sc?.capabilities?.add).filter((cap) => !(CONTAINER_CAPABILITIES as readonly string[]).includes(cap));
+    if (beyond.length) return `container "${c.name}": adding capabilities (${beyond.join(', ')}) is not allowed on Lattice providers; a container may have ${CONTAINER_CAPABILITIES.join(', ')}`;
+    const seccomp = (sc?.seccompProfile ?? spec.securityContext?.seccompProfile)?.type;
+    if (seccomp && seccomp !== 'RuntimeDefault') return `container "${c.name}": seccompProfile ${seccomp} is not allowed on Lattice providers (only RuntimeDefault, the default)`;
     if (c.ports?.some((p) => p.hostPort)) return `container "${c.name}": hostPort is not allowed on Lattice providers`;
   }
   return undefined;
 }
+
+/** Capability names as Docker and the agent take them: upper case, without CAP_. */
+const capabilityNames = (names: string[] | undefined) => (names ?? []).map((n) => n.toUpperCase().replace(/^CAP_/, ''));
 
 function cpuMillis(q: string | undefined): number {
   return q === undefined ? 0 : Math.ceil(parseQuantity(q) * 1000);
@@ -204,6 +211,10 @@ function container(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Containe
     stdin: !!c.stdin,
     runAsUser: sc.runAsUser,
     runAsGroup: sc.runAsGroup,
+    runAsNonRoot: !!sc.runAsNonRoot,
+    readOnlyRootFilesystem: !!c.securityContext?.readOnlyRootFilesystem,
+    addCapabilities: capabilityNames(c.securityContext?.capabilities?.add),
+    dropCapabilities: capabilityNames(c.securityContext?.capabilities?.drop),
   };
 }
 
