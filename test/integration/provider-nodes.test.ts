@@ -95,10 +95,11 @@ async function runningPod(name: string): Promise<k8s.V1Pod> {
 }
 
 /** Deletes alpha's pod and waits until its containers are removed too: the next test starts clean. */
-async function deletePod(name: string): Promise<void> {
+async function deletePod(name: string, ns = namespace): Promise<void> {
   // The object goes at once (no grace); its agent removes the containers after.
-  await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
-  await waitFor(`pod ${name}'s containers removed`, async () => !(await nodeContainers(alpha.name)).some((c) => c.Labels['lattice.dev/pod-name'] === name), { timeoutMs: 30_000 });
+  await core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 });
+  const left = async () => (await nodeContainers(alpha.name)).some((c) => c.Labels['lattice.dev/pod-namespace'] === ns && c.Labels['lattice.dev/pod-name'] === name);
+  await waitFor(`pod ${name}'s containers removed`, async () => !(await left()), { timeoutMs: 30_000 });
 }
 
 /** The engine's events of `ids` since `since` (seconds) until now, of the given actions. */
@@ -316,6 +317,36 @@ describe('pods', () => {
     expect((await app()).map((c) => c.State)).toEqual(['exited']);
     expect((await core.readNamespacedPod({ namespace, name: 'filler' })).status?.phase).toBe('Failed');
     await deletePod('after-eviction');
+  });
+
+  test('a pod that meets Pod Security restricted runs on a provider, in a namespace whose apiserver enforces it, narrowed as it asks', async () => {
+    const restricted = `${namespace}-restricted`;
+    await core.createNamespace({ body: { metadata: { name: restricted, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
+    try {
+      const container = (securityContext: k8s.V1SecurityContext): k8s.V1Container => ({ name: 'app', image: BUSYBOX, command: ['sleep', '3600'], securityContext });
+      const body = (name: string, securityContext: k8s.V1SecurityContext): k8s.V1Pod => ({
+        metadata: { name },
+        spec: {
+          tolerations: [providerToleration],
+          nodeSelector: { 'kubernetes.io/hostname': alpha.name },
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [container(securityContext)],
+        },
+      });
+      // The apiserver's own Pod Security admission refuses what restricted does not allow.
+      await expect(core.createNamespacedPod({ namespace: restricted, body: body('loose', { allowPrivilegeEscalation: false }) })).rejects.toMatchObject({
+        body: expect.stringMatching(/violates PodSecurity.*restricted.*unrestricted capabilities/),
+      });
+      await core.createNamespacedPod({
+        namespace: restricted,
+        body: body('strict', { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } }),
+      });
+      await waitFor('the restricted pod Running', async () => (await core.readNamespacedPod({ namespace: restricted, name: 'strict' })).status?.phase === 'Running', { timeoutMs: 60_000 });
+      expect(await kubectl(['exec', '-n', restricted, 'strict', '--', 'sh', '-c', 'id -u; grep CapBnd /proc/self/status'])).toMatch(/^1000\nCapBnd:\s+0000000000000400\n$/);
+    } finally {
+      await deletePod('strict', restricted).catch(() => undefined);
+      await core.deleteNamespace({ name: restricted }).catch(() => undefined);
+    }
   });
 
   test('a privileged pod is refused with a clear event, not run', async () => {
