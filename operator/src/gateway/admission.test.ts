@@ -6,7 +6,7 @@ const pod = (name: string, cpu: string, memory: string, phase = 'Running'): k8s.
   spec: { containers: [{ name: 'c', resources: { requests: { cpu, memory } } }] },
   status: { phase },
 });
-const capacity = { cpuMillis: 1000, memoryBytes: 2 ** 30, pods: 3 };
+const capacity = { cpuMillis: 1000, memoryBytes: 2 ** 30, ephemeralStorageBytes: 2 ** 30, pods: 3 };
 
 describe("a provider node's admission", () => {
   test('admits a pod that fits beside those admitted', () => {
@@ -23,6 +23,19 @@ describe("a provider node's admission", () => {
   test('rejects past memory and past the pod count', () => {
     expect(rejection(pod('m', '1m', '2Gi'), [], capacity)?.reason).toBe('OutOfmemory');
     expect(rejection(pod('d', '1m', '1Mi'), [pod('a', '1m', '1Mi'), pod('b', '1m', '1Mi'), pod('c', '1m', '1Mi')], capacity)?.reason).toBe('OutOfpods');
+  });
+
+  test("rejects past the disk the provider offers; a provider offering none (an older agent) is not checked", () => {
+    const disk = (name: string, storage: string): k8s.V1Pod => ({
+      metadata: { name },
+      spec: { containers: [{ name: 'c', resources: { requests: { 'ephemeral-storage': storage } } }] },
+      status: { phase: 'Running' },
+    });
+    expect(rejection(disk('big', '600Mi'), [disk('a', '600Mi')], capacity)).toEqual({
+      reason: 'OutOfephemeral-storage',
+      message: "Pod was rejected: Node didn't have enough resource: ephemeral-storage, requested: 629145600, used: 629145600, capacity: 1073741824",
+    });
+    expect(rejection(disk('big', '600Mi'), [disk('a', '600Mi')], { ...capacity, ephemeralStorageBytes: 0 })).toBeUndefined();
   });
 
   test('does not count finished pods', () => {

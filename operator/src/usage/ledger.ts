@@ -71,7 +71,10 @@ const DAY_MS = 86_400_000;
 export function reservedBy(pods: k8s.V1Pod[]): Reserved {
   const each = pods
     .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
-    .map((p): PodReservation => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', ...podRequests(p) }));
+    .map((p): PodReservation => {
+      const { cpuMillis, memoryBytes } = podRequests(p);
+      return { namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', cpuMillis, memoryBytes };
+    });
   const sum = (key: 'cpuMillis' | 'memoryBytes') => each.reduce((n, p) => n + p[key], 0);
   return { cpuMillis: sum('cpuMillis'), memoryBytes: sum('memoryBytes'), pods: each.length, each };
 }
