@@ -24,7 +24,7 @@ export interface Eviction {
   message: string;
 }
 
-/** Bytes as a Kubernetes quantity in the largest binary unit that keeps one decimal: 20Mi, 1.5Gi. */
+/** Bytes as a Kubernetes quantity, in the largest binary unit they reach, to one decimal: 20Mi, 1.5Gi. */
 export function formatBytes(bytes: number): string {
   for (const [unit, size] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
     if (bytes >= size) return `${Number((bytes / size).toFixed(1))}${unit}`;
