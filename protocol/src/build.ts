@@ -56,6 +56,14 @@ export const BuildRequestSchema = z.object({
 });
 export type BuildRequest = z.infer<typeof BuildRequestSchema>;
 
+/**
+ * Whose builds a repository of the cluster registry (its path, without the registry) holds: the
+ * namespace of `builds/<namespace>/<name>`; undefined for any other repository.
+ */
+export function buildNamespaceOf(repository: string): string | undefined {
+  return /^builds\/([^/]+)\/[^/]+$/.exec(repository)?.[1];
+}
+
 /** The build request from a container's env (name/value pairs). */
 export function buildRequestFromEnv(env: readonly { name: string; value: string }[]): BuildRequest {
   const values = new Map(env.map((e) => [e.name, e.value]));

@@ -18,6 +18,17 @@ describe('nodeRepositories', () => {
     expect([...repos.push]).toEqual(['builds/shop/api']);
   });
 
+  test("gives a pod none of another namespace's builds, to read or to push", () => {
+    const other = (containers: k8s.V1Container[]): k8s.V1Pod => ({ ...pod(containers), metadata: { name: 'p', namespace: 'intruder' } });
+    const stolen = nodeRepositories(REGISTRY, [
+      other([{ name: 'app', image: `${REGISTRY}/builds/shop/web@sha256:${'a'.repeat(64)}` }, { name: 'odd', image: `${REGISTRY}/builds/web` }]),
+      other([{ name: 'build', image: BUILDER_IMAGE, env: [{ name: BUILD_ENV.repository, value: `${REGISTRY}/builds/shop/api` }] }]),
+    ]);
+    expect([...stolen.pull]).toEqual([]);
+    expect([...stolen.push]).toEqual([]);
+    expect(decide('GET', '/v2/builds/shop/web/manifests/sha256:abc', stolen)).toMatchObject({ allowed: false, status: 403 });
+  });
+
   test('a tag is not part of the repository, a port in the registry is', () => {
     const { pull } = nodeRepositories(REGISTRY, [pod([{ name: 'a', image: `${REGISTRY}/builds/shop/web:v1` }])]);
     expect([...pull]).toEqual(['builds/shop/web']);

@@ -3,7 +3,7 @@
 // a kubelet's reads from the pods bound to it. The registry itself trusts whoever reaches it, so
 // this is the only gate between a provider and other tenants' images.
 import type * as k8s from '@kubernetes/client-node';
-import { BUILD_ENV, BUILDER_IMAGE } from '@lattice/protocol';
+import { BUILD_ENV, BUILDER_IMAGE, buildNamespaceOf } from '@lattice/protocol';
 
 /** Lattice's own images (sandbox, helpers, build bases, PostgreSQL): readable by every node. */
 const PLATFORM_PREFIX = 'lattice/';
@@ -16,17 +16,23 @@ export type RegistryDecision = { allowed: true; repository?: string } | { allowe
 
 const denied = (message: string): RegistryDecision => ({ allowed: false, status: 403, code: 'DENIED', message });
 
-/** The repositories of the cluster registry the node's pods run images from, and those its builds push to. */
+/**
+ * The repositories of the cluster registry the node's pods run images from, and those its builds
+ * push to; of tenants' builds (builds/<namespace>/...), only their own namespace's.
+ */
 export function nodeRepositories(registry: string, pods: readonly k8s.V1Pod[]): { pull: Set<string>; push: Set<string> } {
   const pull = new Set<string>();
   const push = new Set<string>();
   const prefix = `${registry}/`;
   for (const pod of pods) {
+    // A tenant's builds are its namespace's: a pod naming another's is given none of it.
+    const own = (repository: string) => !repository.startsWith('builds/') || buildNamespaceOf(repository) === pod.metadata?.namespace;
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-      if (c.image?.startsWith(prefix)) pull.add(repositoryOf(c.image.slice(prefix.length)));
+      const image = c.image?.startsWith(prefix) && repositoryOf(c.image.slice(prefix.length));
+      if (image && own(image)) pull.add(image);
       if (c.image !== BUILDER_IMAGE) continue;
       const target = c.env?.find((e) => e.name === BUILD_ENV.repository)?.value;
-      if (target?.startsWith(prefix)) push.add(target.slice(prefix.length));
+      if (target?.startsWith(prefix) && own(target.slice(prefix.length))) push.add(target.slice(prefix.length));
     }
   }
   return { pull, push };
