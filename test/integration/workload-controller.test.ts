@@ -473,13 +473,14 @@ describe('leader election between two operator processes', () => {
     // Killed the moment its first object exists: the Deployment is made before the Service.
     await waitFor('the third Deployment', () => apps.readNamespacedDeployment({ name: 'third', namespace: ns }), { intervalMs: 10 });
     operators.get(leader)!.child.kill('SIGKILL');
+    // What the killed one had not made yet, the next one makes: once it leads, all must be there.
+    await waitFor('operator-c to lead', async () => (await holder()) === 'operator-c', { timeoutMs: 20_000 });
 
-    const service = await waitFor('the Service, from the next leader', () => core.readNamespacedService({ name: 'third', namespace: ns }), { timeoutMs: 30_000 });
+    const service = await waitFor('the Service', () => core.readNamespacedService({ name: 'third', namespace: ns }), { timeoutMs: 30_000 });
     expect(service.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`)).toEqual(['Workload/third']);
     await workloadReader(kc, ns, { timeoutMs: 30_000 }).waitForStatus('third', 'observed by the next leader', (wl) => wl.status?.observedGeneration === wl.metadata?.generation);
     const deployments = (await apps.listNamespacedDeployment({ namespace: ns })).items.filter((d) => d.metadata?.ownerReferences?.some((o) => o.name === 'third'));
     expect(deployments.map((d) => d.spec?.replicas)).toEqual([2]);
-    expect(await holder()).toBe('operator-c');
   });
 
   test('SIGTERM stops the leader gracefully and releases the Lease', async () => {
