@@ -24,6 +24,7 @@ import {
   type PlatformImages,
   type Pod,
   type PodStatus,
+  buildNamespaceOf,
   buildRequestFromEnv,
 } from '@lattice/protocol';
 import { platformImage } from '../images.js';
@@ -284,8 +285,8 @@ const seconds = (since: number) => Math.round((Date.now() - since) / 1000);
  */
 export function checkRepository(repository: string, namespace: string): void {
   const parts = repository.split('/');
-  const [builds, ns, name] = parts.slice(-3);
-  if (parts.length < 4 || builds !== 'builds' || ns !== namespace || !name || /[:@]/.test(name)) {
+  const path = parts.slice(-3).join('/');
+  if (parts.length < 4 || buildNamespaceOf(path) !== namespace || /[:@]/.test(parts.at(-1)!)) {
     throw new BuildConfigError(`a build in namespace ${namespace} may push only to <registry>/builds/${namespace}/<name>, not ${repository}`);
   }
 }
