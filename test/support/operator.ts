@@ -12,10 +12,14 @@ const OPERATOR_MAIN = path.join(repoRoot, 'operator/src/main.ts');
 const OPERATOR_CLI = path.join(repoRoot, 'operator/src/cli.ts');
 const run = promisify(execFile);
 
-/** A port nothing listens on right now (the OS picks it; it is free again once this returns). */
+/**
+ * A port nothing listens on right now, on any address (the OS picks it; it is free again once this
+ * returns). The wildcard matters: a port free on 127.0.0.1 may be taken on the cluster's public
+ * address, where gateways listen.
+ */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
@@ -100,12 +104,28 @@ export class OperatorProcess {
   }
 
   async ready(timeoutMs = 60_000): Promise<void> {
-    await waitFor(`operator ${this.identity} ready`, async () => (await fetch(this.url('/readyz'))).ok, { timeoutMs });
+    await this.waitWhileRunning(`operator ${this.identity} ready`, async () => (await fetch(this.url('/readyz'))).ok, timeoutMs);
   }
 
   /** Its gateway listens (it is the leader and started the gateway). */
   async gatewayListening(timeoutMs = 60_000): Promise<void> {
-    await waitFor(`operator ${this.identity}'s gateway listening`, () => this.logged('gateway listening'), { timeoutMs });
+    await this.waitWhileRunning(`operator ${this.identity}'s gateway listening`, () => this.logged('gateway listening'), timeoutMs);
+  }
+
+  /**
+   * Waits for `probe`, failing at once if the process exits first; either failure carries the
+   * newest lines of its output, since a CI log is all a post-mortem has.
+   */
+  private async waitWhileRunning(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+    let outcome: 'done' | 'exited' | Error;
+    try {
+      outcome = await waitFor(what, async () => (!this.running ? 'exited' : (await probe()) && 'done'), { timeoutMs });
+    } catch (err) {
+      outcome = err as Error;
+    }
+    if (outcome === 'done') return;
+    const why = outcome === 'exited' ? `operator ${this.identity} exited (${this.child.exitCode ?? this.child.signalCode}) while waiting for ${what}` : outcome.message;
+    throw new Error(`${why}\n--- the last lines of its output:\n${this.output.slice(-40).join('\n')}`);
   }
 
   /** A number from its /metrics, e.g. lattice_gateway_connected_agents. */
