@@ -128,6 +128,10 @@ export class PodDispatcher implements PodResolver {
     this.sent.set(nodeName, sent);
     const parts: Pod[][] = [[]];
     const kept: string[] = [];
+    const keep = (pod: k8s.V1Pod): void => {
+      kept.push(pod.metadata!.uid!);
+      sent.set(pod.metadata!.uid!, KEPT);
+    };
     let partBytes = 0;
     const inParts = features.includes(FEATURES.chunkedPodSync);
     // Admitted oldest first, as a restarted kubelet admits its pods.
@@ -135,18 +139,14 @@ export class PodDispatcher implements PodResolver {
     for (const pod of oldestFirst) {
       if (pod.metadata?.deletionTimestamp) continue; // sent as deletes below, once synced
       if (evicted(pod)) {
-        kept.push(pod.metadata!.uid!);
-        sent.set(pod.metadata!.uid!, KEPT);
+        keep(pod);
         continue;
       }
       if (!this.admitted(nodeName, pod, oldestFirst)) continue;
       const { pod: translated, bytes } = this.translate(pod) ?? {};
       if (!translated || bytes === undefined) {
         // It ran, and now lacks a Secret, ConfigMap or claim: keep it running, as a kubelet does.
-        if (this.blocked.has(pod.metadata!.uid!) && pod.status?.startTime) {
-          kept.push(pod.metadata!.uid!);
-          sent.set(pod.metadata!.uid!, KEPT);
-        }
+        if (this.blocked.has(pod.metadata!.uid!) && pod.status?.startTime) keep(pod);
         continue;
       }
       if (inParts && partBytes > 0 && partBytes + bytes > POD_SYNC_PART_BYTES) {
