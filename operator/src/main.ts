@@ -152,6 +152,7 @@ const program = new Command('lattice-operator')
   .addOption(flag('--ingress-tls-cert <file>', 'PEM certificate for *.<base domain> (default: one issued by the gateway CA)'))
   .addOption(flag('--ingress-tls-key <file>', 'PEM private key of --ingress-tls-cert'))
   .addOption(flag('--ingress-max-connections-per-client <n>', 'open connections to the ingress allowed from one client address; 0: no cap, for clients behind one NAT or proxy address (default 512)', number))
+  .addOption(flag('--ingress-max-requests-per-client <n>', 'HTTP requests a second allowed from one client address, in bursts of up to twice as many (more are answered 429); 0: no cap (default 1000)', number))
   .addOption(flag('--postgres-provider-selector <labels>', 'comma-separated key=value labels a provider must carry to run PostgreSQL servers', labels))
   .addOption(flag('--metering-interval-seconds <s>', "how often providers' reserved usage is metered and their earnings sent (default 30)", number))
   .showHelpAfterError();
@@ -266,11 +267,11 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
 
   if (options.gateway) {
     const { grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, nodeCertificateSeconds, drainGraceSeconds, meteringIntervalSeconds } = options;
-    const { ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient } = options;
+    const { ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient, ingressMaxRequestsPerClient } = options;
     const gatewayOptions = GatewayOptionsSchema.parse({
       namespace: options.namespace,
       watchNamespace: options.watchNamespace,
-      ...{ ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient },
+      ...{ ingressBaseDomain, ingressAddress, ingressPort, ingressTcpPorts, ingressTlsCert, ingressTlsKey, ingressMaxConnectionsPerClient, ingressMaxRequestsPerClient },
       ...{ grpcAddress, servingHosts, kubeletAddress, kubeletPort, disconnectGraceSeconds, nodeCertificateSeconds, drainGraceSeconds, meteringIntervalSeconds },
       registry: options.registry,
       registryUrl: options.registryUrl,

@@ -147,6 +147,8 @@ async function main(): Promise<void> {
     extra: [
       ...['--ingress-base-domain', BASE_DOMAIN, '--ingress-address', '127.0.0.1', '--ingress-port', String(ingressPort)],
       ...['--ingress-tcp-ports', `${tcpFirst}-${tcpFirst + 9}`, '--ingress-tcp-host', '127.0.0.1', '--postgres-provider-selector', `${RUN_LABEL}=${namespace}`],
+      // The data path is measured, not the per-client request cap (all load comes from one address).
+      ...['--ingress-max-requests-per-client', '0'],
     ],
   });
   try {

@@ -150,6 +150,7 @@ async function startOperator(): Promise<void> {
     kubeletPort,
     extra: [
       ...['--ingress-base-domain', BASE_DOMAIN, '--ingress-address', '127.0.0.1', '--ingress-port', String(ingressPort)],
+      ...['--ingress-max-requests-per-client', '20'],
       ...['--ingress-tcp-ports', `${tcpPorts.first}-${tcpPorts.last}`, '--ingress-tcp-host', '127.0.0.1'],
       ...['--postgres-provider-selector', `${RUN_LABEL}=${namespace}`],
     ],
@@ -335,6 +336,40 @@ describe('a public HTTP Workload', () => {
     expect(answer.status).toBe(404);
     expect(answer.headers['x-lattice-ingress']).toBe('no-route');
     expect(answer.body).toContain(`https://&lt;workload&gt;--&lt;namespace&gt;.${BASE_DOMAIN}`);
+  });
+
+  test('a client over its request rate is answered 429 with Retry-After, and served again a moment later', async () => {
+    // The operator takes 20 requests a second from one address, in bursts of 40: 100 at once go over.
+    const session = http2.connect(url(), { ca, lookup: loopback });
+    try {
+      const requestOnce = () =>
+        new Promise<{ status: number; headers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+          const stream = session.request({ ':path': '/burst', ':method': 'GET' });
+          stream.on('response', (headers) => {
+            stream.resume();
+            stream.on('end', () => resolve({ status: Number(headers[':status']), headers }));
+          });
+          stream.on('error', reject);
+          stream.end();
+        });
+      await new Promise<void>((resolve, reject) => {
+        session.on('error', reject);
+        session.once('connect', () => resolve());
+      });
+      const answers = await Promise.all(Array.from({ length: 100 }, requestOnce));
+      const refused = answers.filter((a) => a.status === 429);
+      const served = answers.filter((a) => a.status === 200).length;
+      // At most the burst (less what the suite's earlier requests left unrefilled), and a few refilled meanwhile.
+      expect(served).toBeGreaterThan(0);
+      expect(served).toBeLessThanOrEqual(50);
+      expect(served + refused.length).toBe(100);
+      expect(refused[0]!.headers).toMatchObject({ 'retry-after': '1', 'x-lattice-ingress': 'client-requests' });
+      await waitFor('a request served again', async () => (await requestOnce()).status === 200, { timeoutMs: 10_000, intervalMs: 500 });
+    } finally {
+      session.close();
+    }
+    const text = await (await fetch(operator.url('/metrics'))).text();
+    expect(text).toMatch(/lattice_ingress_refused_total\{reason="client-requests"\} [1-9]/);
   });
 
   test('the metrics count requests, bytes and tunnels of the endpoint', async () => {

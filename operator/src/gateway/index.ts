@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { agentImages } from '../platform-images.js';
 import { Gateway } from './gateway.js';
-import { DEFAULT_CAPS } from './ingress/client-limits.js';
+import { DEFAULT_CAPS, DEFAULT_REQUEST_RATE } from './ingress/client-limits.js';
 import { Ingress } from './ingress/ingress.js';
 import { parsePortRange } from './ingress/tcp-ports.js';
 import { locatedPod } from './kubelet-api/pods.js';
@@ -48,6 +48,8 @@ export const GatewayOptionsSchema = z.object({
   ingressTlsKey: z.string().min(1).optional(),
   /** Open connections to the ingress allowed from one client address; 0: no cap (clients behind one NAT or proxy). */
   ingressMaxConnectionsPerClient: z.number().int().min(0).default(DEFAULT_CAPS.perClient),
+  /** HTTP requests a second allowed from one client address (bursts of twice as many); 0: no cap. */
+  ingressMaxRequestsPerClient: z.number().int().min(0).default(DEFAULT_REQUEST_RATE.perSecond),
   /** Serve the public ports of this namespace only (--watch-namespace). */
   watchNamespace: z.string().min(1).optional(),
   /** The cluster's image registry as image names give it (host[:port]), relayed to agents; none: no relay. */
@@ -118,6 +120,7 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
           tlsKeyFile: options.ingressTlsKey,
           namespace: options.watchNamespace,
           caps: { ...DEFAULT_CAPS, perClient: options.ingressMaxConnectionsPerClient },
+          requestRate: { perSecond: options.ingressMaxRequestsPerClient, burst: 2 * options.ingressMaxRequestsPerClient },
         },
         {
           dial: (pod, port) => gateway.dial(pod, port),

@@ -1,6 +1,7 @@
+import { jest } from '@jest/globals';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
-import { ClientLimits } from './client-limits.js';
+import { ClientLimits, RequestRates } from './client-limits.js';
 
 /** A real server on loopback whose connections pass through the limits; open ones are kept. */
 async function serve(limits: ClientLimits) {
@@ -84,5 +85,26 @@ describe('the ingress connection caps', () => {
       server.close();
       accepted.forEach((s) => s.destroy());
     }
+  });
+});
+
+describe('the ingress request rates', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  test('a client gets its burst at once, then its rate; another client is not held back by it', () => {
+    const rates = new RequestRates({ perSecond: 10, burst: 20 });
+    const admitted = (address: string, n: number) => Array.from({ length: n }, () => rates.admit(address)).filter(Boolean).length;
+    expect(admitted('192.0.2.1', 25)).toBe(20);
+    expect(admitted('192.0.2.2', 5)).toBe(5);
+    jest.advanceTimersByTime(500);
+    expect(admitted('192.0.2.1', 10)).toBe(5);
+    rates.close();
+  });
+
+  test('0 requests a second is no cap', () => {
+    const rates = new RequestRates({ perSecond: 0, burst: 0 });
+    expect(Array.from({ length: 10_000 }, () => rates.admit('192.0.2.1')).every(Boolean)).toBe(true);
+    rates.close();
   });
 });

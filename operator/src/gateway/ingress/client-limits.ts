@@ -1,8 +1,10 @@
-// Caps on the public ingress's connections, so that one client cannot hold them all (nginx's
-// limit_conn): at most `perClient` open at once from one address, and `total` in all. Counted on
-// the TCP connection, before TLS, for HTTPS and public TCP ports alike; a connection over a cap
-// is closed at once, and counted in lattice_ingress_refused_total.
+// Caps on what one client of the public ingress may take, so that it cannot take all of it.
+// Connections (nginx's limit_conn): at most `perClient` open at once from one address, and `total`
+// in all, counted on the TCP connection before TLS, for HTTPS and public TCP ports alike; one over
+// a cap is closed at once. HTTP requests (nginx's limit_req): a token bucket per address; a request
+// over its rate is answered 429 with Retry-After. Both are counted in lattice_ingress_refused_total.
 import type net from 'node:net';
+import { TokenBucket } from 'limiter';
 
 export interface ConnectionCaps {
   /** Open connections from one client address; 0: no cap (clients behind one NAT or proxy address). */
@@ -40,5 +42,51 @@ export class ClientLimits {
       else this.open.delete(address);
     });
     return true;
+  }
+}
+
+export interface RequestRate {
+  /** Requests a second one client address may make, on average; 0: no cap. */
+  perSecond: number;
+  /** How many it may make at once, above the average. */
+  burst: number;
+}
+
+/** Far above what a person's browser asks, below what one address could flood a replica with. */
+export const DEFAULT_REQUEST_RATE: RequestRate = { perSecond: 1000, burst: 2000 };
+
+/** Buckets of clients idle this long are dropped (a full bucket is as good as a new one). */
+const SWEEP_MS = 60_000;
+
+export class RequestRates {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly rate: RequestRate) {
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
+  /** Whether one more request from `address` is within its rate (and, if so, counts it). */
+  admit(address: string): boolean {
+    if (this.rate.perSecond <= 0) return true;
+    let bucket = this.buckets.get(address);
+    if (!bucket) {
+      bucket = new TokenBucket({ bucketSize: this.rate.burst, tokensPerInterval: this.rate.perSecond, interval: 'second' });
+      bucket.content = this.rate.burst; // a bucket starts empty; a new client has its burst
+      this.buckets.set(address, bucket);
+    }
+    return bucket.tryRemoveTokens(1);
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Forgets clients whose buckets refilled: memory follows the clients of the last minute only. */
+  private sweep(): void {
+    for (const [address, bucket] of this.buckets) {
+      bucket.drip();
+      if (bucket.content >= bucket.bucketSize) this.buckets.delete(address);
+    }
   }
 }

@@ -19,6 +19,8 @@ export const INGRESS_HEADER = 'x-lattice-ingress';
 export interface RelayDeps {
   routes: Routes;
   dial(pod: k8s.V1Pod, port: number): TunnelSocket;
+  /** Whether one more request from this client address is within its rate (client-limits.ts). */
+  admit(address: string): boolean;
   baseDomain: string;
   metrics: IngressMetrics;
   log: Logger;
@@ -27,7 +29,8 @@ export interface RelayDeps {
 // Hop-by-hop headers (RFC 9110 7.6.1) and what HTTP/2 forbids: never relayed.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'http2-settings', 'host']);
 
-type Target = { route: Route; pod: k8s.V1Pod } | { status: number; reason: string; message: string };
+type Refusal = { status: number; reason: string; message: string; headers?: Record<string, string> };
+type Target = { route: Route; pod: k8s.V1Pod } | Refusal;
 
 export class HttpRelay {
   /** Keep-alive connection pools, one per replica and port: a tunnel is reused like a socket. */
@@ -84,7 +87,8 @@ export class HttpRelay {
     const target = this.target(req);
     if ('status' in target) {
       this.deps.metrics.refused.inc({ reason: target.reason });
-      socket.end(`HTTP/1.1 ${target.status} ${http.STATUS_CODES[target.status]}\r\n${INGRESS_HEADER}: ${target.reason}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${target.message}\n`);
+      const extra = Object.entries(target.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      socket.end(`HTTP/1.1 ${target.status} ${http.STATUS_CODES[target.status]}\r\n${INGRESS_HEADER}: ${target.reason}\r\n${extra}content-type: text/plain\r\nconnection: close\r\n\r\n${target.message}\n`);
       return;
     }
     const { route, pod } = target;
@@ -123,6 +127,14 @@ export class HttpRelay {
 
   /** Where a request goes, or the answer the ingress gives itself. */
   private target(req: Request): Target {
+    if (!this.deps.admit(req.socket?.remoteAddress ?? '')) {
+      return {
+        status: 429,
+        reason: 'client-requests',
+        message: 'Too many requests from your address: the Lattice ingress takes a limited number a second from each client. Try again shortly.',
+        headers: { 'retry-after': '1' },
+      };
+    }
     const host = hostOf(req);
     const suffix = `.${this.deps.baseDomain}`;
     const label = host.endsWith(suffix) ? host.slice(0, -suffix.length) : '';
@@ -145,10 +157,10 @@ export class HttpRelay {
     return { route, pod };
   }
 
-  private answer(res: Response, target: { status: number; reason: string; message: string }): void {
+  private answer(res: Response, target: Refusal): void {
     this.deps.metrics.refused.inc({ reason: target.reason });
     const body = `<!doctype html><html><head><title>${target.status} ${http.STATUS_CODES[target.status]}</title></head><body><h1>${target.status} ${http.STATUS_CODES[target.status]}</h1><p>${escapeHtml(target.message)}</p><p>Lattice ingress</p></body></html>\n`;
-    (res as http.ServerResponse).writeHead(target.status, { 'content-type': 'text/html; charset=utf-8', [INGRESS_HEADER]: target.reason, 'cache-control': 'no-store' });
+    (res as http.ServerResponse).writeHead(target.status, { 'content-type': 'text/html; charset=utf-8', [INGRESS_HEADER]: target.reason, 'cache-control': 'no-store', ...target.headers });
     res.end(body);
   }
 

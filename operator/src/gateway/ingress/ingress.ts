@@ -8,7 +8,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { issueServingCertificate, type CertificateAuthority } from '../pki.js';
-import { ClientLimits, DEFAULT_CAPS, type ConnectionCaps } from './client-limits.js';
+import { ClientLimits, DEFAULT_CAPS, DEFAULT_REQUEST_RATE, RequestRates, type ConnectionCaps, type RequestRate } from './client-limits.js';
 import { Rerun } from '../../kube/rerun.js';
 import { HttpRelay } from './http-proxy.js';
 import { ingressMetrics } from './metrics.js';
@@ -31,6 +31,8 @@ export interface IngressConfig {
   namespace?: string;
   /** Open connections allowed per client address and in all (client-limits.ts). */
   caps?: ConnectionCaps;
+  /** HTTP requests allowed per client address (client-limits.ts). */
+  requestRate?: RequestRate;
 }
 
 export interface IngressDeps extends RouteSource {
@@ -44,6 +46,7 @@ export class Ingress {
   private readonly tcp: TcpRelay;
   private readonly allocator: TcpPortAllocator;
   private readonly limits: ClientLimits;
+  private readonly rates: RequestRates;
   private server?: http2.Http2SecureServer;
   /** Gateway ports for new public TCP ports: one pass at a time, again if asked meanwhile. */
   private readonly allocation = new Rerun(() =>
@@ -64,7 +67,8 @@ export class Ingress {
     this.limits = new ClientLimits(config.caps ?? DEFAULT_CAPS, (reason) => metrics.refused.inc({ reason }));
     const dial = (pod: k8s.V1Pod, port: number) => deps.dial(pod, port);
     this.routes = new Routes(kc, config.namespace, deps, log);
-    this.http = new HttpRelay({ routes: this.routes, dial, baseDomain: config.baseDomain, metrics, log });
+    this.rates = new RequestRates(config.requestRate ?? DEFAULT_REQUEST_RATE);
+    this.http = new HttpRelay({ routes: this.routes, dial, admit: (address) => this.rates.admit(address), baseDomain: config.baseDomain, metrics, log });
     this.tcp = new TcpRelay(config.address, this.routes, dial, this.limits, metrics, log);
     this.allocator = new TcpPortAllocator(kc, config.tcpPorts, log);
     const changed = () => {
@@ -106,6 +110,7 @@ export class Ingress {
     await this.routes.services.stop();
     this.tcp.close();
     this.http.close();
+    this.rates.close();
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await this.allocation.settled();

@@ -19,7 +19,7 @@ export function ingressMetrics(registry: Registry) {
     }),
     refused: new Counter({
       name: 'lattice_ingress_refused_total',
-      help: 'Requests the ingress answered itself: no such public host, no ready replica, or the tunnel failed',
+      help: 'Connections and requests the ingress refused or answered itself: over a client cap, no such public host, no ready replica, or the tunnel failed',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
