@@ -557,6 +557,24 @@ describe('DockerRuntime', () => {
     expect(existsSync(path.join(stateDir, 'pods', p.uid))).toBe(false);
   });
 
+  it("gives every user of the pod's containers an empty, writable emptyDir, whatever the image has at its path, as a kubelet does", async () => {
+    const mount = (name: string, mountPath: string) => ({ name, mountPath, readOnly: false, subPath: '' });
+    const p = pod('emptydir-modes', {
+      volumes: [
+        { name: 'var', source: 'emptyDir', emptyDir: { medium: '', sizeLimitBytes: 0 } },
+        { name: 'home', source: 'emptyDir', emptyDir: { medium: 'Memory', sizeLimitBytes: 1024 * 1024 } },
+      ],
+      // The image has /var/www in /var, and /home root-owned 0755: neither may reach the volumes.
+      containers: [container('app', { command: sleeper(), runAsUser: 1000, volumeMounts: [mount('var', '/var'), mount('home', '/home')] })],
+    });
+    await runtime.upsert(p);
+    await waitForStatus(p.uid, 'running', running);
+    expect((await execIn(p.uid, 'app', ['ls', '-A', '/var'])).stdout).toBe('');
+    expect((await execIn(p.uid, 'app', ['stat', '-c', '%a', '/var'])).stdout).toBe('777\n');
+    expect(await execIn(p.uid, 'app', ['sh', '-c', 'echo x > /var/written && echo x > /home/written'])).toMatchObject({ exitCode: 0, stderr: '' });
+    await runtime.remove(p.uid, 5);
+  });
+
   it('keeps a local volume after its pod is removed, until deleteVolume', async () => {
     const [volumeName, plain] = localVolumes as [string, string];
     const withVolume = (name: string, script: string) =>

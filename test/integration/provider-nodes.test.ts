@@ -302,7 +302,7 @@ describe('pods', () => {
       },
       { timeoutMs: 90_000 },
     );
-    expect(failed.status).toMatchObject({ reason: 'Evicted', message: 'Container app exceeded its local ephemeral storage limit "20Mi". ' });
+    expect(failed.status).toMatchObject({ reason: 'Evicted', message: 'Pod ephemeral local storage usage exceeds the total limit of containers 20Mi. ' });
     const events = await waitFor('the Evicted event', async () => (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=filler,reason=Evicted' })).items[0]);
     expect(events.type).toBe('Warning');
     const app = async () => (await nodeContainers(alpha.name)).filter((c) => c.Labels['lattice.dev/pod-name'] === 'filler' && c.Labels['lattice.dev/container'] === 'app');
@@ -317,6 +317,34 @@ describe('pods', () => {
     expect((await app()).map((c) => c.State)).toEqual(['exited']);
     expect((await core.readNamespacedPod({ namespace, name: 'filler' })).status?.phase).toBe('Failed');
     await deletePod('after-eviction');
+  });
+
+  test('a pod writing past its emptyDir sizeLimit is evicted, and its emptyDir removed', async () => {
+    await podOn(alpha.name, 'scratch-filler', {
+      volumes: [{ name: 'scratch', emptyDir: { sizeLimit: '10Mi' } }],
+      containers: [
+        {
+          name: 'app',
+          image: BUSYBOX,
+          command: ['sh', '-c', 'dd if=/dev/zero of=/scratch/filler bs=1M count=20 && sleep 3600'],
+          volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+          resources: { limits: { cpu: '200m', memory: '64Mi' } },
+        },
+      ],
+    });
+    const failed = await waitFor(
+      'the pod evicted',
+      async () => {
+        const pod = await core.readNamespacedPod({ namespace, name: 'scratch-filler' });
+        return pod.status?.phase === 'Failed' ? pod : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(failed.status).toMatchObject({ reason: 'Evicted', message: 'Usage of EmptyDir volume "scratch" exceeds the limit "10Mi". ' });
+    const volumes = async () => ((await docker.listVolumes({ filters: { label: [`lattice.dev/pod-uid=${failed.metadata!.uid}`] } })).Volumes ?? []).map((v) => v.Name);
+    expect(await volumes()).toHaveLength(1);
+    await deletePod('scratch-filler');
+    await waitFor('its emptyDir removed', async () => (await volumes()).length === 0, { timeoutMs: 30_000 });
   });
 
   test('a pod that meets Pod Security restricted runs on a provider, in a namespace whose apiserver enforces it, narrowed as it asks', async () => {

@@ -11,12 +11,14 @@ export interface SandboxConfig {
   pod: Pick<Pod, 'hostname' | 'name'>;
   network: string;
   labels: Record<string, string>;
+  /** Volumes it mounts to prepare them for the pod's containers (sandbox.ts). */
+  mounts?: Docker.MountSettings[];
 }
 
 /**
- * The pod sandbox: it only holds the pod's network and IPC namespaces (the pod IP, the shared
- * localhost) for the containers that join it. `sleep infinity` serves a busybox-like image; a
- * pause image's own entrypoint ignores it. It needs no capability at all.
+ * The pod sandbox: it holds the pod's network and IPC namespaces (the pod IP, the shared
+ * localhost) for the containers that join it, in a busybox-like image (`sleep infinity`, and
+ * `chmod` for the emptyDirs it mounts: sandbox.ts). It needs no capability at all.
  */
 export function sandboxCreateOptions(config: SandboxConfig): Docker.ContainerCreateOptions {
   return {
@@ -29,6 +31,7 @@ export function sandboxCreateOptions(config: SandboxConfig): Docker.ContainerCre
       ...confinement([]),
       NetworkMode: config.network,
       IpcMode: 'shareable',
+      ...(config.mounts?.length ? { Mounts: config.mounts } : {}),
     },
     NetworkingConfig: { EndpointsConfig: { [config.network]: {} } },
   };

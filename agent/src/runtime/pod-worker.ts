@@ -11,6 +11,7 @@ import type { Container, PlatformImages, Pod, PodEvent, PodStatus } from '@latti
 import { type AdoptedPod, observePods } from './adoption.js';
 import { type Backoff, INITIAL_BACKOFF_MS, backoffRemaining, nextBackoff } from './backoff.js';
 import { containerCreateOptions, nonRootViolation } from './container-config.js';
+import type { DiskTargets } from './disk-usage.js';
 import { dockerMessage, ignoreGone, isNotFound } from './docker-errors.js';
 import { type ImageFacts, ImagePullError, ensureImage, platformImage } from './images.js';
 import { LABEL, SANDBOX, containerLabels, containerName, podHostname } from './naming.js';
@@ -29,7 +30,7 @@ import {
   runFromInspect,
   succeeded,
 } from './status.js';
-import { ContainerConfigError, type PreparedVolume, containerMounts, podStateDir, prepareVolumes, removePodVolumes } from './volumes.js';
+import { ContainerConfigError, type PreparedVolume, containerMounts, diskEmptyDirs, podStateDir, prepareVolumes, removePodVolumes } from './volumes.js';
 import { writeHostsFile } from '../tunnels/hosts.js';
 import type { Ceiling } from './resources.js';
 
@@ -178,12 +179,16 @@ export class PodWorker {
       .finally(() => clearTimeout(slow));
   }
 
-  /** The running containers whose writable layers count against their limits (disk-usage.ts). */
-  diskTargets(): { id: string; name: string; limitBytes: number }[] {
-    if (this.terminating || this.stopped || this.evicted !== undefined) return [];
-    return [...this.records.values()]
+  /**
+   * What counts against the pod's disk bounds (disk-usage.ts): its running containers' writable
+   * layers and its disk-backed emptyDir volumes; nothing once it is going or gone.
+   */
+  diskTargets(): DiskTargets {
+    if (this.terminating || this.stopped || this.evicted !== undefined || !this.pod) return { containers: [], emptyDirs: [] };
+    const containers = [...this.records.values()]
       .filter((rec) => rec.current?.running)
       .map((rec) => ({ id: rec.current!.id, name: rec.spec.name, limitBytes: rec.spec.resources.ephemeralStorageLimitBytes }));
+    return { containers, emptyDirs: diskEmptyDirs(this.pod) };
   }
 
   /** Evicts the pod as the kubelet does: its containers killed, none restarted, the pod Failed. */
@@ -411,18 +416,19 @@ export class PodWorker {
 
     let sandbox: Sandbox;
     let volumes: Map<string, PreparedVolume>;
-    try {
-      sandbox = await this.ensureSandbox(pod);
-    } catch (err) {
-      const message = `Failed to create pod sandbox: ${dockerMessage(err)}`;
-      this.startFailed(rec, { reason: 'ContainerCreating', message }, { reason: 'FailedCreatePodSandBox', message });
-      return;
-    }
+    // Volumes first: the sandbox prepares the emptyDirs.
     try {
       volumes = this.volumes ??= await prepareVolumes(docker, this.ctx.nodeName, pod, this.ctx.stateDir);
     } catch (err) {
       const message = `MountVolume.SetUp failed: ${dockerMessage(err)}`;
       this.startFailed(rec, { reason: 'ContainerCreating', message }, { reason: 'FailedMount', message });
+      return;
+    }
+    try {
+      sandbox = await this.ensureSandbox(pod);
+    } catch (err) {
+      const message = `Failed to create pod sandbox: ${dockerMessage(err)}`;
+      this.startFailed(rec, { reason: 'ContainerCreating', message }, { reason: 'FailedCreatePodSandBox', message });
       return;
     }
 
@@ -530,6 +536,7 @@ export class PodWorker {
       pod,
       network: await this.ctx.networks.ensure(pod.namespace),
       labels: this.labels(pod, SANDBOX, 0),
+      emptyDirs: diskEmptyDirs(pod).map((v) => v.volume),
       signal: this.abort.signal,
     });
     return this.sandbox;

@@ -7,7 +7,8 @@ import { ContainerConfigError, type PreparedVolume, containerMounts, podStateDir
 const withMounts = (volumeMounts: Container['volumeMounts']) => ({ volumeMounts }) as Container;
 const volumes = new Map<string, PreparedVolume>([
   ['config', { kind: 'bind', path: '/state/pods/u/volumes/config' }],
-  ['data', { kind: 'volume', name: 'lattice_u_data' }],
+  ['scratch', { kind: 'volume', name: 'lattice_u_scratch', copy: false }],
+  ['data', { kind: 'volume', name: 'lattice-local-pg', copy: true }],
 ]);
 const mount = (name: string, mountPath: string, extra: Partial<Container['volumeMounts'][number]> = {}) => ({ name, mountPath, readOnly: false, subPath: '', ...extra });
 
@@ -54,8 +55,14 @@ describe('container mounts', () => {
   it('binds files volumes read-only whatever the mount says, named volumes as asked', () => {
     expect(containerMounts(withMounts([mount('config', '/etc/app'), mount('data', '/data', { readOnly: true })]), volumes, false)).toEqual([
       { Type: 'bind', Source: '/state/pods/u/volumes/config', Target: '/etc/app', ReadOnly: true },
-      { Type: 'volume', Source: 'lattice_u_data', Target: '/data', ReadOnly: true },
+      { Type: 'volume', Source: 'lattice-local-pg', Target: '/data', ReadOnly: true },
     ]);
+  });
+
+  it("keeps the image's files out of an emptyDir, as a kubelet does; a local volume takes them", () => {
+    const [scratch, data] = containerMounts(withMounts([mount('scratch', '/tmp'), mount('data', '/var/lib/postgresql/data')]), volumes, false);
+    expect(scratch?.VolumeOptions?.NoCopy).toBe(true);
+    expect(data?.VolumeOptions?.NoCopy ?? false).toBe(false);
   });
 
   it('mounts one file of a files volume with subPath', () => {

@@ -13,7 +13,16 @@ import { LABEL, emptyDirVolumeName } from './naming.js';
 /** A pod asks for something the runtime will not or cannot mount (CreateContainerConfigError). */
 export class ContainerConfigError extends Error {}
 
-export type PreparedVolume = { kind: 'volume'; name: string } | { kind: 'bind'; path: string };
+/** A Docker volume (`copy`: whether a container's first mount fills it from the image) or a bind mount. */
+export type PreparedVolume = { kind: 'volume'; name: string; copy: boolean } | { kind: 'bind'; path: string };
+
+/**
+ * A mount's volume options. `noCopy` keeps the image's files at the mount path out of an empty
+ * volume: an emptyDir starts empty, as on a kubelet, whatever the image has there.
+ */
+export function volumeOptions(noCopy: boolean, subpath?: string): NonNullable<Docker.MountSettings['VolumeOptions']> {
+  return { NoCopy: noCopy, Labels: {}, DriverConfig: { Name: 'local', Options: {} }, ...(subpath ? { Subpath: subpath } : {}) };
+}
 
 /** A name used as one path component: a malformed uid or volume name can never reach `..` or `/`. */
 function pathSegment(name: string, what: string): string {
@@ -74,6 +83,13 @@ async function ensureNamedVolume(docker: Docker, options: Docker.VolumeCreateOpt
   await docker.createVolume(options);
 }
 
+/** The pod's disk-backed emptyDir volumes: their names in the pod, Docker volumes and size limits. */
+export function diskEmptyDirs(pod: Pod): { name: string; volume: string; sizeLimitBytes: number }[] {
+  return pod.volumes
+    .filter((v) => v.source === 'emptyDir' && v.emptyDir?.medium !== 'Memory')
+    .map((v) => ({ name: v.name, volume: emptyDirVolumeName(pod.uid, v.name), sizeLimitBytes: v.emptyDir?.sizeLimitBytes ?? 0 }));
+}
+
 /** Creates or writes every volume of the pod; returns what each volume name mounts. */
 export async function prepareVolumes(docker: Docker, nodeName: string, pod: Pod, stateDir: string): Promise<Map<string, PreparedVolume>> {
   const prepared = new Map<string, PreparedVolume>();
@@ -95,7 +111,7 @@ export async function prepareVolumes(docker: Docker, nodeName: string, pod: Pod,
         },
         LABEL.podUid,
       );
-      prepared.set(volume.name, { kind: 'volume', name });
+      prepared.set(volume.name, { kind: 'volume', name, copy: false });
     } else if (volume.source === 'files') {
       await ensurePrivatePodsDir(stateDir);
       const dir = path.join(podStateDir(stateDir, pod.uid), 'volumes', pathSegment(volume.name, 'volume name'));
@@ -105,7 +121,8 @@ export async function prepareVolumes(docker: Docker, nodeName: string, pod: Pod,
       const name = volume.local?.volumeName;
       if (!name) throw new ContainerConfigError(`volume "${volume.name}": a local volume needs a volume name`);
       await ensureNamedVolume(docker, { Name: name, Driver: 'local', Labels: { [LABEL.localVolume]: name } }, LABEL.localVolume);
-      prepared.set(volume.name, { kind: 'volume', name });
+      // A local volume takes the image's files and owner on its first mount (PostgreSQL's data directory).
+      prepared.set(volume.name, { kind: 'volume', name, copy: true });
     }
   }
   return prepared;
@@ -127,7 +144,6 @@ export function containerMounts(container: Container, volumes: Map<string, Prepa
       const source = mount.subPath ? resolveInside(volume.path, mount.subPath, 'subPath') : volume.path;
       return { Type: 'bind', Source: source, Target: mount.mountPath, ReadOnly: true };
     }
-    const settings: Docker.MountSettings = { Type: 'volume', Source: volume.name, Target: mount.mountPath, ReadOnly: mount.readOnly };
     if (mount.subPath) {
       if (!volumeSubpaths) {
         throw new ContainerConfigError(
@@ -135,8 +151,9 @@ export function containerMounts(container: Container, volumes: Map<string, Prepa
         );
       }
       resolveInside('/', mount.subPath, 'subPath');
-      settings.VolumeOptions = { NoCopy: false, Labels: {}, DriverConfig: { Name: 'local', Options: {} }, Subpath: mount.subPath };
     }
+    const settings: Docker.MountSettings = { Type: 'volume', Source: volume.name, Target: mount.mountPath, ReadOnly: mount.readOnly };
+    if (!volume.copy || mount.subPath) settings.VolumeOptions = volumeOptions(!volume.copy, mount.subPath);
     return settings;
   });
 }
