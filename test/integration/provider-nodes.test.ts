@@ -94,6 +94,18 @@ async function runningPod(name: string): Promise<k8s.V1Pod> {
   );
 }
 
+/** The pod once Failed (an agent's housekeeping evicts within 10 s of measuring it over a bound). */
+async function evictedPod(name: string): Promise<k8s.V1Pod> {
+  return waitFor(
+    `pod ${name} evicted`,
+    async () => {
+      const pod = await core.readNamespacedPod({ namespace, name });
+      return pod.status?.phase === 'Failed' ? pod : undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
+}
+
 /** Deletes alpha's pod and waits until its containers are removed too: the next test starts clean. */
 async function deletePod(name: string, ns = namespace): Promise<void> {
   // The object goes at once (no grace); its agent removes the containers after.
@@ -294,14 +306,7 @@ describe('pods', () => {
         },
       ],
     });
-    const failed = await waitFor(
-      'the pod evicted',
-      async () => {
-        const pod = await core.readNamespacedPod({ namespace, name: 'filler' });
-        return pod.status?.phase === 'Failed' ? pod : undefined;
-      },
-      { timeoutMs: 90_000 },
-    );
+    const failed = await evictedPod('filler');
     expect(failed.status).toMatchObject({ reason: 'Evicted', message: 'Pod ephemeral local storage usage exceeds the total limit of containers 20Mi. ' });
     const events = await waitFor('the Evicted event', async () => (await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=filler,reason=Evicted' })).items[0]);
     expect(events.type).toBe('Warning');
@@ -332,14 +337,7 @@ describe('pods', () => {
         },
       ],
     });
-    const failed = await waitFor(
-      'the pod evicted',
-      async () => {
-        const pod = await core.readNamespacedPod({ namespace, name: 'scratch-filler' });
-        return pod.status?.phase === 'Failed' ? pod : undefined;
-      },
-      { timeoutMs: 90_000 },
-    );
+    const failed = await evictedPod('scratch-filler');
     expect(failed.status).toMatchObject({ reason: 'Evicted', message: 'Usage of EmptyDir volume "scratch" exceeds the limit "10Mi". ' });
     const volumes = async () => ((await docker.listVolumes({ filters: { label: [`lattice.dev/pod-uid=${failed.metadata!.uid}`] } })).Volumes ?? []).map((v) => v.Name);
     expect(await volumes()).toHaveLength(1);
