@@ -1,5 +1,5 @@
-// The pod sandbox: a container that only holds the pod's network (its IP on the namespace's
-// bridge, the localhost its containers share) and IPC namespaces. It also makes the pod's
+// The pod sandbox: a container that holds the pod's network (its IP on the namespace's bridge,
+// the localhost its containers share) and IPC namespaces. It also makes the pod's
 // disk-backed emptyDir volumes world-writable (0777, as the kubelet makes them), so a container
 // of any user can write there: Docker creates a volume root-owned and 0755.
 import type Docker from 'dockerode';
@@ -7,9 +7,9 @@ import type { Pod } from '@lattice/protocol';
 import { sandboxCreateOptions } from './container-config.js';
 import { ignoreGone, isNotFound } from './docker-errors.js';
 import { startExec } from './exec.js';
-import { volumeOptions } from './volumes.js';
 import { pullIfMissing } from './images.js';
 import { namespaceNetworkName, sandboxName } from './naming.js';
+import { volumeOptions } from './volumes.js';
 
 export interface Sandbox {
   id: string;
