@@ -4,7 +4,8 @@
 // the gateway into a firehose at the apiserver. Writes of state wait for a token (and are coalesced
 // meanwhile, the newest winning: nothing a well-behaved provider says is lost); Events over the
 // budget are dropped, as client-go drops them.
-import { TokenBucket } from 'limiter';
+import type { TokenBucket } from 'limiter';
+import { fullTokenBucket } from '../token-bucket.js';
 
 export interface WriteLimits {
   qps: number;
@@ -22,8 +23,7 @@ export class ProviderBudgets {
   of(nodeName: string): TokenBucket {
     let bucket = this.buckets.get(nodeName);
     if (!bucket) {
-      bucket = new TokenBucket({ bucketSize: this.limits.burst, tokensPerInterval: this.limits.qps, interval: 'second' });
-      bucket.content = this.limits.burst; // a bucket starts empty; the burst is there from the start
+      bucket = fullTokenBucket(this.limits.burst, this.limits.qps);
       this.buckets.set(nodeName, bucket);
     }
     return bucket;

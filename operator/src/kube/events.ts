@@ -5,10 +5,11 @@
 // events as fast as it can, cannot flood the apiserver or `kubectl describe`.
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { TokenBucket } from 'limiter';
+import type { TokenBucket } from 'limiter';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { isNotFound } from './errors.js';
+import { fullTokenBucket } from '../token-bucket.js';
 
 export interface EventTarget {
   apiVersion: string;
@@ -37,8 +38,7 @@ export class EventCorrelator {
   correlate(target: EventTarget, type: EventType, reason: string, message: string, now: Date): Correlation {
     let bucket = this.spam.get(target.uid);
     if (!bucket) {
-      bucket = new TokenBucket({ bucketSize: SPAM_BURST, tokensPerInterval: 1, interval: SPAM_REFILL_MS });
-      bucket.content = SPAM_BURST; // a bucket starts empty; the burst is there from the start
+      bucket = fullTokenBucket(SPAM_BURST, 1, SPAM_REFILL_MS);
       this.spam.set(target.uid, bucket);
     }
     if (!bucket.tryRemoveTokens(1)) return { action: 'drop' };

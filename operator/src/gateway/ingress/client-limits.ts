@@ -4,7 +4,8 @@
 // a cap is closed at once. HTTP requests (nginx's limit_req): a token bucket per address; a request
 // over its rate is answered 429 with Retry-After. Both are counted in lattice_ingress_refused_total.
 import type net from 'node:net';
-import { TokenBucket } from 'limiter';
+import type { TokenBucket } from 'limiter';
+import { fullTokenBucket } from '../../token-bucket.js';
 
 export interface ConnectionCaps {
   /** Open connections from one client address; 0: no cap (clients behind one NAT or proxy address). */
@@ -71,8 +72,7 @@ export class RequestRates {
     if (this.rate.perSecond <= 0) return true;
     let bucket = this.buckets.get(address);
     if (!bucket) {
-      bucket = new TokenBucket({ bucketSize: this.rate.burst, tokensPerInterval: this.rate.perSecond, interval: 'second' });
-      bucket.content = this.rate.burst; // a bucket starts empty; a new client has its burst
+      bucket = fullTokenBucket(this.rate.burst, this.rate.perSecond);
       this.buckets.set(address, bucket);
     }
     return bucket.tryRemoveTokens(1);
