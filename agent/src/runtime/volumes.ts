@@ -8,6 +8,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Container, Pod, Volume } from '@lattice/protocol';
 import { ignoreGone, isNotFound } from './docker-errors.js';
+import type { DiskTargets } from './disk-usage.js';
 import { LABEL, emptyDirVolumeName } from './naming.js';
 
 /** A pod asks for something the runtime will not or cannot mount (CreateContainerConfigError). */
@@ -84,7 +85,7 @@ async function ensureNamedVolume(docker: Docker, options: Docker.VolumeCreateOpt
 }
 
 /** The pod's disk-backed emptyDir volumes: their names in the pod, Docker volumes and size limits. */
-export function diskEmptyDirs(pod: Pod): { name: string; volume: string; sizeLimitBytes: number }[] {
+export function diskEmptyDirs(pod: Pod): DiskTargets['emptyDirs'] {
   return pod.volumes
     .filter((v) => v.source === 'emptyDir' && v.emptyDir?.medium !== 'Memory')
     .map((v) => ({ name: v.name, volume: emptyDirVolumeName(pod.uid, v.name), sizeLimitBytes: v.emptyDir?.sizeLimitBytes ?? 0 }));
