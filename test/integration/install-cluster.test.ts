@@ -22,7 +22,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parse, stringify as toYaml } from 'yaml';
 import { adminKubeConfig, binDir, kubeconfigPath, kubectl, repoRoot, secretData, stateDir, uniqueName, waitFor } from '../support/cluster.js';
 import { launchChromium, namespaceEditor, signInAndOpen } from '../support/console.js';
-import { CRDS, OPERATOR_SA, SYSTEM, expectNoInstall, leftovers, systemGone, uninstallArgs } from '../support/install.js';
+import { CRDS, OPERATOR_SA, SYSTEM, expectNoInstall, explainedByInstall, leftovers, systemGone, uninstallArgs } from '../support/install.js';
 import { KUBELET_NODE_LABEL, ensureKubeletNodes, kubeletNodesPossible, removeKubeletNodes } from '../support/kubelet-nodes.js';
 import { createMachine, ensureInternet, removeAllMachines, spawnInMachine, type Machine, type MachineProcess } from '../support/machines.js';
 import { spawnCaptured, type CapturedProcess } from '../support/processes.js';
@@ -60,14 +60,16 @@ const isReady = (conditions?: Array<{ type: string; status: string }>) => condit
 
 /** The Running, Ready operator replicas, once there are two and exactly one carries the leader label. */
 async function replicasWithOneLeader(): Promise<{ leader: k8s.V1Pod; pods: k8s.V1Pod[] }> {
-  return waitFor(
-    'two Ready operator replicas, one labelled leader',
-    async () => {
-      const pods = (await operatorPods()).filter((p) => p.status?.phase === 'Running' && isReady(p.status.conditions));
-      const leaders = pods.filter((p) => p.metadata?.labels?.['lattice.dev/leader'] === 'true');
-      return pods.length === 2 && leaders.length === 1 && { leader: leaders[0]!, pods };
-    },
-    { timeoutMs: 180_000, intervalMs: 500 },
+  return explainedByInstall(
+    waitFor(
+      'two Ready operator replicas, one labelled leader',
+      async () => {
+        const pods = (await operatorPods()).filter((p) => p.status?.phase === 'Running' && isReady(p.status.conditions));
+        const leaders = pods.filter((p) => p.metadata?.labels?.['lattice.dev/leader'] === 'true');
+        return pods.length === 2 && leaders.length === 1 && { leader: leaders[0]!, pods };
+      },
+      { timeoutMs: 180_000, intervalMs: 500 },
+    ),
   );
 }
 
@@ -140,13 +142,15 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     await rbac.replaceClusterRole({ name: 'lattice-operator', body: { ...role, rules: withoutConfigMaps } });
     const before = new Set((await operatorPods()).map((p) => p.metadata!.name!));
     await core.deleteCollectionNamespacedPod({ namespace: SYSTEM, labelSelector: 'app.kubernetes.io/name=lattice-operator' });
-    const event = await waitFor(
-      'a Forbidden Event on a new operator pod',
-      async () =>
-        (await core.listNamespacedEvent({ namespace: SYSTEM, fieldSelector: 'involvedObject.kind=Pod,reason=Forbidden' })).items.find(
-          (e) => e.involvedObject.name?.startsWith('lattice-operator-') && !before.has(e.involvedObject.name),
-        ),
-      { timeoutMs: 120_000, intervalMs: 500 },
+    const event = await explainedByInstall(
+      waitFor(
+        'a Forbidden Event on a new operator pod',
+        async () =>
+          (await core.listNamespacedEvent({ namespace: SYSTEM, fieldSelector: 'involvedObject.kind=Pod,reason=Forbidden' })).items.find(
+            (e) => e.involvedObject.name?.startsWith('lattice-operator-') && !before.has(e.involvedObject.name),
+          ),
+        { timeoutMs: 120_000, intervalMs: 500 },
+      ),
     );
     expect([event.type, event.message]).toEqual([
       'Warning',

@@ -39,6 +39,38 @@ export async function systemGone(): Promise<void> {
   await waitFor(`namespace ${SYSTEM} gone`, async () => (await systemNamespace()) === undefined, { timeoutMs: 120_000 });
 }
 
+/**
+ * What the install is doing, as `kubectl` shows it, for a failed wait's message: the nodes, the
+ * pods in lattice-system, its latest events and the operator's last log lines (of the container
+ * before a restart too), so a CI log alone says why the install did not come up.
+ */
+export async function installReport(): Promise<string> {
+  const operator = ['-n', SYSTEM, '-l', 'app.kubernetes.io/name=lattice-operator', '--tail=25', '--prefix', '--ignore-errors'];
+  const sections: Array<[string, string[]]> = [
+    ['nodes', ['get', 'nodes', '-o', 'wide']],
+    [`pods in ${SYSTEM}`, ['-n', SYSTEM, 'get', 'pods', '-o', 'wide']],
+    [`latest events in ${SYSTEM}`, ['-n', SYSTEM, 'get', 'events', '--sort-by=.lastTimestamp']],
+    ['operator logs', ['logs', ...operator]],
+    ['operator logs before a restart', ['logs', '--previous', ...operator]],
+  ];
+  const parts = await Promise.all(
+    sections.map(async ([title, args]) => {
+      const out = await kubectl(args).catch((err: Error) => err.message);
+      return `--- ${title}\n${out.trim().split('\n').slice(-30).join('\n')}`;
+    }),
+  );
+  return parts.join('\n');
+}
+
+/** `wait`, or its error with installReport() after the message. */
+export async function explainedByInstall<T>(wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${await installReport()}`, { cause: err });
+  }
+}
+
 /** The objects of the overlay that still exist, as `kind.group/name`, sorted. */
 export async function leftovers(overlay: string): Promise<string[]> {
   const out = await kubectl(['get', '-k', dirOf(overlay), '--ignore-not-found', '-o', 'name']);
