@@ -5,6 +5,7 @@
 // that reaches the cluster only at the nodes' NodePorts:
 //   - both operator replicas run in the cluster under their own ServiceAccount, one leads;
 //   - a right missing from the RBAC is a Warning Event on the operator's pod, until applied again;
+//   - so is a registry the gateway cannot reach (the default, the pod's own loopback);
 //   - a join token comes from the installed operator (kubectl exec ... lattice token create);
 //   - the agent joins at the gateway Service's NodePort; a Workload runs on it, its public URL
 //     answers from the internet through the in-cluster ingress, kubectl logs -f and exec -it reach
@@ -68,6 +69,20 @@ async function replicasWithOneLeader(): Promise<{ leader: k8s.V1Pod; pods: k8s.V
         const leaders = pods.filter((p) => p.metadata?.labels?.['lattice.dev/leader'] === 'true');
         return pods.length === 2 && leaders.length === 1 && { leader: leaders[0]!, pods };
       },
+      { timeoutMs: 180_000, intervalMs: 500 },
+    ),
+  );
+}
+
+/** The first Warning Event of `reason` on an operator pod not in `before`. */
+async function eventOnNewOperatorPod(reason: string, before: Set<string>): Promise<k8s.CoreV1Event> {
+  return explainedByInstall(
+    waitFor(
+      `a ${reason} Event on a new operator pod`,
+      async () =>
+        (await core.listNamespacedEvent({ namespace: SYSTEM, fieldSelector: `involvedObject.kind=Pod,reason=${reason}` })).items.find(
+          (e) => e.involvedObject.name?.startsWith('lattice-operator-') && !before.has(e.involvedObject.name),
+        ),
       { timeoutMs: 180_000, intervalMs: 500 },
     ),
   );
@@ -142,16 +157,7 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     await rbac.replaceClusterRole({ name: 'lattice-operator', body: { ...role, rules: withoutConfigMaps } });
     const before = new Set((await operatorPods()).map((p) => p.metadata!.name!));
     await core.deleteCollectionNamespacedPod({ namespace: SYSTEM, labelSelector: 'app.kubernetes.io/name=lattice-operator' });
-    const event = await explainedByInstall(
-      waitFor(
-        'a Forbidden Event on a new operator pod',
-        async () =>
-          (await core.listNamespacedEvent({ namespace: SYSTEM, fieldSelector: 'involvedObject.kind=Pod,reason=Forbidden' })).items.find(
-            (e) => e.involvedObject.name?.startsWith('lattice-operator-') && !before.has(e.involvedObject.name),
-          ),
-        { timeoutMs: 120_000, intervalMs: 500 },
-      ),
-    );
+    const event = await eventOnNewOperatorPod('Forbidden', before);
     expect([event.type, event.message]).toEqual([
       'Warning',
       'configmaps is forbidden: User "system:serviceaccount:lattice-system:lattice-operator" cannot list resource "configmaps" in API group "" at the cluster scope; the operator\'s RBAC (config/rbac) grants it: apply it again',
@@ -162,7 +168,20 @@ describeInstalled('Lattice installed in a cluster of real kubelet nodes', () => 
     // The edit above took the rules over: the platform team's apply takes them back.
     await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, OVERLAY)]);
     await replicasWithOneLeader();
-  }, 300_000);
+  }, 400_000);
+
+  test("the registry left at its default: the leader's pod says the address is its own loopback, and applying the install again mends it", async () => {
+    const before = new Set((await operatorPods()).map((p) => p.metadata!.name!));
+    // As config/default is without the patch that says where the gateway reaches the registry.
+    await kubectl(['-n', SYSTEM, 'set', 'env', 'deployment/lattice-operator', 'LATTICE_REGISTRY_URL-']);
+    const event = await eventOnNewOperatorPod('RegistryUnreachable', before);
+    expect([event.type, event.message]).toEqual([
+      'Warning',
+      "the gateway cannot reach the cluster's registry at http://127.0.0.1:5001/v2/ (ECONNREFUSED): providers cannot pull builds nor Lattice's images; 127.0.0.1:5001 is the operator pod's own loopback: set LATTICE_REGISTRY to the cluster's registry (README: Install on your cluster)",
+    ]);
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-k', path.join(repoRoot, OVERLAY)]);
+    await replicasWithOneLeader();
+  }, 400_000);
 
   test("a provider on a machine behind NAT joins at the gateway Service's NodePort with a token from the installed operator", async () => {
     const token = (await kubectl(['-n', SYSTEM, 'exec', 'deploy/lattice-operator', '--', 'lattice', 'token', 'create', '--ttl', '10m', '--uses', '1'])).trim();

@@ -10,6 +10,7 @@ import { Ingress } from './ingress/ingress.js';
 import { parsePortRange } from './ingress/tcp-ports.js';
 import { locatedPod } from './kubelet-api/pods.js';
 import { watchReachability } from './reachability.js';
+import { watchRegistry } from './registry-check.js';
 import { startKubeletApi, type RunningKubeletApi } from './kubelet-api/start.js';
 
 export const GatewayOptionsSchema = z.object({
@@ -52,7 +53,7 @@ export const GatewayOptionsSchema = z.object({
   ingressMaxRequestsPerClient: z.number().int().min(0).default(DEFAULT_REQUEST_RATE.perSecond),
   /** Serve the public ports of this namespace only (--watch-namespace). */
   watchNamespace: z.string().min(1).optional(),
-  /** The cluster's image registry as image names give it (host[:port]), relayed to agents; none: no relay. */
+  /** The cluster's image registry as image names give it (host[:port]), clusterRegistry to agents; none: no relay. */
   registry: z.string().min(1).optional(),
   /** Where the gateway reaches the registry (default http://<registry>). */
   registryUrl: z.string().url().optional(),
@@ -72,6 +73,7 @@ export interface RunningGateway {
  * kubelet API finds pods in the gateway's informer cache and agents among its live connections.
  */
 export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, log: Logger, registry: Registry): Promise<RunningGateway> {
+  const clusterRegistry = options.registry ? { name: options.registry, url: new URL(options.registryUrl ?? `http://${options.registry}`), images: agentImages(options.registry) } : undefined;
   // The kubelet API asks the gateway, which needs the kubelet API's port: tie the knot here.
   const ref: { gateway?: Gateway } = {};
   const kubeletApi = await startKubeletApi({
@@ -99,9 +101,7 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
       drainGraceMs: options.drainGraceSeconds * 1000,
       serviceNamespace: options.watchNamespace,
       meteringIntervalMs: options.meteringIntervalSeconds * 1000,
-      registry: options.registry
-        ? { name: options.registry, url: new URL(options.registryUrl ?? `http://${options.registry}`), images: agentImages(options.registry) }
-        : undefined,
+      registry: clusterRegistry,
     },
     log.child({ component: 'gateway' }),
     registry,
@@ -134,12 +134,15 @@ export async function startGateway(kc: k8s.KubeConfig, options: GatewayOptions, 
     : undefined;
   await ingress?.start();
   const reachability = watchReachability(kc.makeApiClient(k8s.CoreV1Api), options.namespace, options.servingHosts, log.child({ component: 'gateway' }));
+  // KUBERNETES_SERVICE_HOST: the kubelet sets it in every pod.
+  const registryCheck = clusterRegistry && watchRegistry(clusterRegistry.url, { inPod: process.env.KUBERNETES_SERVICE_HOST !== undefined }, log.child({ component: 'gateway' }));
   return {
     gateway,
     kubeletApi,
     ingress,
     stop: async () => {
       reachability.stop();
+      registryCheck?.stop();
       await ingress?.stop();
       await gateway.stop();
       await kubeletApi.close();

@@ -1,13 +1,14 @@
 // Mistakes in an install show where they bite: an informer's list or watch is refused because a
 // CRD was not applied or the RBAC lacks a right; providers cannot reach the gateway as installed
-// (gateway/reachability.ts). Each distinct mistake is said once, as one log
-// line that names the fix, and as a Warning Event on the operator's own pod (main.ts), rather than
-// as a retry logged every two seconds; until it is fixed the caches do not sync and /readyz says why.
+// (gateway/reachability.ts); the gateway cannot reach the registry (gateway/registry-check.ts).
+// Each distinct mistake is said once, as one log line that names the fix, and as a Warning Event
+// on the operator's own pod (main.ts), rather than as a retry logged every two seconds; until it
+// is fixed the caches do not sync and /readyz says why.
 import { EventEmitter } from 'node:events';
 import { statusCode } from './errors.js';
 
 export interface InstallProblem {
-  reason: 'MissingCRD' | 'MissingAPI' | 'Forbidden' | 'GatewayUnreachable' | 'GatewayCertificate';
+  reason: 'MissingCRD' | 'MissingAPI' | 'Forbidden' | 'GatewayUnreachable' | 'GatewayCertificate' | 'RegistryUnreachable';
   message: string;
 }
 
