@@ -575,6 +575,20 @@ describe('DockerRuntime', () => {
     await runtime.remove(p.uid, 5);
   });
 
+  it("keeps a memory-backed emptyDir's contents while the pod's only container restarts, as a kubelet does", async () => {
+    // The first run leaves a line and fails; the second finds it and stays.
+    const script = 'echo run >> /cache/runs; [ "$(wc -l < /cache/runs)" -ge 2 ] || exit 1; exec sleep 3600';
+    const p = pod('memory-emptydir-restart', {
+      terminationGracePeriodSeconds: 1,
+      volumes: [{ name: 'cache', source: 'emptyDir', emptyDir: { medium: 'Memory', sizeLimitBytes: 1024 * 1024 } }],
+      containers: [container('main', { command: ['sh', '-c', script], volumeMounts: [{ name: 'cache', mountPath: '/cache', readOnly: false, subPath: '' }] })],
+    });
+    await runtime.upsert(p);
+    await waitForStatus(p.uid, 'restarted once and running', (s) => running(s) && s.containerStatuses[0]?.restartCount === 1);
+    expect((await execIn(p.uid, 'main', ['cat', '/cache/runs'])).stdout).toBe('run\nrun\n');
+    await runtime.remove(p.uid, 5);
+  });
+
   it('keeps a local volume after its pod is removed, until deleteVolume', async () => {
     const [volumeName, plain] = localVolumes as [string, string];
     const withVolume = (name: string, script: string) =>

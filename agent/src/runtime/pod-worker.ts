@@ -30,7 +30,7 @@ import {
   runFromInspect,
   succeeded,
 } from './status.js';
-import { ContainerConfigError, type PreparedVolume, containerMounts, diskEmptyDirs, podStateDir, prepareVolumes, removePodVolumes } from './volumes.js';
+import { ContainerConfigError, type PreparedVolume, containerMounts, diskEmptyDirs, emptyDirVolumes, podStateDir, prepareVolumes, removePodVolumes } from './volumes.js';
 import { writeHostsFile } from '../tunnels/hosts.js';
 import type { Ceiling } from './resources.js';
 
@@ -536,7 +536,7 @@ export class PodWorker {
       pod,
       network: await this.ctx.networks.ensure(pod.namespace),
       labels: this.labels(pod, SANDBOX, 0),
-      emptyDirs: diskEmptyDirs(pod).map((v) => v.volume),
+      emptyDirs: emptyDirVolumes(pod),
       signal: this.abort.signal,
     });
     return this.sandbox;

@@ -1,7 +1,9 @@
 // The pod sandbox: a container that holds the pod's network (its IP on the namespace's bridge,
-// the localhost its containers share) and IPC namespaces. It also makes the pod's
-// disk-backed emptyDir volumes world-writable (0777, as the kubelet makes them), so a container
-// of any user can write there: Docker creates a volume root-owned and 0755.
+// the localhost its containers share) and IPC namespaces. It also holds the pod's emptyDir
+// volumes: it makes them world-writable (0777, as the kubelet makes them), so a container of any
+// user can write there (Docker creates a volume root-owned and 0755), and keeps them mounted, so a
+// memory-backed one (a tmpfs, which Docker unmounts when no container uses it) keeps its contents
+// while the pod's containers restart, as on a kubelet.
 import type Docker from 'dockerode';
 import type { Pod } from '@lattice/protocol';
 import { sandboxCreateOptions } from './container-config.js';
@@ -28,7 +30,7 @@ export interface SandboxRequest {
   /** The namespace network, which must exist. */
   network: string;
   labels: Record<string, string>;
-  /** The Docker volumes of the pod's disk-backed emptyDirs. */
+  /** The Docker volumes of the pod's emptyDirs. */
   emptyDirs: string[];
   signal: AbortSignal;
 }

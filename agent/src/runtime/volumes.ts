@@ -84,6 +84,11 @@ async function ensureNamedVolume(docker: Docker, options: Docker.VolumeCreateOpt
   await docker.createVolume(options);
 }
 
+/** The Docker volumes of every emptyDir of the pod, memory-backed ones included. */
+export function emptyDirVolumes(pod: Pod): string[] {
+  return pod.volumes.filter((v) => v.source === 'emptyDir').map((v) => emptyDirVolumeName(pod.uid, v.name));
+}
+
 /** The pod's disk-backed emptyDir volumes: their names in the pod, Docker volumes and size limits. */
 export function diskEmptyDirs(pod: Pod): DiskTargets['emptyDirs'] {
   return pod.volumes
