@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { parseQuantity } from '@lattice/crds';
 import { GatewayMessageSchema, PROTOCOL_VERSION, gatewayClient } from '@lattice/protocol';
 import { loadIdentity } from '../../agent/src/identity.js';
 import { GatewayOptionsSchema, startGateway, type RunningGateway } from '../../operator/src/gateway/index.js';
@@ -282,6 +283,55 @@ describe('pods', () => {
     });
     await runningPod('configured');
     expect(await kubectl(['exec', '-n', namespace, 'configured', '--', 'sh', '-c', 'echo $PASSWORD; cat /etc/app/app.conf'])).toBe('s3cret\nmode=fast\n');
+  });
+
+  test('the downward API, in env and files, and projected volumes reach the container as on a kubelet; no API token does', async () => {
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'projected-creds' }, stringData: { password: 'pr0jected' } } });
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'projected-settings' }, data: { mode: 'fast' } } });
+    await podOn(alpha.name, 'downward', {
+      volumes: [
+        { name: 'info', downwardAPI: { items: [{ path: 'uid', fieldRef: { fieldPath: 'metadata.uid' } }, { path: 'memory-mi', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } }] } },
+        {
+          name: 'all',
+          projected: {
+            sources: [
+              { secret: { name: 'projected-creds' } },
+              { configMap: { name: 'projected-settings', items: [{ key: 'mode', path: 'conf/mode' }] } },
+              { downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+            ],
+          },
+        },
+      ],
+      containers: [
+        {
+          name: 'app',
+          image: BUSYBOX,
+          command: ['sleep', '3600'],
+          // No CPU limit: the node's allocatable stands in for it.
+          resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+          env: [
+            { name: 'CPU_LIMIT_MILLIS', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
+            { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+          ],
+          volumeMounts: [
+            { name: 'info', mountPath: '/etc/info', readOnly: true },
+            { name: 'all', mountPath: '/etc/all', readOnly: true },
+          ],
+        },
+      ],
+    });
+    const pod = await runningPod('downward');
+    // The apiserver injected its token volume (kube-api-access-*), which a provider never gets.
+    expect(pod.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-'))).toBe(true);
+    const allocatableMillis = parseQuantity((await core.readNode({ name: alpha.name })).status!.allocatable!.cpu!) * 1000;
+    const script = 'echo $CPU_LIMIT_MILLIS $HOST_IP; cat /etc/info/uid; echo; cat /etc/info/memory-mi /etc/all/password /etc/all/conf/mode /etc/all/name; echo; ls /var/run/secrets/kubernetes.io 2>&1 || true';
+    expect((await kubectl(['exec', '-n', namespace, 'downward', '--', 'sh', '-c', script])).split('\n')).toEqual([
+      `${allocatableMillis} ${pod.status!.hostIP}`,
+      pod.metadata!.uid,
+      '64pr0jectedfastdownward',
+      'ls: /var/run/secrets/kubernetes.io: No such file or directory',
+      '',
+    ]);
   });
 
   test('deleting a pod removes its containers, then the pod object', async () => {

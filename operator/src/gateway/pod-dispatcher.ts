@@ -52,7 +52,7 @@ export class PodDispatcher implements PodResolver {
     private readonly core: k8s.CoreV1Api,
     private readonly events: EventRecorder,
     private readonly metrics: GatewayMetrics,
-    private readonly hostIP: string,
+    readonly hostIP: string,
     private readonly budgets: ProviderBudgets,
     /** What the node's provider offers now; undefined before it said. */
     private readonly capacityOf: (nodeName: string) => Capacity | undefined,
@@ -98,6 +98,10 @@ export class PodDispatcher implements PodResolver {
     const claim = this.claims.get(claimName, namespace);
     if (claim?.status?.phase !== 'Bound' || claim.spec?.storageClassName !== LOCAL_STORAGE_CLASS || !claim.spec.volumeName) return undefined;
     return localVolumeName(claim.spec.volumeName);
+  }
+
+  capacity(nodeName: string) {
+    return this.capacityOf(nodeName);
   }
 
   pod(namespace: string, name: string): k8s.V1Pod | undefined {

@@ -6,7 +6,7 @@ const pod = (namespace: string, spec: Partial<k8s.V1PodSpec> = {}, owner?: strin
   spec: { containers: [{ name: 'app', image: 'busybox:1' }], ...spec },
 });
 
-const none: PodResolver = { secret: () => undefined, configMap: () => undefined, localVolume: () => undefined };
+const none: PodResolver = { secret: () => undefined, configMap: () => undefined, localVolume: () => undefined, capacity: () => undefined, hostIP: '10.0.0.1' };
 const everything: k8s.V1Toleration = { operator: 'Exists' };
 const provider: k8s.V1Toleration = { key: 'lattice.dev/provider', operator: 'Exists', effect: 'NoSchedule' };
 
@@ -61,5 +61,105 @@ describe('toAgentPod', () => {
     const translated = toAgentPod({ ...pod('shop'), metadata: { name: long, namespace: 'shop', uid: 'u1' } }, none);
     expect(translated.name).toBe(long);
     expect(translated.hostname).toBe('a'.repeat(62));
+  });
+});
+
+describe('the downward API and projected volumes', () => {
+  const resolver: PodResolver = {
+    ...none,
+    secret: (_ns, name) => (name === 'creds' ? { data: { user: Buffer.from('admin').toString('base64') } } : undefined),
+    configMap: (_ns, name) => (name === 'settings' ? { data: { mode: 'fast', level: '3' } } : undefined),
+    capacity: () => ({ cpuMillis: 2000, memoryBytes: 4 * 2 ** 30, ephemeralStorageBytes: 0, pods: 110 }),
+  };
+  const labelled: k8s.V1Pod = {
+    metadata: { name: 'p', namespace: 'shop', uid: 'u1', labels: { tier: 'web', app: 'shop' }, annotations: { note: 'say "hi"' } },
+    spec: {
+      nodeName: 'provider-1',
+      containers: [{ name: 'app', image: 'busybox:1', resources: { limits: { memory: '64Mi' }, requests: { cpu: '250m', memory: '32Mi' } } }],
+    },
+  };
+  const withEnv = (env: k8s.V1EnvVar[]): k8s.V1Pod => ({ ...labelled, spec: { ...labelled.spec!, containers: [{ ...labelled.spec!.containers[0]!, env }] } });
+  const withVolume = (v: Omit<k8s.V1Volume, 'name'>): k8s.V1Pod => ({ ...labelled, spec: { ...labelled.spec!, volumes: [{ name: 'info', ...v }] } });
+  const filesOf = (p: k8s.V1Pod) => Object.fromEntries(toAgentPod(p, resolver).volumes[0]!.files!.files.map((f) => [f.path, [f.content.toString(), f.mode.toString(8)]]));
+
+  test('env: labels and annotations by key, the host IP, and resources divided and rounded up, a limit not set being the node allocatable', () => {
+    const field = (name: string, fieldPath: string): k8s.V1EnvVar => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+    const resource = (name: string, res: string, divisor?: string): k8s.V1EnvVar => ({ name, valueFrom: { resourceFieldRef: { resource: res, divisor } } });
+    const env = toAgentPod(
+      withEnv([
+        field('TIER', "metadata.labels['tier']"),
+        field('NOTE', "metadata.annotations['note']"),
+        field('HOST_IP', 'status.hostIP'),
+        field('NODE', 'spec.nodeName'),
+        resource('CPU_REQUEST', 'requests.cpu'),
+        resource('CPU_REQUEST_MILLIS', 'requests.cpu', '1m'),
+        resource('CPU_LIMIT', 'limits.cpu'),
+        resource('MEMORY_LIMIT_MI', 'limits.memory', '1Mi'),
+        resource('MEMORY_REQUEST', 'requests.memory'),
+      ]),
+      resolver,
+    ).containers[0]!.env;
+    expect(Object.fromEntries(env.map((e) => [e.name, e.value]))).toEqual({
+      TIER: 'web',
+      NOTE: 'say "hi"',
+      HOST_IP: '10.0.0.1',
+      NODE: 'provider-1',
+      CPU_REQUEST: '1',
+      CPU_REQUEST_MILLIS: '250',
+      CPU_LIMIT: '2',
+      MEMORY_LIMIT_MI: '64',
+      MEMORY_REQUEST: String(32 * 2 ** 20),
+    });
+  });
+
+  test('env: the pod IP is refused with the reason, not left empty', () => {
+    expect(() => toAgentPod(withEnv([{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]), resolver)).toThrow(/status\.podIP.*known only on the provider/);
+  });
+
+  test('a downwardAPI volume: labels and annotations as the kubelet formats them, with modes', () => {
+    expect(
+      filesOf(
+        withVolume({
+          downwardAPI: {
+            defaultMode: 0o600,
+            items: [
+              { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+              { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' }, mode: 0o644 },
+              { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+              { path: 'memory', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } },
+            ],
+          },
+        }),
+      ),
+    ).toEqual({ labels: ['app="shop"\ntier="web"', '600'], annotations: ['note="say \\"hi\\""', '644'], name: ['p', '600'], memory: ['64', '600'] });
+  });
+
+  test('a projected volume: a Secret, a ConfigMap and the downward API in one directory; the node-only fields refused', () => {
+    expect(
+      filesOf(
+        withVolume({
+          projected: {
+            sources: [
+              { secret: { name: 'creds' } },
+              { configMap: { name: 'settings', items: [{ key: 'mode', path: 'conf/mode' }] } },
+              { configMap: { name: 'absent', optional: true } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        }),
+      ),
+    ).toEqual({ user: ['admin', '644'], 'conf/mode': ['fast', '644'], namespace: ['shop', '644'] });
+    expect(() => filesOf(withVolume({ downwardAPI: { items: [{ path: 'node', fieldRef: { fieldPath: 'spec.nodeName' } }] } }))).toThrow(/fieldRef "spec\.nodeName" is not supported/);
+  });
+
+  test("Kubernetes' injected token volume is left out; a token asked for by name is refused, saying why", () => {
+    const token = { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } };
+    const injected = { ...labelled, spec: { ...labelled.spec!, volumes: [{ name: 'kube-api-access-x7k2p', projected: { sources: [token] } }] } };
+    expect(toAgentPod(injected, resolver).volumes).toEqual([]);
+    expect(() => toAgentPod(withVolume({ projected: { sources: [token] } }), resolver)).toThrow(/serviceAccountToken projection is not supported.*hold no Kubernetes credentials/);
+  });
+
+  test('a missing ConfigMap a projection needs holds the pod until it exists', () => {
+    expect(() => toAgentPod(withVolume({ projected: { sources: [{ configMap: { name: 'later' } }] } }), resolver)).toThrow(/ConfigMap "later" does not exist yet/);
   });
 });

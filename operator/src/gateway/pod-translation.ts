@@ -18,6 +18,8 @@ import type {
 } from '@lattice/protocol';
 import { CONTAINER_CAPABILITIES } from '@lattice/protocol';
 import { parseQuantity } from '@lattice/crds';
+import type { Capacity } from './admission.js';
+import { downwardFiles, fieldValue, resourceValue } from './downward-api.js';
 import { pullCredentials } from './pull-credentials.js';
 import { tailnetExposure } from './tailnet.js';
 import { acceptedPodIp } from './reported-addresses.js';
@@ -29,6 +31,10 @@ export interface PodResolver {
   configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
   /** The provider-local volume name backing a claim, once it is bound to a lattice-local PV. */
   localVolume(namespace: string, claimName: string): string | undefined;
+  /** What a node's provider offers (its allocatable); undefined before it said. */
+  capacity(nodeName: string): Capacity | undefined;
+  /** The address pods get as status.hostIP: the gateway's kubelet API. */
+  readonly hostIP: string;
 }
 
 /** The pod cannot run on a provider, and why (a user-facing sentence). */
@@ -158,29 +164,14 @@ function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name:
       }
       env.push({ name: e.name, value: value! });
     } else if (ref.fieldRef) {
-      env.push({ name: e.name, value: fieldRef(pod, ref.fieldRef.fieldPath) });
+      env.push({ name: e.name, value: fieldValue(pod, ref.fieldRef.fieldPath, r, true) });
+    } else if (ref.resourceFieldRef) {
+      env.push({ name: e.name, value: resourceValue(pod, ref.resourceFieldRef, c.name, r) });
     } else {
       throw new PodRefused(`container "${c.name}": env "${e.name}" uses a valueFrom Lattice does not support`);
     }
   }
   return env;
-}
-
-function fieldRef(pod: k8s.V1Pod, path: string): string {
-  switch (path) {
-    case 'metadata.name':
-      return pod.metadata!.name!;
-    case 'metadata.namespace':
-      return pod.metadata!.namespace!;
-    case 'metadata.uid':
-      return pod.metadata!.uid!;
-    case 'spec.nodeName':
-      return pod.spec!.nodeName ?? '';
-    case 'spec.serviceAccountName':
-      return pod.spec!.serviceAccountName ?? '';
-    default:
-      throw new PodRefused(`env fieldRef "${path}" is not supported on Lattice providers`);
-  }
 }
 
 function container(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Container {
@@ -225,44 +216,74 @@ function filesFrom(data: Record<string, Buffer>, items: k8s.V1KeyToPath[] | unde
     .map((i) => ({ path: i.path, content: data[i.key]!, mode: i.mode ?? defaultMode }));
 }
 
+/** The data of a volume's Secret; undefined when it is optional and missing. */
+function secretData(pod: k8s.V1Pod, volume: string, ref: { name?: string; secretName?: string; optional?: boolean }, r: PodResolver): Record<string, Buffer> | undefined {
+  const name = ref.secretName ?? ref.name!;
+  const s = r.secret(pod.metadata!.namespace!, name);
+  if (!s) {
+    if (ref.optional) return undefined;
+    throw new PodNotReady(`volume "${volume}": Secret "${name}" does not exist yet`);
+  }
+  return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, b]) => [k, bytesOf(b)]));
+}
+
+/** The data of a volume's ConfigMap, text and binary; undefined when it is optional and missing. */
+function configMapData(pod: k8s.V1Pod, volume: string, ref: { name?: string; optional?: boolean }, r: PodResolver): Record<string, Buffer> | undefined {
+  const m = r.configMap(pod.metadata!.namespace!, ref.name!);
+  if (!m) {
+    if (ref.optional) return undefined;
+    throw new PodNotReady(`volume "${volume}": ConfigMap "${ref.name}" does not exist yet`);
+  }
+  return {
+    ...Object.fromEntries(Object.entries(m.data ?? {}).map(([k, s]) => [k, Buffer.from(s)])),
+    ...Object.fromEntries(Object.entries(m.binaryData ?? {}).map(([k, b]) => [k, bytesOf(b)])),
+  };
+}
+
+/** The service-account token volume Kubernetes injects (kube-api-access-*): providers get no API credentials. */
+const injectedTokenVolume = (v: k8s.V1Volume) => v.name.startsWith('kube-api-access-') && !!v.projected?.sources?.some((s) => s.serviceAccountToken);
+
+/** The files of a projected volume, each source in turn, as the kubelet writes them. */
+function projectedFiles(pod: k8s.V1Pod, v: k8s.V1Volume, mode: number, r: PodResolver) {
+  return (v.projected!.sources ?? []).flatMap((source) => {
+    if (source.secret) return filesFrom(secretData(pod, v.name, source.secret, r) ?? {}, source.secret.items, mode);
+    if (source.configMap) return filesFrom(configMapData(pod, v.name, source.configMap, r) ?? {}, source.configMap.items, mode);
+    if (source.downwardAPI) return downwardFiles(pod, source.downwardAPI.items, mode, r);
+    if (source.serviceAccountToken) {
+      throw new PodRefused(`volume "${v.name}": a serviceAccountToken projection is not supported on Lattice providers: their pods do not reach the apiserver, and providers hold no Kubernetes credentials`);
+    }
+    throw new PodRefused(`volume "${v.name}": a projected ${Object.keys(source).join(', ')} source is not supported on Lattice providers`);
+  });
+}
+
 function volume(pod: k8s.V1Pod, v: k8s.V1Volume, r: PodResolver): Volume | undefined {
-  const ns = pod.metadata!.namespace!;
+  const files = (list: ReturnType<typeof filesFrom>, defaultMode: number): Volume => ({ name: v.name, source: 'files', files: { files: list, defaultMode } });
   if (v.emptyDir) {
     return { name: v.name, source: 'emptyDir', emptyDir: { medium: v.emptyDir.medium === 'Memory' ? 'Memory' : '', sizeLimitBytes: bytes(v.emptyDir.sizeLimit) } };
   }
   if (v.secret) {
-    const s = r.secret(ns, v.secret.secretName!);
-    if (!s) {
-      if (v.secret.optional) return { name: v.name, source: 'files', files: { files: [], defaultMode: 0o644 } };
-      throw new PodNotReady(`volume "${v.name}": Secret "${v.secret.secretName}" does not exist yet`);
-    }
-    const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, b]) => [k, bytesOf(b)]));
     const mode = v.secret.defaultMode ?? 0o644;
-    return { name: v.name, source: 'files', files: { files: filesFrom(data, v.secret.items, mode), defaultMode: mode } };
+    return files(filesFrom(secretData(pod, v.name, v.secret, r) ?? {}, v.secret.items, mode), mode);
   }
   if (v.configMap) {
-    const m = r.configMap(ns, v.configMap.name!);
-    if (!m) {
-      if (v.configMap.optional) return { name: v.name, source: 'files', files: { files: [], defaultMode: 0o644 } };
-      throw new PodNotReady(`volume "${v.name}": ConfigMap "${v.configMap.name}" does not exist yet`);
-    }
-    const data: Record<string, Buffer> = {
-      ...Object.fromEntries(Object.entries(m.data ?? {}).map(([k, s]) => [k, Buffer.from(s)])),
-      ...Object.fromEntries(Object.entries(m.binaryData ?? {}).map(([k, b]) => [k, bytesOf(b)])),
-    };
     const mode = v.configMap.defaultMode ?? 0o644;
-    return { name: v.name, source: 'files', files: { files: filesFrom(data, v.configMap.items, mode), defaultMode: mode } };
+    return files(filesFrom(configMapData(pod, v.name, v.configMap, r) ?? {}, v.configMap.items, mode), mode);
+  }
+  if (v.downwardAPI) {
+    const mode = v.downwardAPI.defaultMode ?? 0o644;
+    return files(downwardFiles(pod, v.downwardAPI.items, mode, r), mode);
   }
   if (v.persistentVolumeClaim) {
-    const local = r.localVolume(ns, v.persistentVolumeClaim.claimName);
+    const local = r.localVolume(pod.metadata!.namespace!, v.persistentVolumeClaim.claimName);
     if (!local) throw new PodNotReady(`volume "${v.name}": claim "${v.persistentVolumeClaim.claimName}" is not bound to a lattice-local volume yet`);
     return { name: v.name, source: 'local', local: { volumeName: local } };
   }
   if (v.projected) {
-    // The service-account token volume Kubernetes injects: providers get no API credentials.
-    return undefined;
+    if (injectedTokenVolume(v)) return undefined;
+    const mode = v.projected.defaultMode ?? 0o644;
+    return files(projectedFiles(pod, v, mode, r), mode);
   }
-  throw new PodRefused(`volume "${v.name}": only emptyDir, secret, configMap and persistentVolumeClaim volumes are supported on Lattice providers`);
+  throw new PodRefused(`volume "${v.name}": only emptyDir, secret, configMap, downwardAPI, projected and persistentVolumeClaim volumes are supported on Lattice providers`);
 }
 
 /** A pod name is up to 253 characters, a hostname 63: cut as the kubelet cuts it, no '-' or '.' left at the end. */

@@ -16,6 +16,8 @@ function resolver(secrets: Record<string, Record<string, string>>): PodResolver 
     secret: (namespace, name) => (namespace === 'shop' && secrets[name] ? { data: Object.fromEntries(Object.entries(secrets[name]).map(([k, v]) => [k, b64(v)])) } : undefined),
     configMap: () => undefined,
     localVolume: () => undefined,
+  capacity: () => undefined,
+  hostIP: '10.0.0.1',
   };
 }
 
