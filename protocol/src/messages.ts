@@ -60,7 +60,7 @@ export const JoinResponseSchema = z.object({
   caPem: z.string().min(1).max(16 * 1024),
 });
 
-const EnvVarSchema = z.object({ name: z.string().max(1024), value: longText });
+const EnvVarSchema = z.object({ name: z.string().max(1024), value: longText, fromPodIp: z.boolean().optional() });
 const ContainerPortSchema = z.object({
   name: z.string().max(15),
   containerPort: int.min(1).max(65535),

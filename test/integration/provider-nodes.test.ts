@@ -312,6 +312,7 @@ describe('pods', () => {
           env: [
             { name: 'CPU_LIMIT_MILLIS', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
             { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+            { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
           ],
           volumeMounts: [
             { name: 'info', mountPath: '/etc/info', readOnly: true },
@@ -324,9 +325,9 @@ describe('pods', () => {
     // The apiserver injected its token volume (kube-api-access-*), which a provider never gets.
     expect(pod.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-'))).toBe(true);
     const allocatableMillis = parseQuantity((await core.readNode({ name: alpha.name })).status!.allocatable!.cpu!) * 1000;
-    const script = 'echo $CPU_LIMIT_MILLIS $HOST_IP; cat /etc/info/uid; echo; cat /etc/info/memory-mi /etc/all/password /etc/all/conf/mode /etc/all/name; echo; ls /var/run/secrets/kubernetes.io 2>&1 || true';
+    const script = 'echo $CPU_LIMIT_MILLIS $HOST_IP $POD_IP; cat /etc/info/uid; echo; cat /etc/info/memory-mi /etc/all/password /etc/all/conf/mode /etc/all/name; echo; ls /var/run/secrets/kubernetes.io 2>&1 || true';
     expect((await kubectl(['exec', '-n', namespace, 'downward', '--', 'sh', '-c', script])).split('\n')).toEqual([
-      `${allocatableMillis} ${pod.status!.hostIP}`,
+      `${allocatableMillis} ${pod.status!.hostIP} ${pod.status!.podIP}`,
       pod.metadata!.uid,
       '64pr0jectedfastdownward',
       'ls: /var/run/secrets/kubernetes.io: No such file or directory',

@@ -24,7 +24,7 @@ const spec = (overrides: Partial<Container> = {}): Container => ({
 });
 
 const create = (container: Container) =>
-  containerCreateOptions({ name: 'n', container, pod: { terminationGracePeriodSeconds: 30 }, sandboxId: 'sb', labels: { l: 'v' }, mounts: [], imageUser: '' });
+  containerCreateOptions({ name: 'n', container, pod: { terminationGracePeriodSeconds: 30 }, sandboxId: 'sb', podIp: '10.88.0.5', labels: { l: 'v' }, mounts: [], imageUser: '' });
 
 describe('container create options', () => {
   it('confines every container whatever the pod says', () => {
@@ -51,6 +51,8 @@ describe('container create options', () => {
     expect(create(spec({ args: ['serve'] }))).toMatchObject({ Cmd: ['serve'] });
     expect(create(spec({ workingDir: '/srv', tty: true, stdin: true }))).toMatchObject({ WorkingDir: '/srv', Tty: true, OpenStdin: true });
     expect(create(spec()).Env).toEqual(['A=b=c']);
+    // status.podIP: the gateway cannot know it; the sandbox's address fills it in.
+    expect(create(spec({ env: [{ name: 'POD_IP', value: '', fromPodIp: true }] })).Env).toEqual(['POD_IP=10.88.0.5']);
   });
 
   it('stops with the pod\'s grace period', () => {

@@ -42,6 +42,8 @@ export interface ContainerConfig {
   container: Container;
   pod: Pick<Pod, 'terminationGracePeriodSeconds'>;
   sandboxId: string;
+  /** The pod IP (the sandbox's), for env that asks for it. */
+  podIp: string;
   labels: Record<string, string>;
   mounts: Docker.MountSettings[];
   /** The image's configured user (`USER`), for a runAsGroup without runAsUser. */
@@ -92,7 +94,7 @@ export function containerCreateOptions(config: ContainerConfig): Docker.Containe
   const options: Docker.ContainerCreateOptions = {
     name: config.name,
     Image: container.image,
-    Env: container.env.map((e) => `${e.name}=${e.value}`),
+    Env: container.env.map((e) => `${e.name}=${e.fromPodIp ? config.podIp : e.value}`),
     Labels: config.labels,
     Tty: container.tty,
     OpenStdin: container.stdin,

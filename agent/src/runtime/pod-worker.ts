@@ -468,6 +468,7 @@ export class PodWorker {
           container: spec,
           pod,
           sandboxId: sandbox.id,
+          podIp: sandbox.ip,
           labels: this.labels(pod, spec.name, restartCount),
           mounts,
           imageUser: image.user,

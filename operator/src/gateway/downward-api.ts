@@ -1,7 +1,7 @@
 // The downward API, resolved by the gateway as the kubelet resolves it (k8s.io/kubernetes
 // pkg/fieldpath and pkg/api/v1/resource): a pod's own fields and its containers' resources, for
 // env (fieldRef, resourceFieldRef) and as files (downwardAPI volumes and projections). The pod IP
-// is the provider's to know, not the gateway's: refused, with the reason, until agents resolve it.
+// is the provider's to know, not the gateway's: its env is sent for the agent to fill in.
 import type * as k8s from '@kubernetes/client-node';
 import { parseQuantity } from '@lattice/crds';
 import type { Capacity } from './admission.js';
@@ -14,6 +14,9 @@ function formatMap(map: Record<string, string> | undefined): string {
     .map((key) => `${key}=${JSON.stringify(map![key])}`)
     .join('\n');
 }
+
+/** The env fieldRefs of the pod IP (one address: pods have one), which agents fill in. */
+export const POD_IP_FIELDS = new Set(['status.podIP', 'status.podIPs']);
 
 /** metadata.labels['key'] and metadata.annotations['key']: the map and the key. */
 const SUBSCRIPT = /^metadata\.(labels|annotations)\['(.+)'\]$/;
@@ -46,7 +49,7 @@ export function fieldValue(pod: k8s.V1Pod, path: string, r: Pick<PodResolver, 'h
         return r.hostIP;
     }
   }
-  throw new PodRefused(`fieldRef "${path}" is not supported on Lattice providers${path.startsWith('status.podIP') ? ': the pod IP is known only on the provider' : ''}`);
+  throw new PodRefused(`fieldRef "${path}" is not supported on Lattice providers${forEnv ? '' : ' in a volume'}`);
 }
 
 const RESOURCES: Record<string, keyof Capacity | undefined> = { cpu: 'cpuMillis', memory: 'memoryBytes', 'ephemeral-storage': 'ephemeralStorageBytes' };

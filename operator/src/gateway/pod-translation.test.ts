@@ -112,8 +112,10 @@ describe('the downward API and projected volumes', () => {
     });
   });
 
-  test('env: the pod IP is refused with the reason, not left empty', () => {
-    expect(() => toAgentPod(withEnv([{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]), resolver)).toThrow(/status\.podIP.*known only on the provider/);
+  test("env: the pod IP is left for the agent to fill in, as only the provider knows it; in a volume it is refused", () => {
+    const env = toAgentPod(withEnv([{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]), resolver).containers[0]!.env;
+    expect(env).toEqual([{ name: 'IP', value: '', fromPodIp: true }]);
+    expect(() => filesOf(withVolume({ downwardAPI: { items: [{ path: 'ip', fieldRef: { fieldPath: 'status.podIP' } }] } }))).toThrow('fieldRef "status.podIP" is not supported on Lattice providers in a volume');
   });
 
   test('a downwardAPI volume: labels and annotations as the kubelet formats them, with modes', () => {

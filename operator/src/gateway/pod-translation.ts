@@ -19,7 +19,7 @@ import type {
 import { CONTAINER_CAPABILITIES } from '@lattice/protocol';
 import { parseQuantity } from '@lattice/crds';
 import type { Capacity } from './admission.js';
-import { downwardFiles, fieldValue, resourceValue } from './downward-api.js';
+import { POD_IP_FIELDS, downwardFiles, fieldValue, resourceValue } from './downward-api.js';
 import { pullCredentials } from './pull-credentials.js';
 import { tailnetExposure } from './tailnet.js';
 import { acceptedPodIp } from './reported-addresses.js';
@@ -124,7 +124,7 @@ function probe(p: k8s.V1Probe | undefined, container: k8s.V1Container): Probe | 
 
 function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name: string; value: string }[] {
   const ns = pod.metadata!.namespace!;
-  const env: { name: string; value: string }[] = [];
+  const env: Container['env'] = [];
   const need = (what: string): never => {
     throw new PodNotReady(`container "${c.name}": ${what} does not exist yet`);
   };
@@ -163,6 +163,8 @@ function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name:
         need(`key "${ref.configMapKeyRef.key}" of ConfigMap "${ref.configMapKeyRef.name}"`);
       }
       env.push({ name: e.name, value: value! });
+    } else if (ref.fieldRef && POD_IP_FIELDS.has(ref.fieldRef.fieldPath)) {
+      env.push({ name: e.name, value: '', fromPodIp: true });
     } else if (ref.fieldRef) {
       env.push({ name: e.name, value: fieldValue(pod, ref.fieldRef.fieldPath, r, true) });
     } else if (ref.resourceFieldRef) {
