@@ -5,7 +5,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { parseQuantity } from '@lattice/crds';
 import type { Capacity } from './admission.js';
-import { PodRefused, type PodResolver } from './pod-translation.js';
+import { PodNotReady, PodRefused, type PodResolver } from './pod-translation.js';
 
 /** `key="value"` lines sorted by key, as the kubelet writes labels and annotations (Go's %q). */
 function formatMap(map: Record<string, string> | undefined): string {
@@ -71,7 +71,7 @@ export function resourceValue(pod: k8s.V1Pod, ref: k8s.V1ResourceFieldSelector, 
   let amount = Math.round(parseQuantity(set ?? '0') * unit);
   if (kind === 'limits' && set === undefined) {
     const capacity = r.capacity(pod.spec!.nodeName ?? '');
-    if (!capacity) throw new PodRefused(`resourceFieldRef "${ref.resource}": node ${pod.spec!.nodeName ?? ''} has not offered its resources yet`);
+    if (!capacity) throw new PodNotReady(`resourceFieldRef "${ref.resource}": node ${pod.spec!.nodeName ?? ''} has not offered its resources yet`);
     amount = capacity[field];
   }
   const divisor = Math.round(parseQuantity(ref.divisor || '1') * unit) || unit;
