@@ -123,6 +123,9 @@ export const ContainerSchema = z.object({
   /** securityContext.capabilities, without a CAP_ prefix: `drop` may name ALL. */
   addCapabilities: z.array(z.string().min(1).max(64)).max(64).default([]),
   dropCapabilities: z.array(z.string().min(1).max(64)).max(64).default([]),
+  /** Lifecycle hooks: exec, or httpGet to the pod itself; a probe's timing fields are unused. */
+  postStart: ProbeSchema.nullish(),
+  preStop: ProbeSchema.nullish(),
 });
 
 const FileSchema = z.object({

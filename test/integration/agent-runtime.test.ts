@@ -478,6 +478,42 @@ describe('DockerRuntime', () => {
     await runtime.remove(p.uid, 1);
   });
 
+  it('runs the postStart hook before the probes and the preStop hook before stopping, as a kubelet does', async () => {
+    const exec = (script: string) => probe({ handler: 'exec', exec: { command: ['sh', '-c', script] } });
+    const p = pod('hooks', {
+      terminationGracePeriodSeconds: 5,
+      volumes: [{ name: 'work', source: 'emptyDir', emptyDir: { medium: '', sizeLimitBytes: 0 } }],
+      containers: [
+        container('main', {
+          command: sleeper('touch /tmp/healthy;'),
+          volumeMounts: [{ name: 'work', mountPath: '/work', readOnly: false, subPath: '' }],
+          // Its readiness needs what postStart leaves; a liveness failure makes it stop, and preStop leaves a mark that outlives it.
+          postStart: exec('echo started > /work/post-start'),
+          preStop: exec('echo "stopped $(cat /work/post-start)" >> /work/pre-stop'),
+          readinessProbe: exec('test -f /work/post-start'),
+          livenessProbe: probe({ handler: 'exec', exec: { command: ['cat', '/tmp/healthy'] } }),
+        }),
+      ],
+    });
+    await runtime.upsert(p);
+    await waitForStatus(p.uid, 'running and ready', allReady);
+    await execIn(p.uid, 'main', ['rm', '/tmp/healthy']);
+    await waitForStatus(p.uid, 'restarted and ready', (s) => allReady(s) && s.containerStatuses[0]?.restartCount === 1);
+    expect((await execIn(p.uid, 'main', ['cat', '/work/pre-stop'])).stdout).toBe('stopped started\n');
+    await runtime.remove(p.uid, 5);
+  });
+
+  it('kills a container whose postStart hook fails, with the event, and restarts it', async () => {
+    const p = pod('failed-hook', {
+      terminationGracePeriodSeconds: 1,
+      containers: [container('main', { command: sleeper(), postStart: probe({ handler: 'exec', exec: { command: ['sh', '-c', 'echo no way; exit 3'] } }) })],
+    });
+    await runtime.upsert(p);
+    await waitForStatus(p.uid, 'restarted after its hook failed', (s) => (s.containerStatuses[0]?.restartCount ?? 0) >= 1);
+    expect(reports.eventsOf(p.uid)).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'FailedPostStartHook', message: 'PostStart hook of container main failed: no way' }));
+    await runtime.remove(p.uid, 5);
+  });
+
   it('restarts a container whose exec liveness probe fails', async () => {
     const p = pod('liveness', {
       terminationGracePeriodSeconds: 1,

@@ -498,11 +498,40 @@ export class PodWorker {
     }
     const run = runFromInspect(await created.inspect(), image.imageId);
     rec.current = run;
-    if (run.running) {
+    if (run.running && (await this.postStart(rec, run.id, sandbox))) {
       this.ensureProbes(rec, run);
     } else {
       this.wakeIn(0);
     }
+  }
+
+  /**
+   * Runs the container's postStart hook, if it has one, before its probes start, as the kubelet
+   * does; false when the hook failed: the container is then killed, to restart as its policy says.
+   */
+  private async postStart(rec: ContainerRecord, containerId: string, sandbox: Sandbox): Promise<boolean> {
+    if (!rec.spec.postStart) return true;
+    const outcome = await probeCheck(this.ctx.docker, sandbox.ip, containerId)(rec.spec.postStart, this.gracePeriodSeconds * 1000);
+    if (outcome.ok) return true;
+    this.emit('Warning', 'FailedPostStartHook', `PostStart hook of container ${rec.spec.name} failed: ${outcome.message}`);
+    this.emit('Normal', 'Killing', `Container ${rec.spec.name} failed its postStart hook, will be restarted as its restart policy says`);
+    await ignoreGone(this.ctx.docker.getContainer(containerId).stop({ t: this.gracePeriodSeconds }));
+    return false;
+  }
+
+  /**
+   * Stops a container as the kubelet does: its preStop hook first, within the grace period, then
+   * SIGTERM with what is left of it (at least 2 s), then SIGKILL.
+   */
+  private async stopContainer(spec: Container | undefined, containerId: string, gracePeriodSeconds: number): Promise<void> {
+    let left = gracePeriodSeconds;
+    if (spec?.preStop && this.sandbox && gracePeriodSeconds > 0) {
+      const began = Date.now();
+      const outcome = await probeCheck(this.ctx.docker, this.sandbox.ip, containerId)(spec.preStop, gracePeriodSeconds * 1000);
+      if (!outcome.ok) this.emit('Warning', 'FailedPreStopHook', `PreStop hook of container ${spec.name} failed: ${outcome.message}`);
+      left = Math.max(2, gracePeriodSeconds - Math.ceil((Date.now() - began) / 1000));
+    }
+    await ignoreGone(this.ctx.docker.getContainer(containerId).stop({ t: left }));
   }
 
   /** Records a failure before the container could run, and when to try again. */
@@ -597,7 +626,7 @@ export class PodWorker {
       [...this.entries()].map(async ([name, entry]) => {
         if (!entry.current?.running) return;
         this.emit('Normal', 'Killing', `Stopping container ${name}`);
-        await ignoreGone(this.ctx.docker.getContainer(entry.current.id).stop({ t: gracePeriodSeconds }));
+        await this.stopContainer(this.records.get(name)?.spec, entry.current.id, gracePeriodSeconds);
         await this.refresh(entry);
       }),
     );
@@ -627,7 +656,7 @@ export class PodWorker {
   private async killUnhealthy(rec: ContainerRecord, containerId: string, kind: 'startup' | 'liveness'): Promise<void> {
     if (this.terminating || this.stopped || rec.current?.id !== containerId || !rec.current.running) return;
     this.emit('Normal', 'Killing', `Container ${rec.spec.name} failed ${kind} probe, will be restarted`);
-    await ignoreGone(this.ctx.docker.getContainer(containerId).stop({ t: this.gracePeriodSeconds }));
+    await this.stopContainer(rec.spec, containerId, this.gracePeriodSeconds);
   }
 
   private stopProbes(): void {

@@ -165,3 +165,18 @@ describe('the downward API and projected volumes', () => {
     expect(() => toAgentPod(withVolume({ projected: { sources: [{ configMap: { name: 'later' } }] } }), resolver)).toThrow(/ConfigMap "later" does not exist yet/);
   });
 });
+
+describe('lifecycle hooks', () => {
+  const withHooks = (lifecycle: k8s.V1Lifecycle): k8s.V1Pod => ({ ...pod('shop'), spec: { containers: [{ name: 'app', image: 'busybox:1', ports: [{ name: 'http', containerPort: 8080 }], lifecycle }] } });
+
+  test('exec and httpGet to the pod itself reach the agent', () => {
+    const c = toAgentPod(withHooks({ postStart: { exec: { command: ['sh', '-c', 'echo hi'] } }, preStop: { httpGet: { path: '/quit', port: 'http' } } }), none).containers[0]!;
+    expect(c.postStart).toMatchObject({ handler: 'exec', exec: { command: ['sh', '-c', 'echo hi'] } });
+    expect(c.preStop).toMatchObject({ handler: 'httpGet', httpGet: { path: '/quit', port: 8080, scheme: 'HTTP' } });
+  });
+
+  test('an httpGet hook to another host, or a sleep hook, is refused, naming the hook', () => {
+    expect(() => toAgentPod(withHooks({ preStop: { httpGet: { host: '192.168.1.1', path: '/', port: 80 } } }), none)).toThrow('container "app": the preStop hook may not name a host ("192.168.1.1") on Lattice providers');
+    expect(() => toAgentPod(withHooks({ postStart: { sleep: { seconds: 5 } } }), none)).toThrow('container "app": the postStart hook is supported as exec or httpGet only on Lattice providers');
+  });
+});

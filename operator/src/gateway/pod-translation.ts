@@ -176,6 +176,18 @@ function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name:
   return env;
 }
 
+/**
+ * A lifecycle hook, in the shape of a probe. An httpGet hook to another host is refused: the
+ * provider's machine would make the request from its own network, not the pod's.
+ */
+function hook(h: k8s.V1LifecycleHandler | undefined, c: k8s.V1Container, which: 'postStart' | 'preStop'): Probe | undefined {
+  if (!h) return undefined;
+  const refuse = (why: string) => new PodRefused(`container "${c.name}": the ${which} hook ${why}`);
+  if (h.httpGet?.host) throw refuse(`may not name a host ("${h.httpGet.host}") on Lattice providers: it is sent to the pod itself`);
+  if (!h.exec && !h.httpGet) throw refuse('is supported as exec or httpGet only on Lattice providers');
+  return probe({ exec: h.exec, httpGet: h.httpGet }, c);
+}
+
 function container(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Container {
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
@@ -208,6 +220,8 @@ function container(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Containe
     readOnlyRootFilesystem: !!c.securityContext?.readOnlyRootFilesystem,
     addCapabilities: capabilityNames(c.securityContext?.capabilities?.add),
     dropCapabilities: capabilityNames(c.securityContext?.capabilities?.drop),
+    postStart: hook(c.lifecycle?.postStart, c, 'postStart'),
+    preStop: hook(c.lifecycle?.preStop, c, 'preStop'),
   };
 }
 
