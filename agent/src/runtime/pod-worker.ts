@@ -66,6 +66,9 @@ function vanished(run: ContainerRun): ContainerRun {
   return { ...run, running: false, exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located' };
 }
 
+/** How long a postStart hook may take: the kubelet sets no bound, a stranger's machine needs one. */
+const POST_START_TIMEOUT_MS = 5 * 60_000;
+
 function finishedMs(run: ContainerRun): number {
   return Date.parse(run.finishedAt) || Date.now();
 }
@@ -511,8 +514,8 @@ export class PodWorker {
    */
   private async postStart(rec: ContainerRecord, containerId: string, sandbox: Sandbox): Promise<boolean> {
     if (!rec.spec.postStart) return true;
-    const outcome = await probeCheck(this.ctx.docker, sandbox.ip, containerId)(rec.spec.postStart, this.gracePeriodSeconds * 1000);
-    if (outcome.ok) return true;
+    const outcome = await probeCheck(this.ctx.docker, sandbox.ip, containerId)(rec.spec.postStart, POST_START_TIMEOUT_MS);
+    if (outcome.ok || this.terminating || this.stopped) return outcome.ok;
     this.emit('Warning', 'FailedPostStartHook', `PostStart hook of container ${rec.spec.name} failed: ${outcome.message}`);
     this.emit('Normal', 'Killing', `Container ${rec.spec.name} failed its postStart hook, will be restarted as its restart policy says`);
     await ignoreGone(this.ctx.docker.getContainer(containerId).stop({ t: this.gracePeriodSeconds }));
