@@ -122,7 +122,7 @@ function probe(p: k8s.V1Probe | undefined, container: k8s.V1Container): Probe | 
   throw new PodRefused(`container "${container.name}": only httpGet, tcpSocket and exec probes are supported`);
 }
 
-function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): { name: string; value: string }[] {
+function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Container['env'] {
   const ns = pod.metadata!.namespace!;
   const env: Container['env'] = [];
   const need = (what: string): never => {
