@@ -1,10 +1,11 @@
 // Kubernetes Pod -> the runtime-level Pod an agent runs (protocol), and back for status.
 //
 // The gateway resolves everything the agent must not fetch itself (it holds no Kubernetes
-// credentials): env from Secrets and ConfigMaps, Secret/ConfigMap volumes as files, claims as
-// the provider-local volume behind them, pull secrets as registry credentials. It also refuses
-// what a stranger's machine must never be asked to do: privileged containers, host namespaces,
-// host paths, host ports, capabilities beyond the agent's profile, seccomp turned off.
+// credentials): env from Secrets, ConfigMaps and the downward API (downward-api.ts), their
+// volumes and projections as files, claims as the provider-local volume behind them, pull
+// secrets as registry credentials. It also refuses what a stranger's machine must never be asked
+// to do: privileged containers, host namespaces, host paths, host ports, capabilities beyond the
+// agent's profile, seccomp turned off, service-account tokens, hooks to other hosts.
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type {
