@@ -285,7 +285,7 @@ describe('pods', () => {
     expect(await kubectl(['exec', '-n', namespace, 'configured', '--', 'sh', '-c', 'echo $PASSWORD; cat /etc/app/app.conf'])).toBe('s3cret\nmode=fast\n');
   });
 
-  test('the downward API, in env and files, and projected volumes reach the container as on a kubelet; no API token does', async () => {
+  test('the downward API, in env and files, $(VAR) in env, and projected volumes reach the container as on a kubelet; no API token does', async () => {
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'projected-creds' }, stringData: { password: 'pr0jected' } } });
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'projected-settings' }, data: { mode: 'fast' } } });
     await podOn(alpha.name, 'downward', {
@@ -313,6 +313,8 @@ describe('pods', () => {
             { name: 'CPU_LIMIT_MILLIS', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1m' } } },
             { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
             { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: 'WHO', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'HELLO', value: 'hello $(WHO)' },
           ],
           volumeMounts: [
             { name: 'info', mountPath: '/etc/info', readOnly: true },
@@ -325,9 +327,9 @@ describe('pods', () => {
     // The apiserver injected its token volume (kube-api-access-*), which a provider never gets.
     expect(pod.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-'))).toBe(true);
     const allocatableMillis = parseQuantity((await core.readNode({ name: alpha.name })).status!.allocatable!.cpu!) * 1000;
-    const script = 'echo $CPU_LIMIT_MILLIS $HOST_IP $POD_IP; cat /etc/info/uid; echo; cat /etc/info/memory-mi /etc/all/password /etc/all/conf/mode /etc/all/name; echo; ls /var/run/secrets/kubernetes.io 2>&1 || true';
+    const script = 'echo $CPU_LIMIT_MILLIS $HOST_IP $POD_IP $HELLO; cat /etc/info/uid; echo; cat /etc/info/memory-mi /etc/all/password /etc/all/conf/mode /etc/all/name; echo; ls /var/run/secrets/kubernetes.io 2>&1 || true';
     expect((await kubectl(['exec', '-n', namespace, 'downward', '--', 'sh', '-c', script])).split('\n')).toEqual([
-      `${allocatableMillis} ${pod.status!.hostIP} ${pod.status!.podIP}`,
+      `${allocatableMillis} ${pod.status!.hostIP} ${pod.status!.podIP} hello downward`,
       pod.metadata!.uid,
       '64pr0jectedfastdownward',
       'ls: /var/run/secrets/kubernetes.io: No such file or directory',

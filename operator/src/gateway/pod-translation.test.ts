@@ -180,3 +180,37 @@ describe('lifecycle hooks', () => {
     expect(() => toAgentPod(withHooks({ postStart: { sleep: { seconds: 5 } } }), none)).toThrow('container "app": the postStart hook is supported as exec or httpGet only on Lattice providers');
   });
 });
+
+describe('$(VAR) expansion', () => {
+  test('env composes earlier env; command and args take the whole env; $$ and unknown names stay as written', () => {
+    const p: k8s.V1Pod = {
+      ...pod('shop'),
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox:1',
+            command: ['sh', '-c', 'echo $(GREETING) $$(HOME) $(LATER_UNKNOWN)'],
+            args: ['$(NAME)'],
+            env: [
+              { name: 'NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'GREETING', value: 'hello $(NAME) from $(NOWHERE)' },
+            ],
+          },
+        ],
+      },
+    };
+    const c = toAgentPod(p, none).containers[0]!;
+    expect(c.env).toEqual([
+      { name: 'NAME', value: 'p' },
+      { name: 'GREETING', value: 'hello p from $(NOWHERE)' },
+    ]);
+    expect([c.command, c.args]).toEqual([['sh', '-c', 'echo hello p from $(NOWHERE) $(HOME) $(LATER_UNKNOWN)'], ['p']]);
+  });
+});
+
+test('a pod whose env doubles itself into gigabytes is refused, not expanded', () => {
+  const doubling = Array.from({ length: 40 }, (_, i): k8s.V1EnvVar => ({ name: `V${i}`, value: i === 0 ? 'x'.repeat(1024) : `$(V${i - 1})$(V${i - 1})` }));
+  const p: k8s.V1Pod = { ...pod('shop'), spec: { containers: [{ name: 'app', image: 'busybox:1', env: doubling }] } };
+  expect(() => toAgentPod(p, none)).toThrow('container "app": env "V6" expands to more than 32768 characters');
+});

@@ -1,11 +1,12 @@
 // Kubernetes Pod -> the runtime-level Pod an agent runs (protocol), and back for status.
 //
 // The gateway resolves everything the agent must not fetch itself (it holds no Kubernetes
-// credentials): env from Secrets, ConfigMaps and the downward API (downward-api.ts), their
-// volumes and projections as files, claims as the provider-local volume behind them, pull
-// secrets as registry credentials. It also refuses what a stranger's machine must never be asked
-// to do: privileged containers, host namespaces, host paths, host ports, capabilities beyond the
-// agent's profile, seccomp turned off, service-account tokens, hooks to other hosts.
+// credentials): env from Secrets, ConfigMaps and the downward API (downward-api.ts), `$(VAR)` in
+// env, command and args (expansion.ts), Secret, ConfigMap, downwardAPI and projected volumes as
+// files, claims as the provider-local volume behind them, pull secrets as registry credentials.
+// It also refuses what a stranger's machine must never be asked to do: privileged containers,
+// host namespaces, host paths, host ports, capabilities beyond the agent's profile, seccomp turned
+// off, service-account tokens, hooks to other hosts.
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type {
@@ -21,6 +22,7 @@ import { CONTAINER_CAPABILITIES } from '@lattice/protocol';
 import { parseQuantity } from '@lattice/crds';
 import type { Capacity } from './admission.js';
 import { POD_IP_FIELDS, downwardFiles, fieldValue, resourceValue } from './downward-api.js';
+import { ExpansionTooLong, envLookup, expand } from './expansion.js';
 import { pullCredentials } from './pull-credentials.js';
 import { tailnetExposure } from './tailnet.js';
 import { acceptedPodIp } from './reported-addresses.js';
@@ -123,6 +125,16 @@ function probe(p: k8s.V1Probe | undefined, container: k8s.V1Container): Probe | 
   throw new PodRefused(`container "${container.name}": only httpGet, tcpSocket and exec probes are supported`);
 }
 
+/** `text` with `$(VAR)` expanded from `env`; a pod whose expansion grows past the bound is refused. */
+function expanded(c: k8s.V1Container, where: string, text: string, env: Container['env']): string {
+  try {
+    return expand(text, envLookup(env));
+  } catch (err) {
+    if (err instanceof ExpansionTooLong) throw new PodRefused(`container "${c.name}": ${where} ${err.message}`);
+    throw err;
+  }
+}
+
 function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Container['env'] {
   const ns = pod.metadata!.namespace!;
   const env: Container['env'] = [];
@@ -149,7 +161,7 @@ function resolveEnv(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Contain
   for (const e of c.env ?? []) {
     const ref = e.valueFrom;
     if (!ref) {
-      env.push({ name: e.name, value: e.value ?? '' });
+      env.push({ name: e.name, value: expanded(c, `env "${e.name}"`, e.value ?? '', env) });
     } else if (ref.secretKeyRef) {
       const value = r.secret(ns, ref.secretKeyRef.name!)?.data?.[ref.secretKeyRef.key];
       if (value === undefined) {
@@ -193,13 +205,14 @@ function container(pod: k8s.V1Pod, c: k8s.V1Container, r: PodResolver): Containe
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
   const sc = { ...pod.spec!.securityContext, ...c.securityContext };
+  const env = resolveEnv(pod, c, r);
   return {
     name: c.name,
     image: c.image!,
     imagePullPolicy: (c.imagePullPolicy as Container['imagePullPolicy']) ?? (c.image!.endsWith(':latest') || !c.image!.includes(':') ? 'Always' : 'IfNotPresent'),
-    command: c.command ?? [],
-    args: c.args ?? [],
-    env: resolveEnv(pod, c, r),
+    command: (c.command ?? []).map((word) => expanded(c, 'command', word, env)),
+    args: (c.args ?? []).map((word) => expanded(c, 'args', word, env)),
+    env,
     ports: (c.ports ?? []).map((p) => ({ name: p.name ?? '', containerPort: p.containerPort, protocol: p.protocol === 'UDP' ? 'UDP' : 'TCP' })),
     resources: {
       cpuRequestMillis: cpuMillis(requests.cpu ?? limits.cpu),
