@@ -240,14 +240,12 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
       : undefined,
   });
 
-  // In a pod (POD_NAME, POD_NAMESPACE and POD_UID from the downward API), the leader's pod is
-  // labelled first, so the gateway's Service routes to it as soon as the gateway listens.
+  // In a pod (POD_NAME, POD_NAMESPACE and POD_UID from the downward API), the leader labels its
+  // pod once all else started (added last below): the gateway's and ingress's Services select the
+  // label, and must route only to a gateway that listens; stopping, it is the first thing undone.
   const { POD_NAME, POD_NAMESPACE, POD_UID } = process.env;
-  if (POD_NAME && POD_NAMESPACE) {
-    const label = new LeaderLabel(core, { name: POD_NAME, namespace: POD_NAMESPACE }, log);
-    await label.clear();
-    manager.add(label);
-  }
+  const label = POD_NAME && POD_NAMESPACE ? new LeaderLabel(core, { name: POD_NAME, namespace: POD_NAMESPACE }, log) : undefined;
+  await label?.clear();
 
   const deps = { log, metrics: new ControllerMetrics(registry), events: new EventRecorder(core, COMPONENT, log) };
   // A mistake in the install, on the operator's own pod, for `kubectl describe pod`.
@@ -285,6 +283,8 @@ async function main(options: OperatorOptions, log: Logger): Promise<void> {
       stop: async () => gateway?.stop(),
     });
   }
+
+  if (label) manager.add(label);
 
   const shutdown = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
