@@ -4,7 +4,6 @@
 // is the provider's to know, not the gateway's: its env is sent for the agent to fill in.
 import type * as k8s from '@kubernetes/client-node';
 import { parseQuantity } from '@lattice/crds';
-import type { Capacity } from './admission.js';
 import { PodNotReady, PodRefused, type PodResolver } from './pod-translation.js';
 
 /** `key="value"` lines sorted by key, as the kubelet writes labels and annotations (Go's %q). */
@@ -52,7 +51,20 @@ export function fieldValue(pod: k8s.V1Pod, path: string, r: Pick<PodResolver, 'h
   throw new PodRefused(`fieldRef "${path}" is not supported on Lattice providers${forEnv ? '' : ' in a volume'}`);
 }
 
-const RESOURCES: Record<string, keyof Capacity | undefined> = { cpu: 'cpuMillis', memory: 'memoryBytes', 'ephemeral-storage': 'ephemeralStorageBytes' };
+const RESOURCES = new Map<string, 'cpuMillis' | 'memoryBytes' | 'ephemeralStorageBytes'>([
+  ['cpu', 'cpuMillis'],
+  ['memory', 'memoryBytes'],
+  ['ephemeral-storage', 'ephemeralStorageBytes'],
+]);
+
+/** A quantity of the pod (the apiserver checked it; refused here too rather than thrown). */
+function quantity(text: string, ref: k8s.V1ResourceFieldSelector): number {
+  try {
+    return parseQuantity(text);
+  } catch {
+    throw new PodRefused(`resourceFieldRef "${ref.resource}": "${text}" is not a quantity`);
+  }
+}
 
 /**
  * A container's resource as a resourceFieldRef gives it: the quantity divided by the divisor,
@@ -63,18 +75,18 @@ export function resourceValue(pod: k8s.V1Pod, ref: k8s.V1ResourceFieldSelector, 
   const container = [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers].find((c) => c.name === name);
   if (!container) throw new PodRefused(`resourceFieldRef "${ref.resource}" names no container of the pod ("${name ?? ''}")`);
   const [kind, resource = ''] = ref.resource.split(/\.(.*)/s) as [string, string?];
-  const field = RESOURCES[resource];
+  const field = RESOURCES.get(resource);
   if ((kind !== 'limits' && kind !== 'requests') || !field) throw new PodRefused(`resourceFieldRef "${ref.resource}" is not supported on Lattice providers`);
   // In whole units as the kubelet counts them: millicores, bytes.
   const unit = field === 'cpuMillis' ? 1000 : 1;
   const set = container.resources?.[kind]?.[resource];
-  let amount = Math.round(parseQuantity(set ?? '0') * unit);
+  let amount = Math.round(quantity(set ?? '0', ref) * unit);
   if (kind === 'limits' && set === undefined) {
     const capacity = r.capacity(pod.spec!.nodeName ?? '');
     if (!capacity) throw new PodNotReady(`resourceFieldRef "${ref.resource}": node ${pod.spec!.nodeName ?? ''} has not offered its resources yet`);
     amount = capacity[field];
   }
-  const divisor = Math.round(parseQuantity(ref.divisor || '1') * unit) || unit;
+  const divisor = Math.round(quantity(ref.divisor || '1', ref) * unit) || unit;
   return String(Math.ceil(amount / divisor));
 }
 

@@ -214,3 +214,12 @@ test('a pod whose env doubles itself into gigabytes is refused, not expanded', (
   const p: k8s.V1Pod = { ...pod('shop'), spec: { containers: [{ name: 'app', image: 'busybox:1', env: doubling }] } };
   expect(() => toAgentPod(p, none)).toThrow('container "app": env "V6" expands to more than 32768 characters');
 });
+
+test('a resourceFieldRef of a resource or quantity no kubelet knows is refused, not thrown', () => {
+  const withRef = (resource: string, divisor?: string): k8s.V1Pod => ({
+    ...pod('shop'),
+    spec: { containers: [{ name: 'app', image: 'busybox:1', env: [{ name: 'X', valueFrom: { resourceFieldRef: { resource, divisor } } }] }] },
+  });
+  expect(() => toAgentPod(withRef('limits.constructor'), none)).toThrow('resourceFieldRef "limits.constructor" is not supported on Lattice providers');
+  expect(() => toAgentPod(withRef('requests.memory', 'lots'), none)).toThrow('resourceFieldRef "requests.memory": "lots" is not a quantity');
+});
