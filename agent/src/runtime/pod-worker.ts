@@ -514,8 +514,17 @@ export class PodWorker {
    */
   private async postStart(rec: ContainerRecord, containerId: string, sandbox: Sandbox): Promise<boolean> {
     if (!rec.spec.postStart) return true;
-    const outcome = await probeCheck(this.ctx.docker, sandbox.ip, containerId)(rec.spec.postStart, POST_START_TIMEOUT_MS);
-    if (outcome.ok || this.terminating || this.stopped) return outcome.ok;
+    // A hook still running when the pod is removed holds up nothing: its container is stopped next.
+    const { signal } = this.abort;
+    let onAbort!: () => void;
+    const removed = new Promise<false>((resolve) => (onAbort = () => resolve(false)));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const outcome = await Promise.race([probeCheck(this.ctx.docker, sandbox.ip, containerId)(rec.spec.postStart, POST_START_TIMEOUT_MS), removed]).finally(() =>
+      signal.removeEventListener('abort', onAbort),
+    );
+    if (!outcome || this.terminating || this.stopped) return false;
+    if (outcome.ok) return true;
     this.emit('Warning', 'FailedPostStartHook', `PostStart hook of container ${rec.spec.name} failed: ${outcome.message}`);
     this.emit('Normal', 'Killing', `Container ${rec.spec.name} failed its postStart hook, will be restarted as its restart policy says`);
     await ignoreGone(this.ctx.docker.getContainer(containerId).stop({ t: this.gracePeriodSeconds }));
