@@ -47,8 +47,7 @@ export function watchRegistry(url: URL, options: RegistryCheckOptions, log: Logg
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   const check = async (attempt: number) => {
     const failure = await registryFailure(url);
-    if (stopped) return resolveDone();
-    if (failure === undefined) return resolveDone();
+    if (stopped || failure === undefined) return resolveDone();
     if (attempt < attempts) {
       timer = setTimeout(() => void check(attempt + 1), intervalMs);
       return;
